@@ -1,0 +1,29 @@
+# The two front-door commands: `make demo` and `make test`. Both create .venv on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PLAYGROUND_VERSION := 0.2.28
+
+.PHONY: demo test bench lint clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "ml-connector needs Python 3.11"'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+demo: $(VENV)/.installed
+	$(PY) app.py demo
+
+test: $(VENV)/.installed node_modules/.installed
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.installed
+	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) node_modules data appPackage/build .pytest_cache

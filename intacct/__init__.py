@@ -1,0 +1,1 @@
+"""Sage Intacct XML gateway client: typed records in, no XML out."""

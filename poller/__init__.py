@@ -1,0 +1,1 @@
+"""Change detection: event types, the pure planning step, and the coordinator that runs cycles."""

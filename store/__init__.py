@@ -1,0 +1,1 @@
+"""Persistence behind one narrow async interface: SQLite (embedded default) and PostgreSQL."""

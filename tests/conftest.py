@@ -1,0 +1,25 @@
+"""Fixtures shared by every test package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.clock import FakeClock
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A fake clock starting on Monday 2026-11-23 14:00 UTC."""
+    return FakeClock()
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """../shared beside the repository (samples, schemas, docs)."""
+    assert SHARED.is_dir(), f"{SHARED} is missing: the tests need ../shared beside the clone"
+    return SHARED
