@@ -23,6 +23,7 @@ class EventKind(enum.Enum):
     PAYMENTS = "payments"
     VENDORS = "vendors"
     DIGEST = "digest"
+    ALERTS = "alerts"  # the operators' channel: polling failures, recoveries, gone channels
 
 
 def _stamp(moment: datetime | None) -> str:
@@ -203,6 +204,40 @@ class ChangesSummarized:
         return 0
 
 
+class AlertKind(enum.Enum):
+    """Why the operators' channel is told something."""
+
+    POLLING_FAILED = "polling_failed"
+    POLLING_RECOVERED = "polling_recovered"
+    CREDENTIALS_REJECTED = "credentials_rejected"
+    CHANNEL_GONE = "channel_gone"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRaised:
+    """Something an operator must know: failures are never silent."""
+
+    company: str
+    alert: AlertKind
+    at: datetime
+    summary: str  # one line, already free of secrets
+    detail: str | None = None  # e.g. Intacct's error number and description
+    fix: str | None = None  # what to do about it
+    subject: str | None = None  # e.g. the gone channel's conversation id
+    kind = EventKind.ALERTS
+    record_kind = "alert"
+
+    @property
+    def key(self) -> str:
+        """Stable idempotency key: one alert per company, kind, subject and moment."""
+        return f"{self.company}|alert|{self.alert.value}|{self.subject or '-'}|{self.at.isoformat()}"
+
+    @property
+    def record_no(self) -> int:
+        """Alerts are about no single record."""
+        return 0
+
+
 Event = (
     BillCreated
     | BillStateChanged
@@ -211,6 +246,7 @@ Event = (
     | VendorStatusChanged
     | DigestPrepared
     | ChangesSummarized
+    | AlertRaised
 )
 
 EVENT_TYPES: dict[str, type] = {
@@ -223,5 +259,6 @@ EVENT_TYPES: dict[str, type] = {
         VendorStatusChanged,
         DigestPrepared,
         ChangesSummarized,
+        AlertRaised,
     )
 }

@@ -1,0 +1,396 @@
+"""Configuration: one frozen Settings parsed from an injected mapping and validated at start-up.
+
+Sources, strongest first: the mapping given (the process environment), a `.env` file, the
+secrets stored encrypted by `python app.py setup`, then the defaults below. Several companies or
+entities come from a TOML file named by ML_CONNECTOR_CONFIG (one `[[company]]` table each).
+Every problem is collected and reported in ONE SettingsError; no message ever contains a secret.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_ENDPOINT_URL = "https://api.intacct.com/ia/xml/xmlgw.phtml"
+DEFAULT_WEB_URL = "https://www.intacct.com"
+DEFAULT_POLL_SCHEDULE = "*/2 6-19 * * mon-fri"  # every 2 minutes, Mon–Fri 06:00–20:00
+DEFAULT_DIGEST_SCHEDULE = "0 8 * * mon-fri"
+DEFAULT_RECONCILE_SCHEDULE = "17 6-19 * * mon-fri"  # hourly in the AP day, off the busy minute
+DEFAULT_REFERENCE_SCHEDULE = "43 6-19 * * mon-fri"
+APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
+
+# Every key ml-connector reads (documented one by one in .env.example).
+SECRET_KEYS = frozenset(
+    {
+        "INTACCT_SENDER_PASSWORD",
+        "INTACCT_USER_PASSWORD",
+        "APP_PASSWORD",
+        "GRAPH_CLIENT_SECRET",
+        "ML_CONNECTOR_MASTER_KEY",
+    }
+)
+INTACCT_REQUIRED = ("INTACCT_SENDER_ID", "INTACCT_SENDER_PASSWORD", "INTACCT_COMPANY_ID", "INTACCT_USER_ID", "INTACCT_USER_PASSWORD")
+
+_INTERVAL = re.compile(r"^every\s+(\d+)\s*(s|m|h)$", re.IGNORECASE)
+
+
+class SettingsError(ValueError):
+    """The configuration is incomplete or invalid; the message lists every problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class Secret:
+    """A secret string that never shows itself in repr, str or f-strings."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The secret itself: call only where it is sent to its owner."""
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class CompanySettings:
+    """One Intacct company (or one entity of a multi-entity company) to poll."""
+
+    key: str  # stable name used in the store, routes and logs
+    sender_id: str
+    sender_password: Secret
+    company_id: str
+    user_id: str
+    user_password: Secret
+    entity_id: str | None = None
+    endpoint_url: str = DEFAULT_ENDPOINT_URL
+    web_url: str = DEFAULT_WEB_URL
+    gmt_offset: str | None = None  # "+HH:MM"; None → read the user's preference from Intacct
+    poll_schedule: str = DEFAULT_POLL_SCHEDULE
+    poll_timezone: str = "UTC"
+    digest_schedule: str = DEFAULT_DIGEST_SCHEDULE
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app needs to start, validated."""
+
+    companies: tuple[CompanySettings, ...] = ()
+    app_id: str = ""
+    app_password: Secret = field(default_factory=lambda: Secret(""))
+    app_type: str = "MultiTenant"
+    app_tenant_id: str = ""
+    graph_tenant_id: str = ""
+    graph_client_id: str = ""
+    graph_client_secret: Secret = field(default_factory=lambda: Secret(""))
+    graph_authority_host: str = "https://login.microsoftonline.com"
+    graph_base_url: str = "https://graph.microsoft.com/v1.0"
+    public_url: str = ""
+    database_url: Secret = field(default_factory=lambda: Secret(""))  # may hold a password
+    data_dir: Path = Path("data")
+    host: str = "0.0.0.0"
+    port: int = 3978
+    log_level: str = "INFO"
+    log_format: str = "text"
+    master_key: Secret = field(default_factory=lambda: Secret(""))
+    key_file: Path = Path("data/master.key")
+    poll_overlap_seconds: int = 300
+    max_events_per_cycle_per_channel: int = 20
+    reconcile_schedule: str = DEFAULT_RECONCILE_SCHEDULE
+    reference_schedule: str = DEFAULT_REFERENCE_SCHEDULE
+    allowed_tenant_ids: frozenset[str] = frozenset()
+    route_admins: tuple[str, ...] = ()
+    max_request_bytes: int = 256 * 1024
+
+    @property
+    def graph_enabled(self) -> bool:
+        """Graph needs an app identity with a secret and a public URL for notifications."""
+        return bool(self.graph_client_id and self.graph_client_secret and self.graph_tenant_id and self.public_url)
+
+    @property
+    def bot_authenticated(self) -> bool:
+        """With APP_ID set, /api/messages requires a valid Bot Framework token."""
+        return bool(self.app_id)
+
+
+def load_settings(
+    environ: Mapping[str, str],
+    *,
+    env_file: Path | None = None,
+    stored_secrets: Mapping[str, str] | None = None,
+) -> Settings:
+    """Parse and validate; raise SettingsError listing every problem at once."""
+    values: dict[str, str] = {}
+    values.update(stored_secrets or {})
+    if env_file is not None and env_file.is_file():
+        values.update(_read_env_file(env_file))
+    values.update({k: v for k, v in environ.items() if v is not None})
+    return _Parser(values).parse()
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    from dotenv import dotenv_values  # local import: only needed when a .env exists
+
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+class _Parser:
+    """Collects problems while reading keys, so one error can list them all."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self.values = values
+        self.problems: list[str] = []
+
+    def get(self, key: str, default: str = "") -> str:
+        return (self.values.get(key) or default).strip()
+
+    def problem(self, message: str) -> None:
+        self.problems.append(message)
+
+    def parse(self) -> Settings:
+        app_id = self.get("APP_ID")
+        app_password = self.get("APP_PASSWORD")
+        app_tenant = self.get("APP_TENANTID")
+        app_type = self.choice("APP_TYPE", APP_TYPES, "MultiTenant", case_insensitive=True)
+        if app_type == "SingleTenant" and app_id:
+            for key, value in (("APP_PASSWORD", app_password), ("APP_TENANTID", app_tenant)):
+                if not value:
+                    self.problem(f"{key} is required when APP_TYPE is SingleTenant")
+        if app_type == "UserAssignedMSI" and app_id and not app_tenant:
+            self.problem("APP_TENANTID is required when APP_TYPE is UserAssignedMSI")
+        if app_password and not app_id:
+            self.problem("APP_PASSWORD is set but APP_ID is empty (set both, or neither for anonymous local use)")
+        data_dir = Path(self.get("DATA_DIR", "data"))
+        settings = Settings(
+            companies=self.companies(),
+            app_id=app_id,
+            app_password=Secret(app_password),
+            app_type=app_type,
+            app_tenant_id=app_tenant,
+            graph_tenant_id=self.get("GRAPH_TENANT_ID") or app_tenant,
+            graph_client_id=self.get("GRAPH_CLIENT_ID") or app_id,
+            graph_client_secret=Secret(self.get("GRAPH_CLIENT_SECRET") or app_password),
+            graph_authority_host=self.url("GRAPH_AUTHORITY_HOST", "https://login.microsoftonline.com"),
+            graph_base_url=self.url("GRAPH_BASE_URL", "https://graph.microsoft.com/v1.0"),
+            public_url=self.url("PUBLIC_URL", "", require_https=True),
+            database_url=self.database_url(),
+            data_dir=data_dir,
+            host=self.get("HOST", "0.0.0.0"),
+            port=self.integer("PORT", 3978, 1, 65535),
+            log_level=self.choice("LOG_LEVEL", LOG_LEVELS, "INFO", case_insensitive=True),
+            log_format=self.choice("LOG_FORMAT", LOG_FORMATS, "text", case_insensitive=True),
+            master_key=Secret(self.master_key()),
+            key_file=Path(self.get("ML_CONNECTOR_KEY_FILE") or data_dir / "master.key"),
+            poll_overlap_seconds=self.integer("POLL_OVERLAP_SECONDS", 300, 0, 86400),
+            max_events_per_cycle_per_channel=self.integer("MAX_EVENTS_PER_CYCLE_PER_CHANNEL", 20, 1, 10000),
+            reconcile_schedule=self.schedule("RECONCILE_SCHEDULE", DEFAULT_RECONCILE_SCHEDULE),
+            reference_schedule=self.schedule("REFERENCE_SCHEDULE", DEFAULT_REFERENCE_SCHEDULE),
+            allowed_tenant_ids=frozenset(self.csv("ALLOWED_TENANT_IDS")),
+            route_admins=tuple(self.csv("ROUTE_ADMINS")),
+            max_request_bytes=self.integer("MAX_REQUEST_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024),
+        )
+        if self.problems:
+            raise SettingsError(self.problems)
+        return settings
+
+    # --- companies ---------------------------------------------------------------------------
+    def companies(self) -> tuple[CompanySettings, ...]:
+        config_path = self.get("ML_CONNECTOR_CONFIG")
+        if config_path:
+            return self.companies_from_toml(Path(config_path))
+        if not any(self.get(k) for k in INTACCT_REQUIRED):
+            return ()  # nothing configured: commands that need Intacct say so themselves
+        return (self.company({}, "", "the company set by the INTACCT_* keys"),)
+
+    def companies_from_toml(self, path: Path) -> tuple[CompanySettings, ...]:
+        try:
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            self.problem(f"ML_CONNECTOR_CONFIG: file {path} does not exist")
+            return ()
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            self.problem(f"ML_CONNECTOR_CONFIG: {path} is not valid TOML ({exc})")
+            return ()
+        tables = document.get("company", [])
+        if not isinstance(tables, list) or not tables:
+            self.problem(f"ML_CONNECTOR_CONFIG: {path} has no [[company]] table")
+            return ()
+        companies = [self.company(t, _suffix(t.get("name", "")), f"{path} company #{i + 1}") for i, t in enumerate(tables)]
+        keys = [c.key for c in companies]
+        for key in sorted({k for k in keys if keys.count(k) > 1}):
+            self.problem(f"ML_CONNECTOR_CONFIG: company name {key!r} is used twice")
+        return tuple(companies)
+
+    def company(self, table: Mapping[str, Any], suffix: str, where: str) -> CompanySettings:
+        """One company from a TOML table, falling back to the INTACCT_* keys (secrets too)."""
+
+        def pick(name: str, default: str = "") -> str:
+            env_key = f"INTACCT_{name.upper()}"
+            own = table.get(name)
+            if own is not None:
+                return str(own).strip()
+            return self.get(f"{env_key}__{suffix}") if suffix and self.get(f"{env_key}__{suffix}") else self.get(env_key, default)
+
+        required = {n: pick(n) for n in ("sender_id", "sender_password", "company_id", "user_id", "user_password")}
+        for name, value in required.items():
+            if not value:
+                hint = f"INTACCT_{name.upper()}" + (f" (or INTACCT_{name.upper()}__{suffix}, or `{name}` in the TOML table)" if suffix else "")
+                self.problem(f"{hint} is required for {where}")
+        entity = pick("entity_id") or None
+        key = str(table.get("name") or (f"{required['company_id']}/{entity}" if entity else required["company_id"]))
+        timezone = str(table.get("poll_timezone") or self.get("POLL_TIMEZONE", "UTC"))
+        self.timezone(timezone, "POLL_TIMEZONE")
+        gmt_offset = pick("gmt_offset") or None
+        if gmt_offset and not re.fullmatch(r"[+-]\d{2}:\d{2}", gmt_offset):
+            self.problem(f"INTACCT_GMT_OFFSET must look like -08:00 or +05:30 (got {gmt_offset!r})")
+        poll = str(table.get("poll_schedule") or self.get("POLL_SCHEDULE", DEFAULT_POLL_SCHEDULE))
+        digest = str(table.get("digest_schedule") or self.get("DIGEST_SCHEDULE", DEFAULT_DIGEST_SCHEDULE))
+        self.check_schedule(poll, "POLL_SCHEDULE")
+        self.check_schedule(digest, "DIGEST_SCHEDULE")
+        endpoint = pick("endpoint_url", DEFAULT_ENDPOINT_URL)
+        web = pick("web_url", DEFAULT_WEB_URL)
+        for name, value in (("INTACCT_ENDPOINT_URL", endpoint), ("INTACCT_WEB_URL", web)):
+            if not _is_http_url(value):
+                self.problem(f"{name} must be an http(s) URL (got {value!r})")
+        return CompanySettings(
+            key=key,
+            sender_id=required["sender_id"],
+            sender_password=Secret(required["sender_password"]),
+            company_id=required["company_id"],
+            user_id=required["user_id"],
+            user_password=Secret(required["user_password"]),
+            entity_id=entity,
+            endpoint_url=endpoint,
+            web_url=web.rstrip("/"),
+            gmt_offset=gmt_offset,
+            poll_schedule=poll,
+            poll_timezone=timezone,
+            digest_schedule=digest,
+        )
+
+    # --- typed readers -------------------------------------------------------------------------
+    def choice(self, key: str, options: tuple[str, ...], default: str, *, case_insensitive: bool = False) -> str:
+        raw = self.get(key, default)
+        for option in options:
+            if raw == option or (case_insensitive and raw.lower() == option.lower()):
+                return option
+        self.problem(f"{key} must be one of {', '.join(options)} (got {raw!r})")
+        return default
+
+    def integer(self, key: str, default: int, low: int, high: int) -> int:
+        raw = self.get(key)
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            self.problem(f"{key} must be a whole number (got {raw!r})")
+            return default
+        if not low <= value <= high:
+            self.problem(f"{key} must be between {low} and {high} (got {value})")
+            return default
+        return value
+
+    def url(self, key: str, default: str, *, require_https: bool = False) -> str:
+        raw = self.get(key, default)
+        if raw and not _is_http_url(raw):
+            self.problem(f"{key} must be an http(s) URL (got {raw!r})")
+        elif raw and require_https and not raw.startswith("https://") and "localhost" not in raw and "127.0.0.1" not in raw:
+            self.problem(f"{key} must use https (Microsoft Graph only calls https endpoints; got {raw!r})")
+        return raw.rstrip("/")
+
+    def csv(self, key: str) -> list[str]:
+        return [part.strip() for part in self.get(key).split(",") if part.strip()]
+
+    def database_url(self) -> Secret:
+        raw = self.get("DATABASE_URL")
+        if not raw:
+            return Secret("")
+        scheme = raw.split(":", 1)[0].lower()
+        if not (scheme.startswith("sqlite") or scheme.startswith("postgres")):
+            # Do not echo the URL: it may hold a database password.
+            self.problem(f"DATABASE_URL must start with sqlite:// or postgresql:// (got a {scheme!r} URL)")
+        return Secret(raw)
+
+    def master_key(self) -> str:
+        raw = self.get("ML_CONNECTOR_MASTER_KEY")
+        if not raw:
+            return ""
+        from cryptography.fernet import Fernet  # validation only
+
+        for part in raw.split(","):
+            try:
+                Fernet(part.strip().encode())
+            except (ValueError, TypeError):
+                self.problem("ML_CONNECTOR_MASTER_KEY must be one or more comma-separated Fernet keys (32 url-safe base64-encoded bytes)")
+                break
+        return raw
+
+    def timezone(self, name: str, key: str) -> None:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.problem(f"{key} must be an IANA time zone such as Europe/London (got {name!r})")
+
+    def schedule(self, key: str, default: str) -> str:
+        raw = self.get(key, default)
+        self.check_schedule(raw, key)
+        return raw
+
+    def check_schedule(self, expression: str, key: str) -> None:
+        seconds = interval_seconds(expression)
+        if seconds is not None:
+            if seconds < 1:
+                self.problem(f"{key} interval must be at least 1 second (got {expression!r})")
+            return
+        from apscheduler.triggers.cron import CronTrigger  # validation only
+
+        if len(expression.split()) != 5:
+            self.problem(f"{key} must be a 5-field cron expression or 'every 30s' / 'every 2m' (got {expression!r})")
+            return
+        try:
+            CronTrigger.from_crontab(expression, timezone="UTC")
+        except ValueError as exc:
+            self.problem(f"{key} is not a valid cron expression ({exc}; got {expression!r})")
+
+
+def interval_seconds(expression: str) -> int | None:
+    """Seconds of an `every 30s` / `every 2m` / `every 1h` schedule, or None for cron."""
+    match = _INTERVAL.match(expression.strip())
+    if not match:
+        return None
+    number, unit = int(match.group(1)), match.group(2).lower()
+    return number * {"s": 1, "m": 60, "h": 3600}[unit]
+
+
+def _suffix(name: str) -> str:
+    return re.sub(r"[^A-Z0-9]+", "_", str(name).upper()).strip("_")
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)

@@ -1,0 +1,145 @@
+"""Settings: parsed from an injected mapping, every problem in one message, secrets never shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from settings import Secret, SettingsError, interval_seconds, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPANY = {
+    "INTACCT_SENDER_ID": "mlc-sandbox",
+    "INTACCT_SENDER_PASSWORD": "sender-pw-123",
+    "INTACCT_COMPANY_ID": "DEMO-CO",
+    "INTACCT_USER_ID": "ap-admin",
+    "INTACCT_USER_PASSWORD": "user-pw-456",
+}
+
+
+def test_defaults_without_any_configuration():
+    s = load_settings({})
+    assert s.companies == () and s.port == 3978 and s.database_url.reveal() == "" and not s.bot_authenticated
+    assert not s.graph_enabled
+
+
+def test_one_company_from_environment():
+    (company,) = load_settings(COMPANY).companies
+    assert company.key == "DEMO-CO" and company.user_password.reveal() == "user-pw-456"
+    assert company.poll_schedule == "*/2 6-19 * * mon-fri" and company.poll_timezone == "UTC"
+
+
+def test_entity_makes_its_own_company_key():
+    (company,) = load_settings(COMPANY | {"INTACCT_ENTITY_ID": "E100"}).companies
+    assert company.key == "DEMO-CO/E100" and company.entity_id == "E100"
+
+
+def test_every_problem_is_listed_in_one_error_and_no_secret_appears():
+    env = {
+        "INTACCT_SENDER_ID": "x",
+        "INTACCT_USER_PASSWORD": "hunter2-secret",
+        "PORT": "http",
+        "APP_TYPE": "Weird",
+        "POLL_SCHEDULE": "61 * * * *",
+        "POLL_TIMEZONE": "Mars/Olympus",
+        "DATABASE_URL": "mysql://root:db-secret@host/db",
+        "LOG_LEVEL": "LOUD",
+        "ML_CONNECTOR_MASTER_KEY": "not-a-key",
+        "PUBLIC_URL": "ftp://example.com",
+    }
+    with pytest.raises(SettingsError) as info:
+        load_settings(env)
+    text = str(info.value)
+    for key in ("INTACCT_SENDER_PASSWORD", "INTACCT_COMPANY_ID", "INTACCT_USER_ID", "PORT", "APP_TYPE",
+                "POLL_SCHEDULE", "POLL_TIMEZONE", "DATABASE_URL", "LOG_LEVEL", "ML_CONNECTOR_MASTER_KEY", "PUBLIC_URL"):
+        assert key in text, key
+    assert len(info.value.problems) == 11
+    assert "hunter2-secret" not in text and "db-secret" not in text
+
+
+def test_single_tenant_bot_needs_password_and_tenant():
+    with pytest.raises(SettingsError) as info:
+        load_settings({"APP_ID": "00000000-0000-0000-0000-000000000001", "APP_TYPE": "singletenant"})
+    assert "APP_PASSWORD is required" in str(info.value) and "APP_TENANTID is required" in str(info.value)
+
+
+def test_secrets_never_show_in_repr():
+    s = load_settings(COMPANY | {"APP_ID": "a", "APP_PASSWORD": "bot-secret-789", "DATABASE_URL": "postgresql://u:db-pw-000@h/db"})
+    text = repr(s) + str(s)
+    for secret in ("sender-pw-123", "user-pw-456", "bot-secret-789", "db-pw-000"):
+        assert secret not in text
+    assert repr(Secret("x")) == "Secret('********')"
+
+
+def test_environment_beats_env_file_beats_stored_secrets(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("INTACCT_USER_PASSWORD=from-file\nPORT=4000\n")
+    base = {k: v for k, v in COMPANY.items() if k != "INTACCT_USER_PASSWORD"}
+    stored = {"INTACCT_USER_PASSWORD": "from-store", "APP_PASSWORD": "stored-bot", "APP_ID": "id"}
+    s = load_settings(base, env_file=env_file, stored_secrets=stored)
+    assert s.companies[0].user_password.reveal() == "from-file" and s.port == 4000
+    assert s.app_password.reveal() == "stored-bot"
+    s = load_settings(base | {"INTACCT_USER_PASSWORD": "from-env"}, env_file=env_file, stored_secrets=stored)
+    assert s.companies[0].user_password.reveal() == "from-env"
+
+
+def test_several_companies_from_toml_with_shared_and_per_company_secrets(tmp_path):
+    config = tmp_path / "companies.toml"
+    config.write_text(
+        """
+[[company]]
+name = "us"
+company_id = "ACME-US"
+user_id = "api-us"
+poll_timezone = "America/Chicago"
+
+[[company]]
+name = "uk"
+company_id = "ACME"
+entity_id = "UK"
+user_id = "api-uk"
+poll_schedule = "every 5m"
+"""
+    )
+    env = {
+        "ML_CONNECTOR_CONFIG": str(config),
+        "INTACCT_SENDER_ID": "sender",
+        "INTACCT_SENDER_PASSWORD": "shared-sender",
+        "INTACCT_USER_PASSWORD__US": "pw-us",
+        "INTACCT_USER_PASSWORD__UK": "pw-uk",
+    }
+    us, uk = load_settings(env).companies
+    assert (us.key, us.poll_timezone, us.user_password.reveal()) == ("us", "America/Chicago", "pw-us")
+    assert (uk.key, uk.entity_id, uk.poll_schedule, uk.user_password.reveal()) == ("uk", "UK", "every 5m", "pw-uk")
+    assert uk.sender_password.reveal() == "shared-sender"
+
+
+def test_toml_problems_are_reported(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text("[[company]]\nname = 'a'\n[[company]]\nname = 'a'\n")
+    with pytest.raises(SettingsError) as info:
+        load_settings({"ML_CONNECTOR_CONFIG": str(config)})
+    assert "used twice" in str(info.value) and "INTACCT_COMPANY_ID" in str(info.value)
+    with pytest.raises(SettingsError, match="does not exist"):
+        load_settings({"ML_CONNECTOR_CONFIG": str(tmp_path / "missing.toml")})
+    config.write_text("[[company]\n")
+    with pytest.raises(SettingsError, match="not valid TOML"):
+        load_settings({"ML_CONNECTOR_CONFIG": str(config)})
+
+
+def test_env_example_documents_every_key_and_is_valid():
+    example = (ROOT / ".env.example").read_text()
+    s = load_settings({}, env_file=ROOT / ".env.example")
+    assert s.companies == ()
+    source = (ROOT / "settings.py").read_text()
+    import re
+
+    read_keys = set(re.findall(r'"([A-Z][A-Z0-9_]{2,})"', source)) - {"UTC", "INFO", "DEBUG", "WARNING", "ERROR"}
+    documented = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", example, re.M))
+    assert read_keys - documented == set()
+
+
+@pytest.mark.parametrize("expr,seconds", [("every 30s", 30), ("every 2m", 120), ("EVERY 1h", 3600), ("*/2 * * * *", None)])
+def test_interval_schedules(expr, seconds):
+    assert interval_seconds(expr) == seconds
