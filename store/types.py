@@ -150,6 +150,6 @@ class GraphSubscription:
     id: str
     team_id: str
     resource: str
-    client_state: str
+    client_state: str = field(repr=False)  # a shared secret with Graph
     expires_at: datetime
     created_at: datetime

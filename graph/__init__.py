@@ -1,0 +1,1 @@
+"""Microsoft Graph app-only client: msal tokens, channel names, change-notification subscriptions."""
