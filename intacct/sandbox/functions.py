@@ -1,0 +1,288 @@
+"""The gateway functions the sandbox implements, each turning one <function> into <data> or a failure.
+
+getAPISession, readByQuery, readMore, read and readUserFormatting, as used by the client
+(docs/design.md). Any other function name answers a result failure naming what is supported, so
+an unexpected call is visible instead of silently empty. Choices where Intacct is undocumented:
+- getAPISession sent with other functions fails ("Get API Session Failed"); the others still run.
+- pagesize outside 1–1000 and a returnFormat other than xml fail the function ("Query Failed").
+- A query the parser refuses fails the function ("Query Failed", the reason and position in
+  description2); real Intacct answers some of these with zero rows instead.
+- A parameter element the function does not take fails that function (XL03000003), where a
+  DTD-validating gateway would refuse the whole request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from lxml import etree
+
+from intacct.sandbox.company import Company
+from intacct.sandbox.cursors import CursorStore
+from intacct.sandbox.envelope import FunctionCall, FunctionResult
+from intacct.sandbox.errors import FunctionFailure, IntacctError, QuerySyntaxError
+from intacct.sandbox.objects import OBJECTS
+from intacct.sandbox.predicate import compile_condition
+from intacct.sandbox.query import parse_query
+from intacct.sandbox.render import RowRenderer
+from intacct.sandbox.schema import FieldDef, ObjectDef
+from intacct.sandbox.sessions import Principal, Session, SessionStore
+
+MAX_PAGESIZE = 1000
+DEFAULT_PAGESIZE = 100
+MAX_READ_KEYS = 1000
+SUPPORTED = ("getAPISession", "readByQuery", "readMore", "read", "readUserFormatting")
+
+
+@dataclass
+class CallContext:
+    """What a function may use: the company, who calls, the session stores, the time and URLs."""
+
+    company: Company
+    principal: Principal
+    session: Session | None
+    sessions: SessionStore
+    cursors: CursorStore
+    now: datetime
+    endpoint_url: str
+    web_url: str
+    alone: bool  # the function is the only one in its request
+
+
+def run_function(call: FunctionCall, context: CallContext) -> FunctionResult:
+    """The <result> of one function: success with data, or failure with Intacct's errors."""
+    handler = _HANDLERS.get(call.name)
+    try:
+        if handler is None:
+            raise FunctionFailure(
+                IntacctError(
+                    "Function Not Supported", "Unsupported function",
+                    f"The Intacct sandbox does not implement {call.name}.",
+                    f"Use one of {', '.join(SUPPORTED)}.",
+                )
+            )
+        _check_children(call)
+        data = handler(call, context)
+    except FunctionFailure as failure:
+        return FunctionResult("failure", call.name, call.controlid, None, failure.errors)
+    return FunctionResult("success", call.name, call.controlid, data)
+
+
+# -- getAPISession ---------------------------------------------------------------------------
+def get_api_session(call: FunctionCall, context: CallContext) -> etree._Element:
+    """A session for the caller (or for the entity in <locationid>), with the endpoint to use."""
+    if not context.alone:
+        raise _fail(
+            "Get API Session Failed", "getAPISession must be the only function in its request.",
+            "Send getAPISession alone, then send the other functions with the session it returns.",
+        )
+    requested = call.text("locationid")
+    principal = context.principal
+    if requested is not None:
+        if requested and requested not in context.company.entities:
+            raise _fail("Get API Session Failed", f"Invalid entity ID {requested}.",
+                        "Use an entity ID of this company, or an empty locationid for the top level.")
+        principal = Principal(principal.company_id, principal.user_id, requested)
+    if context.session is not None and requested is None:
+        session = context.session  # asked with a session and no entity change: that same session
+    else:
+        session = context.sessions.issue(principal, context.now)
+    data = etree.Element("data")
+    api = etree.SubElement(data, "api")
+    etree.SubElement(api, "sessionid").text = session.session_id
+    etree.SubElement(api, "endpoint").text = context.endpoint_url
+    location = etree.SubElement(api, "locationid")
+    location.text = session.principal.location_id or None
+    return data
+
+
+# -- readByQuery / readMore ------------------------------------------------------------------
+def read_by_query(call: FunctionCall, context: CallContext) -> etree._Element:
+    """The first page of the rows matching a query; a resultId when more remain."""
+    obj = _object(call)
+    fields = _fields(call, obj)
+    pagesize = _pagesize(call.text("pagesize"))
+    _xml_only(call)
+    query = call.text("query")
+    try:
+        matches_row = compile_condition(parse_query(query), obj, context.company.user.zone)
+    except QuerySyntaxError as exc:
+        raise _fail(
+            "Query Failed", f"Invalid query: {exc}. Query: {query[:300]}",
+            "Check the field names, quote text and dates, and use =, !=, <, >, <=, >=, IN, LIKE, IS NULL.",
+        ) from None
+    table = context.company.table(obj.name)
+    matched = [row[0] for row in table.rows.values() if matches_row(row)]
+    page = matched[:pagesize]
+    result_id = ""
+    if len(matched) > pagesize:
+        cursor = context.cursors.open(
+            principal=context.principal, session_id=_session_id(context), object_name=obj.name,
+            fields=tuple(f.name for f in fields), record_nos=matched, position=pagesize, pagesize=pagesize,
+            now=context.now, star=_is_star(call),
+        )
+        result_id = cursor.result_id
+    return _page(context, obj, fields, page, total=len(matched), remaining=len(matched) - len(page),
+                 result_id=result_id, star=_is_star(call))
+
+
+def read_more(call: FunctionCall, context: CallContext) -> etree._Element:
+    """The next page of an earlier readByQuery, by <resultId> (or its most recent one on <object>)."""
+    result_id = call.text("resultId")
+    object_name = call.object_name
+    live = context.sessions.is_live
+    session_id = _session_id(context)
+    if result_id:
+        cursor = context.cursors.find(result_id, context.principal, session_id, context.now, live)
+    elif object_name:
+        cursor = context.cursors.latest_for_object(object_name, context.principal, session_id, context.now, live)
+    else:
+        raise _fail("readMore failed", "readMore needs a <resultId>.", "")
+    if cursor is None:
+        raise _fail("readMore failed",
+                    f"Attempt to readMore with an invalid or expired resultId: {result_id or object_name}", "")
+    obj = OBJECTS[cursor.object_name]
+    fields = tuple(obj.fields[obj.positions[name]] for name in cursor.fields)
+    page = cursor.record_nos[cursor.position: cursor.position + cursor.pagesize]
+    cursor.position += len(page)
+    cursor.last_used = context.now
+    if cursor.remaining == 0:
+        context.cursors.close(cursor.result_id)
+    return _page(context, obj, fields, page, total=len(cursor.record_nos), remaining=cursor.remaining,
+                 result_id=cursor.result_id, star=cursor.star)
+
+
+def _page(context: CallContext, obj: ObjectDef, fields: tuple[FieldDef, ...], record_nos: list[int], *,
+          total: int, remaining: int, result_id: str, star: bool) -> etree._Element:
+    data = etree.Element("data", listtype=obj.listtype, count=str(len(record_nos)), totalcount=str(total),
+                         numremaining=str(remaining), resultId=result_id)
+    rows = context.company.table(obj.name).rows
+    _renderer(context, obj, fields, upper=False, star=star).append(
+        data, (rows[key] for key in record_nos if key in rows)
+    )
+    return data
+
+
+# -- read ------------------------------------------------------------------------------------
+def read(call: FunctionCall, context: CallContext) -> etree._Element:
+    """Records by RECORDNO (<keys>, comma-separated); unknown keys are skipped, like Intacct."""
+    obj = _object(call)
+    fields = _fields(call, obj)
+    _xml_only(call)
+    keys = [key.strip() for key in (call.text("keys") or "").split(",") if key.strip()]
+    if not keys:
+        raise _fail("Read Failed", "read needs <keys>: one or more RECORDNO values, comma-separated.", "")
+    if len(keys) > MAX_READ_KEYS:
+        raise _fail("Read Failed", f"read accepts at most {MAX_READ_KEYS} keys.", "Use readByQuery with IN.")
+    rows = context.company.table(obj.name).rows
+    wanted = [rows[int(key)] for key in keys if key.isdigit() and int(key) in rows]
+    data = etree.Element("data", listtype=obj.name, count=str(len(wanted)))
+    _renderer(context, obj, fields, upper=True, star=_is_star(call)).append(data, wanted)
+    return data
+
+
+# -- readUserFormatting ------------------------------------------------------------------------
+def read_user_formatting(call: FunctionCall, context: CallContext) -> etree._Element:
+    """The user's locale, date format, gmtoffset and clock (by <userId> login or <key> RECORDNO)."""
+    user = context.company.user
+    user_id, key = call.text("userId"), call.text("key")
+    if user_id is None and key is None:
+        user_id = context.principal.user_id
+    wrong_login = user_id is not None and user_id.lower() != user.login_id.lower()
+    if wrong_login or (key is not None and key != str(user.record_no)):
+        raise _fail("Read Failed", f"User {user_id or key} not found.", "")
+    data = etree.Element("data")
+    formatting = etree.SubElement(data, "userformatting")
+    for tag, value in (("recordno", str(user.record_no)), ("locale", user.locale), ("dateformat", user.date_format),
+                       ("gmtoffset", user.gmt_offset_text), ("clock", str(user.clock))):
+        etree.SubElement(formatting, tag).text = value
+    return data
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def _object(call: FunctionCall) -> ObjectDef:
+    name = call.text("object")
+    if not name:
+        raise _fail("Query Failed", f"{call.name} needs an <object>.", "")
+    obj = OBJECTS.get(name.upper())
+    if obj is None:
+        raise _fail("Query Failed", f"Object definition {name} not found", "")
+    return obj
+
+
+def _is_star(call: FunctionCall) -> bool:
+    text = call.text("fields")
+    return text is None or text.strip() in ("", "*")
+
+
+def _fields(call: FunctionCall, obj: ObjectDef) -> tuple[FieldDef, ...]:
+    """The selected fields in the order asked ('*', empty or absent: all); unknown ones fail."""
+    if _is_star(call):
+        return obj.fields
+    names = list(dict.fromkeys(name.strip().upper() for name in (call.text("fields") or "").split(",") if name.strip()))
+    unknown = [name for name in names if obj.field(name) is None]
+    if unknown:
+        listed = ",".join(unknown)[:200]
+        raise _fail(f"Invalid fields list {listed}", f"{listed}: no such field on {obj.name}.",
+                    f"Check the field names with lookup {obj.name}.")
+    return tuple(obj.fields[obj.positions[name]] for name in names)
+
+
+def _pagesize(text: str | None) -> int:
+    if text is None or text == "":
+        return DEFAULT_PAGESIZE
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGESIZE:
+        raise _fail(
+            "Query Failed", f"Invalid pagesize {text[:20]}: it must be a whole number from 1 to {MAX_PAGESIZE}.",
+            f"Send a pagesize of {MAX_PAGESIZE} or less and page with readMore.",
+        )
+    return int(text)
+
+
+def _xml_only(call: FunctionCall) -> None:
+    fmt = call.text("returnFormat")
+    if fmt and fmt.lower() != "xml":
+        raise _fail("Query Failed", f"The Intacct sandbox answers returnFormat xml only, not {fmt[:20]}.", "")
+
+
+def _renderer(
+    context: CallContext, obj: ObjectDef, fields: tuple[FieldDef, ...], *, upper: bool, star: bool
+) -> RowRenderer:
+    return RowRenderer(context.company, obj, fields, zone=context.company.user.zone, web_url=context.web_url,
+                       upper_case_rows=upper, with_lines=star)
+
+
+def _session_id(context: CallContext) -> str | None:
+    return context.session.session_id if context.session is not None else None
+
+
+def _check_children(call: FunctionCall) -> None:
+    """Refuse elements the function does not take, as a DTD-validating gateway would (a typo in a
+    parameter name must not be silently ignored)."""
+    allowed = _PARAMETERS[call.name]
+    unexpected = [child.tag for child in call.element if isinstance(child.tag, str) and child.tag not in allowed]
+    if unexpected:
+        raise _fail("XL03000003", f"XML Parse schema error: <{call.name}> does not take <{unexpected[0][:40]}>.",
+                    f"{call.name} takes {', '.join(sorted(allowed)) or 'no parameters'}.")
+
+
+def _fail(errorno: str, description2: str, correction: str) -> FunctionFailure:
+    return FunctionFailure(IntacctError(errorno, "", description2, correction))
+
+
+_HANDLERS: dict[str, Callable[[FunctionCall, CallContext], etree._Element]] = {
+    "getAPISession": get_api_session,
+    "readByQuery": read_by_query,
+    "readMore": read_more,
+    "read": read,
+    "readUserFormatting": read_user_formatting,
+}
+_PARAMETERS: dict[str, frozenset[str]] = {
+    "getAPISession": frozenset({"locationid"}),
+    "readByQuery": frozenset({"object", "fields", "query", "pagesize", "returnFormat", "docparid"}),
+    "readMore": frozenset({"resultId", "object"}),
+    "read": frozenset({"object", "keys", "fields", "returnFormat", "docparid"}),
+    "readUserFormatting": frozenset({"key", "userId"}),
+}

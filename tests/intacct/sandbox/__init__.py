@@ -1,0 +1,1 @@
+"""Tests of the Intacct gateway emulator, over real HTTP on random ports."""
