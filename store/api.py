@@ -1,7 +1,9 @@
 """The store interface the app needs, named after what it does; every backend implements it.
 
 Time is always passed in (`now`), never read from a clock inside the store. Datetimes are aware
-(UTC on the way out). Methods are coroutines; each is one transaction unless it says otherwise.
+(UTC on the way out); a naive one is a programming error (ValueError). Methods are coroutines;
+each is one transaction unless it says otherwise. Every database failure, "unreachable"
+included, is raised as StoreError (from the original error).
 """
 
 from __future__ import annotations
@@ -59,12 +61,20 @@ class Store(Protocol):
         outbox: Sequence[NewOutboxItem],
         now: datetime,
     ) -> int:
-        """In ONE transaction: upsert snapshots, advance watermarks (never backwards), insert
-        outbox rows (a row whose (event_key, conversation_id) exists is skipped). Returns the
-        number of outbox rows actually inserted."""
+        """In ONE transaction: upsert snapshots, advance watermarks (never backwards), mark the
+        company's baseline done, insert outbox rows (a row whose (event_key, conversation_id)
+        exists is skipped). Returns the number of outbox rows actually inserted. Any failure
+        rolls all of it back. Only poll cycles call this: other outbox rows use enqueue_outbox."""
+
+    async def enqueue_outbox(self, outbox: Sequence[NewOutboxItem]) -> int:
+        """Insert outbox rows outside a poll cycle (operators' alerts, digests) with the same
+        (event_key, conversation_id) dedupe, in one transaction; watermarks, snapshots and the
+        baseline are untouched (an alert before the first poll must not fake a baseline).
+        Returns the number of rows actually inserted."""
 
     async def has_baseline(self, company: str) -> bool:
-        """Whether a first (baseline) cycle was ever committed for this company."""
+        """Whether a first (baseline) cycle was ever committed for this company (even one that
+        found no records)."""
 
     # --- reference data --------------------------------------------------------------------
     async def save_reference(self, company: str, kind: str, names: Mapping[str, str], now: datetime) -> None:
@@ -95,19 +105,27 @@ class Store(Protocol):
     async def claim_outbox(self, holder: str, *, now: datetime, limit: int, claim_seconds: float) -> list[OutboxItem]:
         """Claim up to `limit` due rows (status pending, or sending with an expired claim, and
         not_before <= now), oldest first, for `claim_seconds`. PostgreSQL uses FOR UPDATE SKIP
-        LOCKED so two instances never claim the same row."""
+        LOCKED so two instances never claim the same row.
+
+        Per (company, record_kind, record_no, conversation_id) only the oldest unfinished row is
+        due: a record's later change waits until its earlier one is delivered or failed, so an
+        update never overtakes (or races, on another instance) the first post of the card. A
+        claimed item with status "sending" was being sent by a holder that died: that one send
+        may already have happened."""
 
     async def mark_sending(self, item_id: int, holder: str, *, now: datetime) -> bool:
-        """Commit "about to send" (attempts + 1) before the network call; False if the claim was lost."""
+        """Commit "about to send" (attempts + 1) before the network call; False if the claim was
+        lost (expired, taken by another holder, or the row already finished)."""
 
     async def mark_delivered(self, item_id: int, *, now: datetime, activity_id: str | None) -> None:
-        """Commit the successful send."""
+        """Commit the successful send (whatever the row's state: the message is out there)."""
 
     async def mark_retry(self, item_id: int, *, not_before: datetime, error: str) -> None:
-        """Release the row to be tried again after `not_before`."""
+        """Release the row to be tried again after `not_before` (a finished row stays finished)."""
 
     async def mark_failed(self, item_id: int, *, now: datetime, error: str) -> None:
-        """Give up on the row for good (gone channel, bad payload, too many attempts)."""
+        """Give up on the row for good (gone channel, bad payload, too many attempts); a row
+        already delivered stays delivered. The mark_* methods raise StoreError for an unknown id."""
 
     async def outbox_depth(self) -> int:
         """Rows still pending or sending."""
@@ -129,10 +147,15 @@ class Store(Protocol):
         created_by: str | None,
         now: datetime,
     ) -> Route:
-        """Create a route (or return the identical active one that exists)."""
+        """Create a route, or return the identical one of this channel (same kinds, filter and
+        company) that exists; an identical inactive route is switched back on (someone just
+        subscribed from that channel). Known team, tenant and channel name are refreshed."""
 
     async def remove_routes(self, conversation_id: str, event_kinds: frozenset[str] | None = None) -> int:
-        """Delete a channel's routes (only those covering these kinds when given); returns how many."""
+        """Unsubscribe a channel; returns how many routes were deleted or narrowed. Without kinds
+        every route of the channel goes; with kinds each route sharing some of them loses them,
+        and is deleted when none is left (`unsubscribe bills` on a bills+payments route leaves a
+        payments route)."""
 
     async def remove_route(self, route_id: int) -> bool:
         """Delete one route by id."""
@@ -140,13 +163,14 @@ class Store(Protocol):
     async def list_routes(
         self, *, conversation_id: str | None = None, team_id: str | None = None, active_only: bool = False
     ) -> list[Route]:
-        """Routes, optionally of one channel or one team."""
+        """Routes, optionally of one channel or one team, oldest first."""
 
     async def set_routes_active(self, conversation_id: str, active: bool, *, reason: str | None) -> int:
-        """Turn a channel's routes off (channel deleted, bot removed, 403/404) or back on."""
+        """Turn a channel's routes off (channel deleted, bot removed, 403/404) or back on; returns
+        how many changed state (0 when all already were), so a caller alerts only once."""
 
     async def rename_channel(self, conversation_id: str, name: str) -> int:
-        """Store a channel's new display name on its routes."""
+        """Store a channel's new display name on its routes; returns how many it has."""
 
     # --- conversation references -----------------------------------------------------------
     async def save_conversation(self, record: ConversationRecord) -> None:
@@ -159,7 +183,8 @@ class Store(Protocol):
         """Stored references, optionally of one team."""
 
     async def forget_conversations(self, *, conversation_id: str | None = None, team_id: str | None = None) -> int:
-        """Delete references (bot uninstalled / removed from a team)."""
+        """Delete references (bot uninstalled / removed from a team); at least one selector is
+        required (ValueError otherwise)."""
 
     # --- posted cards ----------------------------------------------------------------------
     async def get_posted_card(self, company: str, record_kind: str, record_no: int, conversation_id: str) -> PostedCard | None:
@@ -173,10 +198,11 @@ class Store(Protocol):
 
     # --- audit -----------------------------------------------------------------------------
     async def append_audit(self, entry: AuditEntry) -> int:
-        """Append one audit line; returns its id."""
+        """Append one audit line; returns its id (the entry's own id is ignored)."""
 
     async def list_audit(self, *, since: datetime | None = None, until: datetime | None = None, limit: int | None = None) -> list[AuditEntry]:
-        """Audit lines in time order."""
+        """Audit lines in time order (ties in insertion order), since <= at < until; `limit`
+        keeps the oldest ones."""
 
     # --- encrypted credentials (ciphertext only; encryption lives outside the store) --------
     async def save_secret(self, name: str, ciphertext: bytes, *, now: datetime) -> None:
@@ -196,7 +222,8 @@ class Store(Protocol):
         """Forget a Graph subscription."""
 
     async def save_channel_names(self, team_id: str, names: Mapping[str, str], *, now: datetime) -> None:
-        """Cache channel id → display name for one team."""
+        """Replace the cached channel id → display name map of one team (a full channel listing:
+        channels missing from `names` are forgotten)."""
 
     async def channel_names(self, team_id: str | None = None) -> dict[str, str]:
         """Cached channel id → display name (all teams when team_id is None)."""

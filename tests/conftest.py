@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.clock import FakeClock
+from tests.fakes.postgres import postgres_server  # noqa: F401  (one throwaway server per run)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -1,0 +1,758 @@
+"""SqlStore: the `Store` contract on SQLAlchemy Core, one class for SQLite and PostgreSQL.
+
+Every method is one transaction (`_transaction`), and every failure of the database or of the
+driver leaves it as a `StoreError` raised from the original (including "cannot connect"). A naive
+datetime is a programming error and stays a `ValueError` (`NaiveDatetimeError`). Write
+transactions start with `BEGIN IMMEDIATE` on SQLite (see store/engine.py); the two statements that
+differ per dialect come from store/dialects.py.
+
+Outbox state machine (one row = one event for one conversation):
+
+    pending --claim--> pending+claim --mark_sending--> sending --mark_delivered--> delivered
+       ^                                                  |  \\--mark_failed--> failed
+       +------------------- mark_retry (not_before) ------+
+
+A claim is `claimed_by` + `claimed_until`; a row whose claim expired is claimable again, whether
+still pending (the holder died before sending) or sending (it died mid-send: the one send in
+flight may repeat, which `attempts` > 0 on the claimed item makes visible).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterable, Mapping, Sequence
+
+import asyncpg
+from alembic.util.exc import CommandError
+from sqlalchemy import Select, and_, case, delete, exists, func, or_, select, update
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError, StatementError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from store import rows
+from store import schema as db
+from store.api import StoreError
+from store.columns import NaiveDatetimeError, require_aware
+from store.dialects import lock_claim_candidates, upsert_factory
+from store.engine import SQLITE_BEGIN, create_engine, normalize_url, safe_url_text
+from store.migrate import upgrade_to_head
+from store.types import (
+    AuditEntry,
+    ConversationRecord,
+    GraphSubscription,
+    NewOutboxItem,
+    OutboxItem,
+    PollState,
+    PostedCard,
+    Route,
+    RouteFilter,
+    Snapshot,
+)
+
+log = logging.getLogger(__name__)
+
+# Record numbers per IN (…) list: 1,000 (a poll page) is one query; far below SQLite's 32,766 and
+# asyncpg's 32,767 bound-parameter limits.
+IN_CHUNK = 1000
+
+_OPEN = ("pending", "sending")
+
+# Driver errors that can escape SQLAlchemy's wrapping, e.g. while a pooled connection is opened
+# (asyncpg's connect raises OSError or its own errors unwrapped).
+_DRIVER_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    sqlite3.Error,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+
+
+def open_store(database_url: str | None, *, data_dir: Path) -> SqlStore:
+    """A store on `database_url` (None → SQLite file `data_dir/ml-connector.db`); no I/O but
+    creating that file. Call `migrate()` before use."""
+    url = normalize_url(database_url, data_dir=data_dir)
+    return SqlStore(create_engine(url), url)
+
+
+class SqlStore:
+    """The Store on SQLite or PostgreSQL (use `open_store`)."""
+
+    def __init__(self, engine: AsyncEngine, url: URL) -> None:
+        self._engine = engine
+        self._url_text = safe_url_text(url)
+        self._dialect = engine.dialect.name
+        self._upsert = upsert_factory(self._dialect)
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self._url_text})"
+
+    @property
+    def dialect_name(self) -> str:
+        """`sqlite` or `postgresql`."""
+        return self._dialect
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The underlying engine (for tests and diagnostics; the app uses the methods)."""
+        return self._engine
+
+    @asynccontextmanager
+    async def _transaction(self, operation: str, *, write: bool = False) -> AsyncIterator[AsyncConnection]:
+        """One transaction; database and driver errors leave as StoreError naming `operation`."""
+        try:
+            async with self._engine.connect() as conn:
+                if write and self._dialect == "sqlite":
+                    await conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+                async with conn.begin():
+                    yield conn
+        except StatementError as exc:
+            if isinstance(exc.orig, NaiveDatetimeError):
+                raise exc.orig from None
+            raise StoreError(f"{operation} failed: {_describe(exc)}") from exc
+        except (SQLAlchemyError, *_DRIVER_ERRORS) as exc:
+            raise StoreError(f"{operation} failed: {_describe(exc)}") from exc
+
+    # --- lifecycle -------------------------------------------------------------------------
+    async def migrate(self) -> None:
+        """Bring the schema to the newest migration (alembic); safe to call on every start, and
+        from several instances at once (store/migrate.py explains the locking)."""
+        try:
+            async with self._transaction("migrate", write=True) as conn:
+                await conn.run_sync(upgrade_to_head)
+        except CommandError as exc:  # e.g. the database is at a revision this code does not know
+            raise StoreError(f"migrate failed: {exc}") from exc
+
+    async def ping(self) -> None:
+        """Raise StoreError when the database cannot be reached."""
+        async with self._transaction("ping") as conn:
+            await conn.execute(select(1))
+
+    async def close(self) -> None:
+        """Release connections."""
+        await self._engine.dispose()
+
+    # --- poller state ----------------------------------------------------------------------
+    async def get_watermarks(self, company: str) -> dict[str, datetime]:
+        """Per object name (APBILL, APPYMT, VENDOR…), the newest WHENMODIFIED already processed."""
+        query = select(db.watermarks.c.object_name, db.watermarks.c.watermark).where(db.watermarks.c.company == company)
+        async with self._transaction("get_watermarks") as conn:
+            return {name: mark for name, mark in (await conn.execute(query)).all()}
+
+    async def load_snapshots(self, company: str, object_name: str, record_nos: Iterable[int]) -> dict[int, Snapshot]:
+        """The stored snapshots of these records (missing ones are simply absent); one query per
+        IN_CHUNK record numbers."""
+        wanted = sorted(set(record_nos))
+        found: dict[int, Snapshot] = {}
+        async with self._transaction("load_snapshots") as conn:
+            for start in range(0, len(wanted), IN_CHUNK):
+                query = self._snapshots_of(company, object_name).where(
+                    db.snapshots.c.record_no.in_(wanted[start : start + IN_CHUNK])
+                )
+                for row in await conn.execute(query):
+                    found[row.record_no] = rows.snapshot_from_row(row)
+        return found
+
+    async def load_all_snapshots(self, company: str, object_name: str) -> dict[int, Snapshot]:
+        """Every stored snapshot of one object (reconciliation of open records)."""
+        async with self._transaction("load_all_snapshots") as conn:
+            result = await conn.execute(self._snapshots_of(company, object_name))
+            return {row.record_no: rows.snapshot_from_row(row) for row in result}
+
+    @staticmethod
+    def _snapshots_of(company: str, object_name: str) -> Select[Any]:
+        return select(db.snapshots.c.record_no, db.snapshots.c.when_modified, db.snapshots.c.fields).where(
+            db.snapshots.c.company == company, db.snapshots.c.object_name == object_name
+        )
+
+    async def commit_cycle(
+        self,
+        company: str,
+        *,
+        watermarks: Mapping[str, datetime],
+        snapshots: Mapping[str, Sequence[Snapshot]],
+        outbox: Sequence[NewOutboxItem],
+        now: datetime,
+    ) -> int:
+        """In ONE transaction: upsert snapshots, advance watermarks (never backwards), mark the
+        company's baseline done, insert outbox rows (a row whose (event_key, conversation_id)
+        exists is skipped). Returns the number of outbox rows actually inserted. Any failure
+        rolls all of it back."""
+        now = require_aware(now, "now")
+        snapshot_rows = _snapshot_rows(company, snapshots, now)
+        watermark_rows = [
+            {"company": company, "object_name": name, "watermark": mark, "updated_at": now}
+            for name, mark in sorted(watermarks.items())
+        ]
+        outbox_rows = [rows.new_outbox_values(item) for item in outbox]
+        async with self._transaction("commit_cycle", write=True) as conn:
+            if snapshot_rows:
+                await conn.execute(self._upsert_snapshots(), snapshot_rows)
+            if watermark_rows:
+                await conn.execute(self._advance_watermarks(), watermark_rows)
+            await conn.execute(self._record_baseline(company, now))
+            # Last, so a bad row fails after everything else was written: all of it rolls back.
+            return await self._insert_outbox(conn, outbox_rows)
+
+    async def enqueue_outbox(self, outbox: Sequence[NewOutboxItem]) -> int:
+        """Insert outbox rows outside a poll cycle (alerts, digests) with the same dedupe;
+        watermarks, snapshots and the baseline are untouched. Returns the rows inserted."""
+        outbox_rows = [rows.new_outbox_values(item) for item in outbox]
+        async with self._transaction("enqueue_outbox", write=True) as conn:
+            return await self._insert_outbox(conn, outbox_rows)
+
+    async def _insert_outbox(self, conn: AsyncConnection, outbox_rows: list[dict[str, Any]]) -> int:
+        if not outbox_rows:
+            return 0
+        insert = self._upsert(db.outbox).on_conflict_do_nothing(index_elements=["event_key", "conversation_id"])
+        # RETURNING yields only the rows ON CONFLICT DO NOTHING actually inserted.
+        result = await conn.execute(insert.returning(db.outbox.c.id), outbox_rows)
+        return len(result.all())
+
+    def _upsert_snapshots(self) -> Any:
+        stmt = self._upsert(db.snapshots)
+        return stmt.on_conflict_do_update(
+            index_elements=["company", "object_name", "record_no"],
+            set_={
+                "when_modified": stmt.excluded.when_modified,
+                "fields": stmt.excluded.fields,
+                "updated_at": stmt.excluded.updated_at,
+            },
+        )
+
+    def _advance_watermarks(self) -> Any:
+        stmt = self._upsert(db.watermarks)
+        return stmt.on_conflict_do_update(
+            index_elements=["company", "object_name"],
+            set_={"watermark": stmt.excluded.watermark, "updated_at": stmt.excluded.updated_at},
+            # Never backwards: an overlapping or late cycle cannot un-process changes.
+            where=db.watermarks.c.watermark < stmt.excluded.watermark,
+        )
+
+    def _record_baseline(self, company: str, now: datetime) -> Any:
+        stmt = self._upsert(db.baselines).values(company=company, first_cycle_at=now, last_cycle_at=now)
+        return stmt.on_conflict_do_update(
+            index_elements=["company"], set_={"last_cycle_at": stmt.excluded.last_cycle_at}
+        )
+
+    async def has_baseline(self, company: str) -> bool:
+        """Whether a first (baseline) cycle was ever committed for this company (even one that
+        found no records)."""
+        query = select(db.baselines.c.company).where(db.baselines.c.company == company)
+        async with self._transaction("has_baseline") as conn:
+            return (await conn.execute(query)).first() is not None
+
+    # --- reference data --------------------------------------------------------------------
+    async def save_reference(self, company: str, kind: str, names: Mapping[str, str], now: datetime) -> None:
+        """Replace the cached id → name map of one reference object (GLACCOUNT, DEPARTMENT…)."""
+        stmt = self._upsert(db.reference_maps).values(company=company, kind=kind, names=dict(names), loaded_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["company", "kind"],
+            set_={"names": stmt.excluded.names, "loaded_at": stmt.excluded.loaded_at},
+        )
+        async with self._transaction("save_reference", write=True) as conn:
+            await conn.execute(stmt)
+
+    async def load_reference(self, company: str, kind: str) -> dict[str, str]:
+        """The cached id → name map (empty when never loaded)."""
+        query = select(db.reference_maps.c.names).where(
+            db.reference_maps.c.company == company, db.reference_maps.c.kind == kind
+        )
+        async with self._transaction("load_reference") as conn:
+            names = (await conn.execute(query)).scalar_one_or_none()
+        return dict(names) if names is not None else {}
+
+    async def reference_loaded_at(self, company: str, kind: str) -> datetime | None:
+        """When the map was last saved."""
+        query = select(db.reference_maps.c.loaded_at).where(
+            db.reference_maps.c.company == company, db.reference_maps.c.kind == kind
+        )
+        async with self._transaction("reference_loaded_at") as conn:
+            return (await conn.execute(query)).scalar_one_or_none()
+
+    # --- poll status -----------------------------------------------------------------------
+    async def record_poll(self, state: PollState) -> None:
+        """Upsert the last poll outcome of a company."""
+        values = rows.poll_state_values(state)
+        stmt = self._upsert(db.poll_states).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["company"],
+            set_={name: stmt.excluded[name] for name in values if name != "company"},
+        )
+        async with self._transaction("record_poll", write=True) as conn:
+            await conn.execute(stmt)
+
+    async def poll_states(self) -> list[PollState]:
+        """Every company's last poll outcome, by company."""
+        async with self._transaction("poll_states") as conn:
+            result = await conn.execute(select(db.poll_states).order_by(db.poll_states.c.company))
+            return [rows.poll_state_from_row(row) for row in result]
+
+    # --- leases (one poller per company across instances) ----------------------------------
+    async def try_lease(self, name: str, holder: str, *, now: datetime, ttl_seconds: float) -> bool:
+        """Take or renew lease `name` for `holder` until now+ttl; False when another holder's lease
+        has not expired. One atomic statement: insert, or update when the lease is ours or
+        expired, so of two racing holders exactly one wins."""
+        if ttl_seconds <= 0:
+            raise ValueError("ttl_seconds must be positive")
+        now = require_aware(now, "now")
+        stmt = self._upsert(db.leases).values(
+            name=name, holder=holder, acquired_at=now, expires_at=now + timedelta(seconds=ttl_seconds)
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["name"],
+            set_={
+                "holder": stmt.excluded.holder,
+                "expires_at": stmt.excluded.expires_at,
+                # A renewal keeps the original acquisition time; a takeover starts a new one.
+                "acquired_at": _same_holder_keeps(stmt, db.leases.c.acquired_at),
+            },
+            where=or_(db.leases.c.holder == stmt.excluded.holder, db.leases.c.expires_at <= now),
+        ).returning(db.leases.c.holder)
+        async with self._transaction("try_lease", write=True) as conn:
+            return (await conn.execute(stmt)).first() is not None
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up (only if held by `holder`)."""
+        stmt = delete(db.leases).where(db.leases.c.name == name, db.leases.c.holder == holder)
+        async with self._transaction("release_lease", write=True) as conn:
+            await conn.execute(stmt)
+
+    # --- outbox (the notifier) -------------------------------------------------------------
+    async def claim_outbox(self, holder: str, *, now: datetime, limit: int, claim_seconds: float) -> list[OutboxItem]:
+        """Claim up to `limit` due rows (status pending, or sending with an expired claim, and
+        not_before <= now), oldest first, for `claim_seconds`.
+
+        Per (company, record, conversation) only the oldest unfinished row is ever due: a later
+        change of a record waits until the earlier one is delivered or failed, so a bill's state
+        change never overtakes (or races, on another instance) the post of its first card.
+        PostgreSQL uses FOR UPDATE SKIP LOCKED so two instances never claim the same row; SQLite
+        holds its write lock (BEGIN IMMEDIATE) across the select and the update.
+        """
+        if claim_seconds <= 0:
+            raise ValueError("claim_seconds must be positive")
+        now = require_aware(now, "now")
+        if limit <= 0:
+            return []
+        earlier = db.outbox.alias("earlier")
+        blocked = exists().where(
+            earlier.c.conversation_id == db.outbox.c.conversation_id,
+            earlier.c.company == db.outbox.c.company,
+            earlier.c.record_kind == db.outbox.c.record_kind,
+            earlier.c.record_no == db.outbox.c.record_no,
+            earlier.c.id < db.outbox.c.id,
+            earlier.c.status.in_(_OPEN),
+        )
+        due = (
+            select(db.outbox)
+            .where(
+                db.outbox.c.status.in_(_OPEN),
+                db.outbox.c.not_before <= now,
+                or_(db.outbox.c.claimed_until.is_(None), db.outbox.c.claimed_until <= now),
+                ~blocked,
+            )
+            .order_by(db.outbox.c.id)
+            .limit(limit)
+        )
+        async with self._transaction("claim_outbox", write=True) as conn:
+            claimed = (await conn.execute(lock_claim_candidates(due, self._dialect))).all()
+            if claimed:
+                await conn.execute(
+                    update(db.outbox)
+                    .where(db.outbox.c.id.in_([row.id for row in claimed]))
+                    .values(claimed_by=holder, claimed_until=now + timedelta(seconds=claim_seconds))
+                )
+        return [rows.outbox_from_row(row) for row in claimed]
+
+    async def mark_sending(self, item_id: int, holder: str, *, now: datetime) -> bool:
+        """Commit "about to send" (attempts + 1) before the network call; False if the claim was
+        lost (expired, or taken by another holder, or the row is already finished)."""
+        stmt = (
+            update(db.outbox)
+            .where(
+                db.outbox.c.id == item_id,
+                db.outbox.c.claimed_by == holder,
+                db.outbox.c.claimed_until > now,
+                db.outbox.c.status.in_(_OPEN),
+            )
+            .values(status="sending", attempts=db.outbox.c.attempts + 1)
+        )
+        async with self._transaction("mark_sending", write=True) as conn:
+            changed = (await conn.execute(stmt)).rowcount == 1
+            if not changed:
+                await self._require_outbox_row(conn, item_id)
+            return changed
+
+    async def mark_delivered(self, item_id: int, *, now: datetime, activity_id: str | None) -> None:
+        """Commit the successful send (whatever the row's state: the message is out there)."""
+        stmt = (
+            update(db.outbox)
+            .where(db.outbox.c.id == item_id)
+            .values(status="delivered", activity_id=activity_id, finished_at=now, claimed_by=None, claimed_until=None)
+        )
+        async with self._transaction("mark_delivered", write=True) as conn:
+            if (await conn.execute(stmt)).rowcount == 0:
+                await self._require_outbox_row(conn, item_id)
+
+    async def mark_retry(self, item_id: int, *, not_before: datetime, error: str) -> None:
+        """Release the row to be tried again after `not_before` (a finished row stays finished)."""
+        await self._settle(
+            "mark_retry",
+            item_id,
+            status="pending",
+            not_before=not_before,
+            last_error=rows.clip_error(error),
+            claimed_by=None,
+            claimed_until=None,
+        )
+
+    async def mark_failed(self, item_id: int, *, now: datetime, error: str) -> None:
+        """Give up on the row for good (gone channel, bad payload, too many attempts); a row
+        already delivered stays delivered. The mark_* methods raise StoreError for an unknown id."""
+        await self._settle(
+            "mark_failed",
+            item_id,
+            status="failed",
+            finished_at=now,
+            last_error=rows.clip_error(error),
+            claimed_by=None,
+            claimed_until=None,
+        )
+
+    async def _settle(self, operation: str, item_id: int, **values: Any) -> None:
+        stmt = update(db.outbox).where(db.outbox.c.id == item_id, db.outbox.c.status.in_(_OPEN)).values(**values)
+        async with self._transaction(operation, write=True) as conn:
+            if (await conn.execute(stmt)).rowcount == 0:
+                status = await self._require_outbox_row(conn, item_id)
+                # Another instance finished it first (its claim had expired under us): keep that.
+                log.warning("%s: outbox row %s is already %s; left unchanged", operation, item_id, status)
+
+    @staticmethod
+    async def _require_outbox_row(conn: AsyncConnection, item_id: int) -> str:
+        status = (await conn.execute(select(db.outbox.c.status).where(db.outbox.c.id == item_id))).scalar_one_or_none()
+        if status is None:
+            raise StoreError(f"outbox row {item_id} does not exist")
+        return status
+
+    async def outbox_depth(self) -> int:
+        """Rows still pending or sending."""
+        query = select(func.count()).select_from(db.outbox).where(db.outbox.c.status.in_(_OPEN))
+        async with self._transaction("outbox_depth") as conn:
+            return (await conn.execute(query)).scalar_one()
+
+    async def outbox_items(self, *, status: str | None = None, limit: int = 1000) -> list[OutboxItem]:
+        """Rows for inspection (tests, `status`), oldest first."""
+        query = select(db.outbox).order_by(db.outbox.c.id).limit(limit)
+        if status is not None:
+            query = query.where(db.outbox.c.status == status)
+        async with self._transaction("outbox_items") as conn:
+            return [rows.outbox_from_row(row) for row in await conn.execute(query)]
+
+    # --- routes ----------------------------------------------------------------------------
+    async def add_route(
+        self,
+        conversation_id: str,
+        event_kinds: frozenset[str],
+        *,
+        filter: RouteFilter,
+        company: str | None,
+        team_id: str | None,
+        tenant_id: str | None,
+        channel_name: str | None,
+        created_by: str | None,
+        now: datetime,
+    ) -> Route:
+        """Create a route, or return the identical one of this channel (same kinds, filter and
+        company) that exists; an identical inactive route is switched back on, since a person just
+        subscribed from that channel. Known team, tenant and channel name are refreshed."""
+        values = {
+            "conversation_id": conversation_id,
+            "identity": rows.route_identity(company, event_kinds, filter),
+            "event_kinds": rows.kinds_text(event_kinds),
+            "company": company,
+            **rows.values_of(filter),
+            "team_id": team_id,
+            "tenant_id": tenant_id,
+            "channel_name": channel_name,
+            "active": True,
+            "inactive_reason": None,
+            "created_by": created_by,
+            "created_at": now,
+        }
+        stmt = self._upsert(db.routes).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["conversation_id", "identity"],
+            set_={
+                "active": True,
+                "inactive_reason": None,
+                "team_id": func.coalesce(stmt.excluded.team_id, db.routes.c.team_id),
+                "tenant_id": func.coalesce(stmt.excluded.tenant_id, db.routes.c.tenant_id),
+                "channel_name": func.coalesce(stmt.excluded.channel_name, db.routes.c.channel_name),
+            },
+        ).returning(*db.routes.c)
+        async with self._transaction("add_route", write=True) as conn:
+            return rows.route_from_row((await conn.execute(stmt)).one())
+
+    async def remove_routes(self, conversation_id: str, event_kinds: frozenset[str] | None = None) -> int:
+        """Unsubscribe a channel; returns how many routes were deleted or narrowed.
+
+        Without kinds every route of the channel goes. With kinds, each route sharing some of them
+        loses those kinds: deleted when nothing is left (or when what is left duplicates another
+        route of the channel), otherwise kept for its remaining kinds (`unsubscribe bills` on a
+        bills+payments route leaves a payments route).
+        """
+        if event_kinds is None:
+            async with self._transaction("remove_routes", write=True) as conn:
+                result = await conn.execute(delete(db.routes).where(db.routes.c.conversation_id == conversation_id))
+                return result.rowcount
+        rows.kinds_text(event_kinds)  # validates
+        changed = 0
+        async with self._transaction("remove_routes", write=True) as conn:
+            channel = (await conn.execute(select(db.routes).where(db.routes.c.conversation_id == conversation_id))).all()
+            identities = {row.identity for row in channel}
+            for row in channel:
+                route = rows.route_from_row(row)
+                if not route.event_kinds & event_kinds:
+                    continue
+                changed += 1
+                remaining = route.event_kinds - event_kinds
+                identity = rows.route_identity(route.company, remaining, route.filter) if remaining else None
+                identities.discard(row.identity)
+                if identity is None or identity in identities:
+                    await conn.execute(delete(db.routes).where(db.routes.c.id == row.id))
+                    continue
+                identities.add(identity)
+                await conn.execute(
+                    update(db.routes)
+                    .where(db.routes.c.id == row.id)
+                    .values(identity=identity, event_kinds=rows.kinds_text(remaining))
+                )
+        return changed
+
+    async def remove_route(self, route_id: int) -> bool:
+        """Delete one route by id."""
+        async with self._transaction("remove_route", write=True) as conn:
+            return (await conn.execute(delete(db.routes).where(db.routes.c.id == route_id))).rowcount == 1
+
+    async def list_routes(
+        self, *, conversation_id: str | None = None, team_id: str | None = None, active_only: bool = False
+    ) -> list[Route]:
+        """Routes, optionally of one channel or one team, oldest first."""
+        query = select(db.routes).order_by(db.routes.c.id)
+        if conversation_id is not None:
+            query = query.where(db.routes.c.conversation_id == conversation_id)
+        if team_id is not None:
+            query = query.where(db.routes.c.team_id == team_id)
+        if active_only:
+            query = query.where(db.routes.c.active.is_(True))
+        async with self._transaction("list_routes") as conn:
+            return [rows.route_from_row(row) for row in await conn.execute(query)]
+
+    async def set_routes_active(self, conversation_id: str, active: bool, *, reason: str | None) -> int:
+        """Turn a channel's routes off (channel deleted, bot removed, 403/404) or back on; returns
+        how many routes changed state (0 when all already were), so a caller alerts only once."""
+        stmt = (
+            update(db.routes)
+            .where(db.routes.c.conversation_id == conversation_id, db.routes.c.active.is_not(active))
+            .values(active=active, inactive_reason=None if active else reason)
+        )
+        async with self._transaction("set_routes_active", write=True) as conn:
+            return (await conn.execute(stmt)).rowcount
+
+    async def rename_channel(self, conversation_id: str, name: str) -> int:
+        """Store a channel's new display name on its routes; returns how many routes it has."""
+        stmt = update(db.routes).where(db.routes.c.conversation_id == conversation_id).values(channel_name=name)
+        async with self._transaction("rename_channel", write=True) as conn:
+            return (await conn.execute(stmt)).rowcount
+
+    # --- conversation references -----------------------------------------------------------
+    async def save_conversation(self, record: ConversationRecord) -> None:
+        """Upsert a conversation reference."""
+        values = rows.values_of(record)
+        values["reference"] = dict(record.reference)
+        stmt = self._upsert(db.conversations).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["conversation_id"],
+            set_={name: stmt.excluded[name] for name in values if name != "conversation_id"},
+        )
+        async with self._transaction("save_conversation", write=True) as conn:
+            await conn.execute(stmt)
+
+    async def get_conversation(self, conversation_id: str) -> ConversationRecord | None:
+        """One stored reference."""
+        query = select(db.conversations).where(db.conversations.c.conversation_id == conversation_id)
+        async with self._transaction("get_conversation") as conn:
+            row = (await conn.execute(query)).first()
+        return rows.conversation_from_row(row) if row is not None else None
+
+    async def list_conversations(self, *, team_id: str | None = None) -> list[ConversationRecord]:
+        """Stored references, optionally of one team, by conversation id."""
+        query = select(db.conversations).order_by(db.conversations.c.conversation_id)
+        if team_id is not None:
+            query = query.where(db.conversations.c.team_id == team_id)
+        async with self._transaction("list_conversations") as conn:
+            return [rows.conversation_from_row(row) for row in await conn.execute(query)]
+
+    async def forget_conversations(self, *, conversation_id: str | None = None, team_id: str | None = None) -> int:
+        """Delete references (bot uninstalled / removed from a team); at least one selector is
+        required, ValueError otherwise (both: the conversation only if it is in that team)."""
+        if conversation_id is None and team_id is None:
+            raise ValueError("forget_conversations needs conversation_id or team_id")
+        stmt = delete(db.conversations)
+        if conversation_id is not None:
+            stmt = stmt.where(db.conversations.c.conversation_id == conversation_id)
+        if team_id is not None:
+            stmt = stmt.where(db.conversations.c.team_id == team_id)
+        async with self._transaction("forget_conversations", write=True) as conn:
+            return (await conn.execute(stmt)).rowcount
+
+    # --- posted cards ----------------------------------------------------------------------
+    async def get_posted_card(self, company: str, record_kind: str, record_no: int, conversation_id: str) -> PostedCard | None:
+        """Where the card of a record sits in a channel."""
+        query = select(db.posted_cards).where(_posted_card_key(company, record_kind, record_no, conversation_id))
+        async with self._transaction("get_posted_card") as conn:
+            row = (await conn.execute(query)).first()
+        return rows.posted_card_from_row(row) if row is not None else None
+
+    async def save_posted_card(self, card: PostedCard) -> None:
+        """Upsert where the card of a record sits."""
+        values = rows.values_of(card)
+        key = ("company", "record_kind", "record_no", "conversation_id")
+        stmt = self._upsert(db.posted_cards).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(key), set_={name: stmt.excluded[name] for name in values if name not in key}
+        )
+        async with self._transaction("save_posted_card", write=True) as conn:
+            await conn.execute(stmt)
+
+    async def forget_posted_card(self, company: str, record_kind: str, record_no: int, conversation_id: str) -> None:
+        """The message is gone (404 ActivityNotFoundInConversation): post anew next time."""
+        stmt = delete(db.posted_cards).where(_posted_card_key(company, record_kind, record_no, conversation_id))
+        async with self._transaction("forget_posted_card", write=True) as conn:
+            await conn.execute(stmt)
+
+    # --- audit -----------------------------------------------------------------------------
+    async def append_audit(self, entry: AuditEntry) -> int:
+        """Append one audit line; returns its id (the entry's own id is ignored)."""
+        stmt = db.audit.insert().values(**rows.audit_values(entry)).returning(db.audit.c.id)
+        async with self._transaction("append_audit", write=True) as conn:
+            return (await conn.execute(stmt)).scalar_one()
+
+    async def list_audit(self, *, since: datetime | None = None, until: datetime | None = None, limit: int | None = None) -> list[AuditEntry]:
+        """Audit lines in time order (ties in insertion order), `since` <= at < `until`; `limit`
+        keeps the oldest ones."""
+        query = select(db.audit).order_by(db.audit.c.at, db.audit.c.id)
+        if since is not None:
+            query = query.where(db.audit.c.at >= since)
+        if until is not None:
+            query = query.where(db.audit.c.at < until)
+        if limit is not None:
+            query = query.limit(limit)
+        async with self._transaction("list_audit") as conn:
+            return [rows.audit_from_row(row) for row in await conn.execute(query)]
+
+    # --- encrypted credentials (ciphertext only; encryption lives outside the store) --------
+    async def save_secret(self, name: str, ciphertext: bytes, *, now: datetime) -> None:
+        """Upsert one encrypted secret."""
+        stmt = self._upsert(db.secrets).values(name=name, ciphertext=bytes(ciphertext), updated_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"ciphertext": stmt.excluded.ciphertext, "updated_at": stmt.excluded.updated_at},
+        )
+        async with self._transaction("save_secret", write=True) as conn:
+            await conn.execute(stmt)
+
+    async def load_secrets(self) -> dict[str, bytes]:
+        """Every stored encrypted secret by name."""
+        async with self._transaction("load_secrets") as conn:
+            result = await conn.execute(select(db.secrets.c.name, db.secrets.c.ciphertext))
+            return {name: bytes(ciphertext) for name, ciphertext in result.all()}
+
+    # --- Microsoft Graph -------------------------------------------------------------------
+    async def save_subscription(self, subscription: GraphSubscription) -> None:
+        """Upsert a Graph subscription (by id); any object with GraphSubscription's attributes
+        will do (graph/ hands over its own record type)."""
+        values = rows.subscription_values(subscription)
+        stmt = self._upsert(db.graph_subscriptions).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["id"], set_={name: stmt.excluded[name] for name in values if name != "id"}
+        )
+        async with self._transaction("save_subscription", write=True) as conn:
+            await conn.execute(stmt)
+
+    async def list_subscriptions(self) -> list[GraphSubscription]:
+        """Every Graph subscription the app owns, soonest expiry first."""
+        query = select(db.graph_subscriptions).order_by(db.graph_subscriptions.c.expires_at, db.graph_subscriptions.c.id)
+        async with self._transaction("list_subscriptions") as conn:
+            return [rows.subscription_from_row(row) for row in await conn.execute(query)]
+
+    async def delete_subscription(self, subscription_id: str) -> None:
+        """Forget a Graph subscription."""
+        stmt = delete(db.graph_subscriptions).where(db.graph_subscriptions.c.id == subscription_id)
+        async with self._transaction("delete_subscription", write=True) as conn:
+            await conn.execute(stmt)
+
+    async def save_channel_names(self, team_id: str, names: Mapping[str, str], *, now: datetime) -> None:
+        """Replace the cached channel id → display name map of one team (a full channel listing;
+        channels missing from it are forgotten)."""
+        values = [{"team_id": team_id, "channel_id": cid, "name": name, "updated_at": now} for cid, name in names.items()]
+        async with self._transaction("save_channel_names", write=True) as conn:
+            await conn.execute(delete(db.channel_names).where(db.channel_names.c.team_id == team_id))
+            if values:
+                await conn.execute(db.channel_names.insert(), values)
+
+    async def channel_names(self, team_id: str | None = None) -> dict[str, str]:
+        """Cached channel id → display name (all teams when team_id is None)."""
+        query = select(db.channel_names.c.channel_id, db.channel_names.c.name)
+        if team_id is not None:
+            query = query.where(db.channel_names.c.team_id == team_id)
+        async with self._transaction("channel_names") as conn:
+            return {cid: name for cid, name in (await conn.execute(query)).all()}
+
+
+def _snapshot_rows(company: str, by_object: Mapping[str, Sequence[Snapshot]], now: datetime) -> list[dict[str, Any]]:
+    # Last one wins per record, like sequential upserts would (and PostgreSQL refuses one
+    # statement that upserts the same key twice).
+    unique: dict[tuple[str, int], dict[str, Any]] = {}
+    for object_name, items in by_object.items():
+        for snap in items:
+            unique[(object_name, snap.record_no)] = {
+                "company": company,
+                "object_name": object_name,
+                "record_no": snap.record_no,
+                "when_modified": snap.when_modified,
+                "fields": dict(snap.fields),
+                "updated_at": now,
+            }
+    return list(unique.values())
+
+
+def _same_holder_keeps(stmt: Any, column: Any) -> Any:
+    return case((db.leases.c.holder == stmt.excluded.holder, column), else_=stmt.excluded.acquired_at)
+
+
+def _posted_card_key(company: str, record_kind: str, record_no: int, conversation_id: str) -> Any:
+    return and_(
+        db.posted_cards.c.company == company,
+        db.posted_cards.c.record_kind == record_kind,
+        db.posted_cards.c.record_no == record_no,
+        db.posted_cards.c.conversation_id == conversation_id,
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    """A one-line cause without SQL parameters (hidden by the engine) or connection secrets."""
+    cause: BaseException = exc
+    if isinstance(exc, StatementError) and isinstance(exc.orig, BaseException):
+        cause = exc.orig
+        # SQLAlchemy's asyncpg adapter raises its DB-API "Error" from the real asyncpg error.
+        if cause.__cause__ is not None and type(cause).__module__.startswith("sqlalchemy"):
+            cause = cause.__cause__
+    if isinstance(cause, OSError):
+        return f"cannot reach the database ({type(cause).__name__}: {cause.strerror or cause})"
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__

@@ -1,0 +1,1 @@
+"""Tests of the store: one contract suite run on SQLite and on a throwaway PostgreSQL."""

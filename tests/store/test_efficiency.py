@@ -1,0 +1,86 @@
+"""Batch sizes and query plans that keep the store fast: 10,000 snapshots, 1,000-record loads."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event
+
+from store.sql import SqlStore, open_store
+from store.types import AuditEntry, Snapshot
+from tests.store.builders import T0, Backend, commit, new_item
+
+SNAPSHOTS = 10_000
+
+
+def snapshots(count: int, *, state: str = "Submitted") -> dict[str, list[Snapshot]]:
+    """`count` bill snapshots shaped like the poller's."""
+    return {"APBILL": [Snapshot(n, T0 - timedelta(seconds=n), {"state": state, "due": "2026-12-01",
+                                                              "total": f"{n}.00", "paid": "0.00"})
+                       for n in range(1, count + 1)]}
+
+
+async def timed_commit(store: SqlStore, count: int) -> float:
+    """Seconds for one commit_cycle of `count` snapshots, statements already compiled."""
+    await commit(store, snapshots=snapshots(10), watermarks={"APBILL": T0})  # warm the statement cache
+    batch = snapshots(count, state="Posted")
+    started = time.perf_counter()
+    await commit(store, snapshots=batch, watermarks={"APBILL": T0})
+    return time.perf_counter() - started
+
+
+async def test_commit_cycle_of_10000_snapshots_is_well_under_a_second_on_sqlite(tmp_path: Path, record_property):
+    store = open_store(None, data_dir=tmp_path)  # a real disk file: the commit's fsync counts
+    try:
+        await store.migrate()
+        seconds = await timed_commit(store, SNAPSHOTS)
+        stored = await store.load_all_snapshots("DEMO-CO", "APBILL")
+    finally:
+        await store.close()
+
+    record_property("sqlite_commit_10000_seconds", round(seconds, 3))
+    assert len(stored) == SNAPSHOTS and stored[SNAPSHOTS].fields["state"] == "Posted"
+    assert seconds < 1.0, f"{seconds:.2f}s"
+
+
+async def test_commit_cycle_uses_executemany_batches(backend: Backend):
+    store = backend.open()
+    executions: list[bool] = []
+    event.listen(store.engine.sync_engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, params, context, many: executions.append(many))
+
+    await commit(store, snapshots=snapshots(2_000), watermarks={"APBILL": T0, "APPYMT": T0},
+                 outbox=[new_item(f"k{n}", record_no=n) for n in range(300)])
+
+    # BEGIN, snapshots, watermarks, baseline, outbox: a handful of round trips, not thousands.
+    assert len(executions) <= 12, len(executions)
+    assert len(await store.load_all_snapshots("DEMO-CO", "APBILL")) == 2_000
+    assert len(await store.outbox_items()) == 300
+
+
+@pytest.mark.parametrize("query", ["claim", "audit"])
+async def test_claim_and_audit_queries_use_their_indexes_on_sqlite(tmp_path: Path, clock, query):
+    store = open_store(None, data_dir=tmp_path)
+    seen: list[tuple[str, object]] = []
+    try:
+        await store.migrate()
+        await commit(store, outbox=[new_item(f"k{n}", record_no=n) for n in range(50)])
+        for n in range(50):
+            await store.append_audit(AuditEntry(at=T0 + timedelta(seconds=n), action="post", outcome="ok"))
+        event.listen(store.engine.sync_engine, "before_cursor_execute",
+                     lambda conn, cursor, statement, params, context, many: seen.append((statement, params)))
+        if query == "claim":
+            await store.claim_outbox("a", now=clock(), limit=10, claim_seconds=30)
+        else:
+            await store.list_audit(since=T0 + timedelta(seconds=10), limit=5)
+        statement, params = next((s, p) for s, p in seen if s.lstrip().upper().startswith("SELECT"))
+        async with store.engine.connect() as conn:
+            plan = " | ".join(str(row[-1]) for row in await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params))
+    finally:
+        await store.close()
+
+    expected = "ix_outbox_status_not_before" if query == "claim" else "ix_audit_at"
+    assert expected in plan, plan
