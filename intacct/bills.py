@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
+
+from intacct.values import Row, date_field, decimal_or_zero, optional_int, required_int, timestamp_field
 
 # Display states of APBILL.STATE, grouped by what they mean to an AP team
 # (see shared/docs/intacct-xml-api.md §9.2).
@@ -56,3 +58,67 @@ class Bill:
     when_modified: datetime | None = None
     record_url: str | None = None
     lines: tuple[BillLine, ...] = ()
+
+
+BILL_OBJECT = "APBILL"
+BILL_LINE_OBJECT = "APBILLITEM"
+
+BILL_FIELDS = (
+    "RECORDNO", "RECORDID", "VENDORID", "VENDORNAME", "STATE", "DESCRIPTION", "DOCNUMBER",
+    "WHENCREATED", "WHENDUE", "WHENPAID", "TOTALENTERED", "TOTALDUE", "TOTALPAID", "CURRENCY",
+    "MEGAENTITYID", "WHENMODIFIED", "RECORD_URL",
+)  # fmt: skip
+"""APBILL fields read (never ``*``)."""
+
+BILL_LINE_FIELDS = (
+    "RECORDNO", "RECORDKEY", "LINE_NO", "ACCOUNTNO", "ACCOUNTTITLE", "AMOUNT", "ENTRYDESCRIPTION",
+    "DEPARTMENTID", "DEPARTMENTNAME", "LOCATIONID", "LOCATIONNAME", "CLASSID", "CLASSNAME",
+    "PROJECTID", "PROJECTNAME",
+)  # fmt: skip
+"""APBILLITEM fields read; RECORDKEY is the RECORDNO of the bill the line belongs to."""
+
+
+def parse_bill(row: Row, zone: timezone) -> Bill:
+    """An APBILL row (timestamps in ``zone``, the user's GMT offset) → Bill without lines."""
+    get = row.get  # plain text fields are read inline: this runs 50,000+ times a second
+    return Bill(
+        record_no=required_int(row, "RECORDNO"),
+        bill_number=get("RECORDID") or "",
+        vendor_id=get("VENDORID") or "",
+        vendor_name=get("VENDORNAME") or "",
+        state=get("STATE") or "",
+        total_entered=decimal_or_zero(row, "TOTALENTERED"),
+        total_due=decimal_or_zero(row, "TOTALDUE"),
+        currency=get("CURRENCY") or "",
+        total_paid=decimal_or_zero(row, "TOTALPAID"),
+        description=get("DESCRIPTION") or None,
+        reference=get("DOCNUMBER") or None,
+        bill_date=date_field(row, "WHENCREATED"),
+        due_date=date_field(row, "WHENDUE"),
+        paid_date=date_field(row, "WHENPAID"),
+        entity_id=get("MEGAENTITYID") or None,
+        when_modified=timestamp_field(row, "WHENMODIFIED", zone),
+        record_url=get("RECORD_URL") or None,
+    )
+
+
+def parse_bill_line(row: Row) -> tuple[int, BillLine]:
+    """An APBILLITEM row → (RECORDNO of its bill, BillLine)."""
+    get = row.get
+    line = BillLine(
+        record_no=required_int(row, "RECORDNO"),
+        line_no=optional_int(row, "LINE_NO") or 0,
+        amount=decimal_or_zero(row, "AMOUNT"),
+        gl_account_no=get("ACCOUNTNO") or "",
+        gl_account_title=get("ACCOUNTTITLE") or None,
+        memo=get("ENTRYDESCRIPTION") or None,
+        department_id=get("DEPARTMENTID") or None,
+        department_name=get("DEPARTMENTNAME") or None,
+        location_id=get("LOCATIONID") or None,
+        location_name=get("LOCATIONNAME") or None,
+        class_id=get("CLASSID") or None,
+        class_name=get("CLASSNAME") or None,
+        project_id=get("PROJECTID") or None,
+        project_name=get("PROJECTNAME") or None,
+    )
+    return required_int(row, "RECORDKEY"), line

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
+from typing import Mapping
+
+from intacct.values import Row, required_int, text, text_or_empty, timestamp_field
 
 
 class DimensionKind(enum.Enum):
@@ -27,3 +30,32 @@ class Dimension:
     name: str
     status: str = "active"
     when_modified: datetime | None = None
+
+
+# Per kind: (business id field, name field). Every kind also reads RECORDNO, STATUS, WHENMODIFIED.
+_ID_AND_NAME: Mapping[DimensionKind, tuple[str, str]] = {
+    DimensionKind.GL_ACCOUNT: ("ACCOUNTNO", "TITLE"),
+    DimensionKind.DEPARTMENT: ("DEPARTMENTID", "TITLE"),
+    DimensionKind.LOCATION: ("LOCATIONID", "NAME"),
+    DimensionKind.CLASS: ("CLASSID", "NAME"),
+    DimensionKind.PROJECT: ("PROJECTID", "NAME"),
+}
+
+
+def dimension_fields(kind: DimensionKind) -> tuple[str, ...]:
+    """The fields read for one reference object (never ``*``)."""
+    id_field, name_field = _ID_AND_NAME[kind]
+    return ("RECORDNO", id_field, name_field, "STATUS", "WHENMODIFIED")
+
+
+def parse_dimension(kind: DimensionKind, row: Row, zone: timezone) -> Dimension:
+    """A GLACCOUNT/DEPARTMENT/LOCATION/CLASS/PROJECT row → Dimension (STATUS absent → "active")."""
+    id_field, name_field = _ID_AND_NAME[kind]
+    return Dimension(
+        kind=kind,
+        record_no=required_int(row, "RECORDNO"),
+        id=text_or_empty(row, id_field),
+        name=text_or_empty(row, name_field),
+        status=text(row, "STATUS") or "active",
+        when_modified=timestamp_field(row, "WHENMODIFIED", zone),
+    )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
+
+from intacct.values import Row, boolean, required_int, text, text_or_empty, timestamp_field
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,3 +23,29 @@ class Vendor:
     email: str | None = None
     entity_id: str | None = None
     record_url: str | None = None
+
+
+VENDOR_OBJECT = "VENDOR"
+
+VENDOR_FIELDS = (
+    "RECORDNO", "VENDORID", "NAME", "STATUS", "ONHOLD", "CURRENCY", "TERMNAME",
+    "DISPLAYCONTACT.EMAIL1", "MEGAENTITYID", "WHENMODIFIED", "RECORD_URL",
+)  # fmt: skip
+"""VENDOR fields read (never ``*``; never TAXID or bank account numbers)."""
+
+
+def parse_vendor(row: Row, zone: timezone) -> Vendor:
+    """A VENDOR row (timestamps in ``zone``, the user's GMT offset) → Vendor."""
+    return Vendor(
+        record_no=required_int(row, "RECORDNO"),
+        vendor_id=text_or_empty(row, "VENDORID"),
+        name=text_or_empty(row, "NAME"),
+        status=text_or_empty(row, "STATUS"),
+        on_hold=boolean(row, "ONHOLD"),
+        when_modified=timestamp_field(row, "WHENMODIFIED", zone),
+        currency=text(row, "CURRENCY"),
+        term_name=text(row, "TERMNAME"),
+        email=text(row, "DISPLAYCONTACT.EMAIL1"),
+        entity_id=text(row, "MEGAENTITYID"),
+        record_url=text(row, "RECORD_URL"),
+    )

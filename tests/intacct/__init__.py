@@ -1,0 +1,1 @@
+"""Tests of the Intacct XML gateway client (the sandbox has its own folder)."""

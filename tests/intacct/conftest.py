@@ -1,0 +1,69 @@
+"""Fixtures for the Intacct client tests: a scripted fake gateway on a random port and clients of it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from intacct.client import IntacctClient
+from intacct.credentials import IntacctCredentials
+from tests.fakes.clock import FakeClock
+from tests.fakes.intacct_gateway import GATEWAY_PATH, FakeIntacctGateway
+
+
+@pytest.fixture
+def samples(shared_dir: Path) -> Path:
+    """../shared/intacct-samples."""
+    return shared_dir / "intacct-samples"
+
+
+@pytest.fixture
+async def gateway(clock: FakeClock) -> AsyncIterator[FakeIntacctGateway]:
+    """A fake gateway on a random port, sharing the test's fake clock."""
+    fake = FakeIntacctGateway(clock)
+    server = TestServer(fake.app())
+    await server.start_server()
+    fake.base_url = str(server.make_url("")).rstrip("/")
+    try:
+        yield fake
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """The aiohttp session a client is given."""
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def credentials(gateway: FakeIntacctGateway) -> IntacctCredentials:
+    """The credentials the fake gateway accepts."""
+    company_id, user_id, user_password = gateway.login_credentials
+    return IntacctCredentials(gateway.sender[0], gateway.sender[1], company_id, user_id, user_password)
+
+
+@pytest.fixture
+def make_client(
+    gateway: FakeIntacctGateway, http: aiohttp.ClientSession, clock: FakeClock, credentials: IntacctCredentials
+) -> Callable[..., IntacctClient]:
+    """Build a client of the fake gateway; keyword arguments override the defaults."""
+
+    def build(*, credentials: IntacctCredentials = credentials, **overrides: Any) -> IntacctClient:
+        options: dict[str, Any] = {
+            "http": http,
+            "endpoint_url": gateway.base_url + GATEWAY_PATH,
+            "clock": clock,
+            "sleep": clock.sleep,
+            "jitter": lambda: 1.0,
+            "gmt_offset": timedelta(hours=-8),
+        }
+        return IntacctClient(credentials, **{**options, **overrides})
+
+    return build
