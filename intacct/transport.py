@@ -107,7 +107,7 @@ class Transport:
                 if isinstance(exc, MalformedResponseError):
                     # A CDN page or a truncated body may be a blip; twice in a row it is not.
                     if malformed_seen:
-                        log.warning("intacct %s: malformed answer again on attempt %d; giving up: %s", label, attempt, exc)
+                        log.debug("intacct %s: malformed answer again on attempt %d; giving up: %s", label, attempt, exc)
                         raise
                     malformed_seen = True
                 failure = exc
@@ -119,12 +119,13 @@ class Transport:
                 failure = transient
                 partial = response if response.error is None else None
             if attempt >= self._retry.max_attempts:
-                log.warning("intacct %s: giving up after %d attempt(s): %s", label, attempt, failure)
+                log.debug("intacct %s: giving up after %d attempt(s): %s", label, attempt, failure)
                 if partial is not None:
                     return partial  # every function failed transiently: each Result carries its error
                 raise failure
             delay = self._retry.delay(attempt, self._jitter(), failure.retry_after)
-            log.warning(
+            # DEBUG: the caller logs the outcome once (operators get one line per failure state change).
+            log.debug(
                 "intacct %s: attempt %d/%d failed (%s: %s); retrying in %.2fs",
                 label, attempt, self._retry.max_attempts, type(failure).__name__, failure, delay,
             )  # fmt: skip

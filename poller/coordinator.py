@@ -1,0 +1,371 @@
+"""Runs the jobs of one company (poll, reconcile, reference refresh, digest); never raises.
+
+Each job: take the company's lease (one instance polls a company at a time), read from Intacct,
+plan with the pure functions, and commit snapshots + watermarks + outbox rows in ONE store
+transaction. A failed read or commit advances nothing, so the next run re-reads the same window
+and re-plans the same events under the same keys. Failures back off with jitter; the first
+failure and the recovery are logged once each and told to the operators' channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Awaitable, Callable, Sequence
+from zoneinfo import ZoneInfo
+
+from intacct import bills as bill_states
+from intacct import payments as payment_states
+from intacct.bills import Bill, BillLine
+from intacct.dimensions import DimensionKind
+from intacct.errors import AuthenticationError, IntacctError
+from poller.events import AlertKind, AlertRaised, BillCreated, BillStateChanged, DigestPrepared, Event
+from poller.planning import BILLS, PAYMENTS, VENDORS, CyclePlan, RecordsRead, plan_cycle
+from poller.routing import fan_out
+from store.api import Store
+from store.types import PollState
+
+log = logging.getLogger("mlc.poller")
+
+Clock = Callable[[], datetime]
+REFERENCE_KINDS = tuple(DimensionKind)
+
+
+@dataclass(frozen=True)
+class PollerConfig:
+    """Per-company knobs of the coordinator."""
+
+    company: str
+    holder: str  # this instance's id, for the lease
+    timezone: str = "UTC"  # the AP calendar's zone: "this week", "today"
+    overlap: timedelta = timedelta(minutes=5)
+    max_events_per_channel: int = 20
+    backfill_since: datetime | None = None
+    lease_seconds: float = 600.0
+    backoff_base_seconds: float = 30.0
+    backoff_max_seconds: float = 900.0
+    digest_limit: int = 50
+
+
+@dataclass
+class CycleOutcome:
+    """What one job did, for logs, `poll --once` and tests."""
+
+    job: str
+    ok: bool = False
+    skipped: str | None = None  # why nothing ran: "backoff", "lease held elsewhere"
+    events: list[Event] = field(default_factory=list)
+    outbox_rows: int = 0
+    requests: int = 0
+    functions: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+
+
+class PollCoordinator:
+    """One company's jobs, serialised (at most one Intacct request in flight per company)."""
+
+    def __init__(self, config: PollerConfig, client, store: Store, *, clock: Clock, jitter: Callable[[], float] = random.random, metrics=None) -> None:
+        self.config = config
+        self.client = client
+        self.store = store
+        self.clock = clock
+        self.jitter = jitter
+        self.metrics = metrics
+        self._lock = asyncio.Lock()
+        self.failing_since: datetime | None = None
+        self.consecutive_failures = 0
+        self.next_attempt_at: datetime | None = None
+        self.last_success_at: datetime | None = None
+        self.last_error: str | None = None
+
+    # --- jobs ------------------------------------------------------------------------------
+    async def poll(self, *, dry_run: bool = False) -> CycleOutcome:
+        """Read what changed since the watermark (minus the overlap), plan, commit."""
+        return await self._run("poll", lambda outcome: self._poll(outcome, dry_run), dry_run=dry_run)
+
+    async def reconcile(self) -> CycleOutcome:
+        """Digest-compare open bills and payments (catches records whose WHENMODIFIED did not move)."""
+        return await self._run("reconcile", self._reconcile)
+
+    async def refresh_reference(self) -> CycleOutcome:
+        """Re-read GL accounts, departments, locations, classes and projects into the store."""
+        return await self._run("reference", self._refresh_reference, lease=False)
+
+    async def prepare_digest(self) -> CycleOutcome:
+        """Queue the "pending bills and payments due this week" digest for subscribed channels."""
+        return await self._run("digest", self._prepare_digest)
+
+    # --- the guarded runner ----------------------------------------------------------------
+    async def _run(self, job: str, work: Callable[[CycleOutcome], Awaitable[None]], *, lease: bool = True, dry_run: bool = False) -> CycleOutcome:
+        outcome = CycleOutcome(job)
+        now = self.clock()
+        if job == "poll" and self.next_attempt_at is not None and now < self.next_attempt_at:
+            outcome.skipped = "backoff"
+            return outcome
+        async with self._lock:
+            started = time.perf_counter()
+            before = _counts(self.client)
+            try:
+                if lease and not dry_run and not await self.store.try_lease(self._lease_name, self.config.holder, now=now, ttl_seconds=self.config.lease_seconds):
+                    outcome.skipped = "lease held by another instance"
+                    return outcome
+                await work(outcome)
+                outcome.ok = True
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the loop must survive anything; it is logged and alerted
+                outcome.error = describe_error(exc)
+                await self._on_failure(job, exc, outcome, dry_run)
+            else:
+                if not dry_run:
+                    await self._on_success(job, outcome)
+            finally:
+                after = _counts(self.client)
+                outcome.requests, outcome.functions = after[0] - before[0], after[1] - before[1]
+                outcome.seconds = time.perf_counter() - started
+                self._observe(outcome)
+        return outcome
+
+    @property
+    def _lease_name(self) -> str:
+        return f"poll:{self.config.company}"
+
+    async def _on_success(self, job: str, outcome: CycleOutcome) -> None:
+        now = self.clock()
+        recovered = self.failing_since is not None
+        if recovered:
+            log.info("%s: Intacct reachable again after %d failed runs", self.config.company, self.consecutive_failures,
+                     extra={"company": self.config.company, "job": job})
+            await self._alert(AlertRaised(self.config.company, AlertKind.POLLING_RECOVERED, now,
+                                          f"Polling {self.config.company} works again",
+                                          detail=f"{self.consecutive_failures} failed runs since {self.failing_since.isoformat(timespec='minutes')}"))
+        self.failing_since, self.consecutive_failures, self.next_attempt_at, self.last_error = None, 0, None, None
+        self.last_success_at = now
+        if job == "poll":
+            await self._record_state(outcome)
+
+    async def _on_failure(self, job: str, exc: Exception, outcome: CycleOutcome, dry_run: bool) -> None:
+        now = self.clock()
+        self.consecutive_failures += 1
+        self.last_error = outcome.error
+        delay = min(self.config.backoff_max_seconds, self.config.backoff_base_seconds * 2 ** (self.consecutive_failures - 1))
+        self.next_attempt_at = now + timedelta(seconds=delay * (0.5 + self.jitter() / 2))
+        if self.failing_since is None:
+            self.failing_since = now
+            log.error("%s: %s job failed, backing off: %s", self.config.company, job, outcome.error,
+                      extra={"company": self.config.company, "job": job})
+            if not dry_run:
+                auth = isinstance(exc, AuthenticationError)
+                await self._alert(AlertRaised(
+                    self.config.company,
+                    AlertKind.CREDENTIALS_REJECTED if auth else AlertKind.POLLING_FAILED,
+                    now,
+                    f"Intacct rejected the credentials of {self.config.company}" if auth else f"Polling {self.config.company} fails",
+                    detail=outcome.error,
+                    fix=_fix_for(exc),
+                ))
+        else:
+            log.debug("%s: %s still failing (%d): %s", self.config.company, job, self.consecutive_failures, outcome.error)
+        if not dry_run:
+            await self._record_state(outcome, failed=True)
+
+    async def _alert(self, alert: AlertRaised) -> None:
+        try:
+            routes = await self.store.list_routes(active_only=True)
+            items = fan_out([alert], routes, now=alert.at, max_per_channel=self.config.max_events_per_channel)
+            if items:
+                await self.store.enqueue_outbox(items)
+        except Exception as exc:  # noqa: BLE001 - an alert must not turn one failure into two
+            log.error("%s: could not queue the operators' alert: %s", self.config.company, describe_error(exc))
+
+    async def _record_state(self, outcome: CycleOutcome, *, failed: bool = False) -> None:
+        now = self.clock()
+        try:
+            await self.store.record_poll(PollState(
+                company=self.config.company,
+                last_attempt_at=now,
+                last_success_at=self.last_success_at,
+                last_error=self.last_error,
+                last_error_at=now if failed else None,
+                consecutive_failures=self.consecutive_failures,
+                functions_last_cycle=outcome.functions,
+                events_last_cycle=len(outcome.events),
+            ))
+        except Exception as exc:  # noqa: BLE001 - status is best effort; the poll itself is committed
+            log.warning("%s: could not record poll status: %s", self.config.company, describe_error(exc))
+
+    def _observe(self, outcome: CycleOutcome) -> None:
+        if outcome.skipped and outcome.skipped != "backoff":
+            log.info("%s: %s skipped (%s)", self.config.company, outcome.job, outcome.skipped)
+        elif outcome.ok:
+            log.info("%s: %s ok: %d events, %d outbox rows, %d requests, %d functions, %.2fs",
+                     self.config.company, outcome.job, len(outcome.events), outcome.outbox_rows,
+                     outcome.requests, outcome.functions, outcome.seconds)
+        if self.metrics is not None and not outcome.skipped:
+            self.metrics.polls.labels(self.config.company, "ok" if outcome.ok else "failed").inc()
+            self.metrics.poll_duration.labels(self.config.company).observe(outcome.seconds)
+            for event in outcome.events:
+                self.metrics.events.labels(self.config.company, event.kind.value).inc()
+
+    # --- the work --------------------------------------------------------------------------
+    async def _poll(self, outcome: CycleOutcome, dry_run: bool) -> None:
+        company = self.config.company
+        watermarks = await self.store.get_watermarks(company)
+        baseline = not await self.store.has_baseline(company)
+        since = {name: (None if baseline or name not in watermarks else watermarks[name] - self.config.overlap)
+                 for name in (BILLS, PAYMENTS, VENDORS)}
+        changes = await self.client.read_changes(since)
+        records = RecordsRead(bills=changes.bills, payments=changes.payments, vendors=changes.vendors)
+        plan = plan_cycle(company, await self._known(records), records, watermarks=watermarks,
+                          baseline=baseline, backfill_since=self.config.backfill_since)
+        await self._commit(plan, outcome, dry_run)
+
+    async def _reconcile(self, outcome: CycleOutcome) -> None:
+        if not await self.store.has_baseline(self.config.company):
+            return  # nothing known yet: the first poll is the baseline
+        bills = await self.client.query_bills(open_only=True, limit=100_000)
+        payments = await self.client.query_payments(states=sorted(payment_states.PENDING_APPROVAL_STATES | payment_states.PENDING_PAYMENT_STATES), limit=100_000)
+        records = RecordsRead(bills=bills.bills, payments=payments.payments)
+        plan = plan_cycle(self.config.company, await self._known(records), records, watermarks={})
+        await self._commit(replace(plan, watermarks={}), outcome, dry_run=False)
+
+    async def _refresh_reference(self, outcome: CycleOutcome) -> None:
+        dimensions = await self.client.fetch_dimensions(REFERENCE_KINDS)
+        now = self.clock()
+        for kind, rows in dimensions.items():
+            await self.store.save_reference(self.config.company, kind.value, {d.id: d.name for d in rows}, now)
+
+    async def _prepare_digest(self, outcome: CycleOutcome) -> None:
+        today = self.clock().astimezone(ZoneInfo(self.config.timezone)).date()
+        monday, sunday = week_of(today)
+        pending = await self.client.query_bills(states=sorted(bill_states.PENDING_APPROVAL_STATES), limit=self.config.digest_limit)
+        due = await self.client.query_bills(open_only=True, due_from=monday, due_to=sunday, limit=self.config.digest_limit)
+        payments = await self.client.query_payments(states=sorted(payment_states.PENDING_PAYMENT_STATES), limit=self.config.digest_limit)
+        # Department totals on the digest card come from the bills' lines.
+        named = await self._bills_with_lines([*pending.bills, *due.bills])
+        digest = DigestPrepared(
+            self.config.company,
+            today,
+            tuple(named.get(b.record_no, b) for b in pending.bills),
+            tuple(payments.payments),
+            tuple(named.get(b.record_no, b) for b in due.bills),
+        )
+        outcome.events = [digest]
+        routes = await self.store.list_routes(active_only=True)
+        items = fan_out([digest], routes, now=self.clock(), max_per_channel=self.config.max_events_per_channel)
+        # Not commit_cycle: a digest is not a poll and must not count as the company's baseline.
+        outcome.outbox_rows = await self.store.enqueue_outbox(items)
+
+    async def _known(self, records: RecordsRead) -> dict[str, dict]:
+        company = self.config.company
+        return {
+            BILLS: await self.store.load_snapshots(company, BILLS, [b.record_no for b in records.bills]),
+            PAYMENTS: await self.store.load_snapshots(company, PAYMENTS, [p.record_no for p in records.payments]),
+            VENDORS: await self.store.load_snapshots(company, VENDORS, [v.record_no for v in records.vendors]),
+        }
+
+    async def _commit(self, plan: CyclePlan, outcome: CycleOutcome, dry_run: bool) -> None:
+        events = await self._with_lines(plan.events)
+        outcome.events = events
+        if dry_run:
+            return
+        now = self.clock()
+        routes = await self.store.list_routes(active_only=True)
+        items = fan_out(events, routes, now=now, max_per_channel=self.config.max_events_per_channel)
+        outcome.outbox_rows = await self.store.commit_cycle(
+            self.config.company, watermarks=plan.watermarks, snapshots=plan.snapshots, outbox=items, now=now
+        )
+
+    async def _with_lines(self, events: Sequence[Event]) -> list[Event]:
+        """Bill events carry their lines with GL account and dimension names (cards need them)."""
+        named = await self._bills_with_lines(
+            [e.bill for e in events if isinstance(e, (BillCreated, BillStateChanged)) and not e.bill.lines]
+        )
+        return [
+            replace(e, bill=named[e.bill.record_no])
+            if isinstance(e, (BillCreated, BillStateChanged)) and e.bill.record_no in named
+            else e
+            for e in events
+        ]
+
+    async def _bills_with_lines(self, bills: Sequence[Bill]) -> dict[int, Bill]:
+        """The given bills with their lines read from Intacct (one function per 200 bills)."""
+        if not bills:
+            return {}
+        lines = await self.client.fetch_bill_lines(sorted({b.record_no for b in bills}))
+        names = await self._reference_names(lines)
+        return {
+            b.record_no: replace(b, lines=tuple(_named(line, names) for line in lines.get(b.record_no, ())))
+            for b in bills
+        }
+
+    async def _reference_names(self, lines: dict[int, tuple[BillLine, ...]]) -> dict[str, dict[str, str]]:
+        company = self.config.company
+        names = {kind.value: await self.store.load_reference(company, kind.value) for kind in REFERENCE_KINDS}
+        if any(_missing_names(line, names) for rows in lines.values() for line in rows):
+            # A cache miss (new account or department): refresh once, then use what Intacct says.
+            dimensions = await self.client.fetch_dimensions(REFERENCE_KINDS)
+            now = self.clock()
+            for kind, rows in dimensions.items():
+                names[kind.value] = {d.id: d.name for d in rows}
+                await self.store.save_reference(company, kind.value, names[kind.value], now)
+        return names
+
+
+_LINE_NAME_FIELDS = (
+    ("gl_account_no", "gl_account_title", DimensionKind.GL_ACCOUNT),
+    ("department_id", "department_name", DimensionKind.DEPARTMENT),
+    ("location_id", "location_name", DimensionKind.LOCATION),
+    ("class_id", "class_name", DimensionKind.CLASS),
+    ("project_id", "project_name", DimensionKind.PROJECT),
+)
+
+
+def _missing_names(line: BillLine, names: dict[str, dict[str, str]]) -> bool:
+    return any(
+        getattr(line, id_field) and not getattr(line, name_field) and getattr(line, id_field) not in names[kind.value]
+        for id_field, name_field, kind in _LINE_NAME_FIELDS
+    )
+
+
+def _named(line: BillLine, names: dict[str, dict[str, str]]) -> BillLine:
+    updates = {
+        name_field: names[kind.value].get(getattr(line, id_field))
+        for id_field, name_field, kind in _LINE_NAME_FIELDS
+        if getattr(line, id_field) and not getattr(line, name_field)
+    }
+    return replace(line, **{k: v for k, v in updates.items() if v})
+
+
+def _counts(client) -> tuple[int, int]:
+    stats = getattr(client, "stats", None)
+    return (getattr(stats, "requests", 0), getattr(stats, "functions", 0)) if stats is not None else (0, 0)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for logs, status and alerts: Intacct's own error number and text when it gave them."""
+    if isinstance(exc, IntacctError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _fix_for(exc: BaseException) -> str | None:
+    correction = getattr(exc, "correction", None)
+    if correction:
+        return correction
+    if isinstance(exc, AuthenticationError):
+        return "Check the sender and user credentials (python app.py setup) and that the sender id is on the company's Web Services authorizations list."
+    if isinstance(exc, IntacctError) and getattr(exc, "transient", False):
+        return "Intacct or the network is unavailable; ml-connector retries by itself with back-off."
+    return None
+
+
+def week_of(today: date) -> tuple[date, date]:
+    """Monday and Sunday of the week that contains `today`."""
+    monday = today - timedelta(days=today.weekday())
+    return monday, monday + timedelta(days=6)

@@ -1,0 +1,92 @@
+"""Import direction (docs/design.md): libraries import nothing of ours; arrows point one way."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OURS = {"intacct", "graph", "store", "observability", "poller", "cards", "bot", "ops", "settings", "app"}
+ALLOWED = {
+    "intacct": set(),
+    "graph": set(),
+    "store": set(),
+    "observability": set(),
+    "settings": set(),
+    "poller": {"intacct", "store", "observability"},
+    "cards": {"intacct", "poller"},
+    "bot": {"cards", "store", "poller", "graph", "intacct", "observability"},
+    "ops": {"intacct", "graph", "store", "poller", "cards", "bot", "observability", "settings"},
+}
+# cards may only see record and event types, not the client or the poller's machinery.
+CARDS_MAY_IMPORT = {"intacct.bills", "intacct.payments", "intacct.vendors", "intacct.dimensions", "intacct.company", "poller.events"}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            # `from intacct import bills` imports the module intacct.bills
+            submodules = {f"{node.module}.{alias.name}" for alias in node.names}
+            names.update(submodules if node.module in OURS else {node.module})
+    return names
+
+
+def _modules(package: str):
+    target = ROOT / package
+    return [target.with_suffix(".py")] if (ROOT / f"{package}.py").is_file() else sorted(target.rglob("*.py"))
+
+
+def test_packages_import_only_what_the_design_allows():
+    problems = []
+    for package, allowed in ALLOWED.items():
+        for path in _modules(package):
+            for name in _imports(path):
+                top = name.split(".")[0]
+                if top in OURS and top != package and top not in allowed:
+                    problems.append(f"{path.relative_to(ROOT)} imports {name}")
+                if package == "cards" and top in {"intacct", "poller"} and not any(
+                    name == allowed_module or name.startswith(allowed_module + ".") for allowed_module in CARDS_MAY_IMPORT
+                ):
+                    problems.append(f"{path.relative_to(ROOT)} imports {name} (cards see record/event types only)")
+    assert problems == []
+
+
+def test_botbuilder_is_touched_only_inside_bot():
+    offenders = [
+        str(path.relative_to(ROOT))
+        for package in ALLOWED
+        if package != "bot"
+        for path in _modules(package)
+        if any(n.split(".")[0] in {"botbuilder", "botframework"} for n in _imports(path))
+    ]
+    assert offenders == []
+
+
+def test_no_module_does_work_at_import_time_beyond_definitions():
+    """Module bodies hold imports, definitions, constants and docstrings only."""
+    allowed_nodes = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign, ast.Expr, ast.If, ast.Try)
+    problems = []
+    for package in ALLOWED:
+        for path in _modules(package):
+            if "migrations" in path.parts:
+                continue  # alembic's env.py runs when alembic loads it, by design
+            for node in ast.parse(path.read_text(encoding="utf-8")).body:
+                if not isinstance(node, allowed_nodes):
+                    problems.append(f"{path.relative_to(ROOT)}:{node.lineno} {type(node).__name__}")
+                if isinstance(node, ast.Expr) and not isinstance(node.value, ast.Constant):
+                    problems.append(f"{path.relative_to(ROOT)}:{node.lineno} runs an expression at import")
+    assert problems == []
+
+
+def test_every_module_has_a_docstring():
+    missing = [
+        str(path.relative_to(ROOT))
+        for package in ALLOWED
+        for path in _modules(package)
+        if "migrations" not in path.parts and ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) is None
+    ]
+    assert missing == []
