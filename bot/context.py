@@ -1,0 +1,77 @@
+"""What the Teams side needs at run time, built once by app.py and handed to the bot's parts.
+
+No botbuilder here: the handler, the command service, the notifier and the HTTP routes all take
+a `BotContext` (plus, where they send, a `TeamsConnector`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Callable, Mapping, Protocol
+from zoneinfo import ZoneInfo
+
+from cards.links import IntacctLinks
+from cards.views import StatusView
+from intacct.client import IntacctClient
+from observability.metrics import Metrics
+from store.api import Store
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class CompanyContext:
+    """One polled company as the bot sees it: its client (shared with its poller: one request in
+    flight per company), its deep links, and the time zone of its AP calendar."""
+
+    key: str
+    client: IntacctClient
+    links: IntacctLinks
+    timezone: str = "UTC"
+
+    def today(self, now: datetime) -> date:
+        """The company's local date (for "overdue by N days", "due this week")."""
+        return now.astimezone(ZoneInfo(self.timezone)).date()
+
+
+@dataclass(frozen=True)
+class BotPolicy:
+    """Who may talk to the bot and change routing (ALLOWED_TENANT_IDS, ROUTE_ADMINS)."""
+
+    app_id: str = ""
+    allowed_tenant_ids: frozenset[str] = frozenset()
+    route_admins: tuple[str, ...] = ()  # empty: anyone in the team; "team-owners"; AAD object ids; "group:<id>"
+    max_request_bytes: int = 256 * 1024
+
+    def tenant_allowed(self, tenant_id: str | None) -> bool:
+        """An empty allow-list admits every tenant the bot registration admits."""
+        return not self.allowed_tenant_ids or (tenant_id is not None and tenant_id in self.allowed_tenant_ids)
+
+
+class StatusSource(Protocol):
+    """Builds the `status` view (poll health, next polls, outbox, Graph), shared by the `status`
+    command and /readyz."""
+
+    async def status_view(self) -> StatusView:
+        """The current status."""
+
+
+@dataclass
+class BotContext:
+    """Everything the bot's parts share."""
+
+    store: Store
+    companies: Mapping[str, CompanyContext]
+    clock: Clock
+    metrics: Metrics = field(default_factory=Metrics)
+    policy: BotPolicy = field(default_factory=BotPolicy)
+    status: StatusSource | None = None
+    channel_names: object | None = None  # graph.channels.ChannelDirectory when Graph is configured
+    graph_members: object | None = None  # graph.client.GraphClient for ROUTE_ADMINS checks, when configured
+
+    def company(self, key: str | None = None) -> CompanyContext | None:
+        """A company by key, or the only one when there is exactly one."""
+        if key is not None:
+            return self.companies.get(key)
+        return next(iter(self.companies.values())) if len(self.companies) == 1 else None
