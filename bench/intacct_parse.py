@@ -174,8 +174,9 @@ def main() -> None:
         f"bills_per_s={bills / bill_seconds:.0f} lines_per_s={lines / line_seconds:.0f} "
         f"bills_per_s_cpu={bills / bill_cpu:.0f} lines_per_s_cpu={lines / line_cpu:.0f} "
         f"bills_with_lines_per_s={bills / (bill_seconds + line_seconds):.0f} "
-        f"peak_mb={peak:.1f} peak_mb_first_10pct={first:.1f} pages={args.pages}"
+        f"peak_mb={peak:.1f} peak_mb_first_10pct={first:.1f} pages={args.pages} load_1min={os.getloadavg()[0]:.2f}"
     )
+
 
 if __name__ == "__main__":
     main()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Mapping
 
-from intacct.values import Row, required_int, text, text_or_empty, timestamp_field
+from intacct.values import Row, record_builder, required_int, text, text_or_empty, timestamp_field
 
 
 class DimensionKind(enum.Enum):
@@ -48,14 +48,18 @@ def dimension_fields(kind: DimensionKind) -> tuple[str, ...]:
     return ("RECORDNO", id_field, name_field, "STATUS", "WHENMODIFIED")
 
 
+_new_dimension = record_builder(Dimension)
+
+
 def parse_dimension(kind: DimensionKind, row: Row, zone: timezone) -> Dimension:
     """A GLACCOUNT/DEPARTMENT/LOCATION/CLASS/PROJECT row → Dimension (STATUS absent → "active")."""
     id_field, name_field = _ID_AND_NAME[kind]
-    return Dimension(
-        kind=kind,
-        record_no=required_int(row, "RECORDNO"),
-        id=text_or_empty(row, id_field),
-        name=text_or_empty(row, name_field),
-        status=text(row, "STATUS") or "active",
-        when_modified=timestamp_field(row, "WHENMODIFIED", zone),
+    # Built positionally (see intacct.values.record_builder), so the order below is Dimension's.
+    return _new_dimension(
+        kind,  # kind
+        required_int(row, "RECORDNO"),  # record_no
+        text_or_empty(row, id_field),  # id
+        text_or_empty(row, name_field),  # name
+        text(row, "STATUS") or "active",  # status
+        timestamp_field(row, "WHENMODIFIED", zone),  # when_modified
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from intacct.values import Row, date_field, decimal_or_zero, required_int, text, text_or_empty, timestamp_field
+from intacct.values import Row, date_field, decimal_or_zero, record_builder, required_int, text, text_or_empty, timestamp_field
 
 # Display states of APPYMT.STATE (see shared/docs/intacct-xml-api.md §9.4).
 PENDING_APPROVAL_STATES = frozenset({"Submitted", "Partially Approved"})
@@ -45,21 +45,25 @@ PAYMENT_FIELDS = (
 """APPYMT fields read (never ``*``); WHENCREATED is the payment date."""
 
 
+_new_payment = record_builder(Payment)
+
+
 def parse_payment(row: Row, zone: timezone) -> Payment:
     """An APPYMT row (timestamps in ``zone``, the user's GMT offset) → Payment."""
-    return Payment(
-        record_no=required_int(row, "RECORDNO"),
-        vendor_id=text_or_empty(row, "VENDORID"),
-        state=text_or_empty(row, "STATE"),
-        amount=decimal_or_zero(row, "AMOUNTTOPAY"),
-        currency=text_or_empty(row, "CURRENCY"),
-        vendor_name=text(row, "VENDORNAME"),
-        payment_method=text(row, "PAYMENTMETHOD"),
-        payment_date=date_field(row, "WHENCREATED"),
-        reference=text(row, "DOCNUMBER"),
-        description=text(row, "DESCRIPTION"),
-        financial_entity=text(row, "FINANCIALENTITY"),
-        entity_id=text(row, "MEGAENTITYID"),
-        when_modified=timestamp_field(row, "WHENMODIFIED", zone),
-        record_url=text(row, "RECORD_URL"),
+    # Built positionally (see intacct.values.record_builder), so the order below is Payment's.
+    return _new_payment(
+        required_int(row, "RECORDNO"),  # record_no
+        text_or_empty(row, "VENDORID"),  # vendor_id
+        text_or_empty(row, "STATE"),  # state
+        decimal_or_zero(row, "AMOUNTTOPAY"),  # amount
+        text_or_empty(row, "CURRENCY"),  # currency
+        text(row, "VENDORNAME"),  # vendor_name
+        text(row, "PAYMENTMETHOD"),  # payment_method
+        date_field(row, "WHENCREATED"),  # payment_date
+        text(row, "DOCNUMBER"),  # reference
+        text(row, "DESCRIPTION"),  # description
+        text(row, "FINANCIALENTITY"),  # financial_entity
+        text(row, "MEGAENTITYID"),  # entity_id
+        timestamp_field(row, "WHENMODIFIED", zone),  # when_modified
+        text(row, "RECORD_URL"),  # record_url
     )

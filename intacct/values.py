@@ -3,15 +3,17 @@
 Intacct writes dates as ``MM/DD/YYYY`` and timestamps as ``MM/DD/YYYY HH:MM:SS`` without a zone;
 timestamps are in the Web Services user's ``gmtoffset``. Parsed timestamps are returned in UTC.
 Empty elements are None. A value that cannot be converted raises `MalformedRecordError` naming
-the field (never a bare ValueError).
+the field (never a bare ValueError). `record_builder` gives the record parsers a constructor for
+their frozen dataclasses that is fast enough for 50,000 records a second.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Mapping
+from typing import Callable, Mapping, TypeVar
 
 from intacct.errors import MalformedRecordError
 
@@ -108,22 +110,19 @@ def date_field(row: Row, field: str) -> date | None:
         raise _bad(row, field, value, "date (MM/DD/YYYY)") from None
 
 
-@functools.lru_cache(maxsize=64)
-def _iso_suffix(zone: timezone) -> str:
-    offset = zone.utcoffset(None)
-    sign = "-" if offset < timedelta(0) else "+"
-    minutes = abs(int(offset.total_seconds())) // 60
-    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
-
-
 def parse_timestamp(value: str, zone: timezone) -> datetime:
     """``MM/DD/YYYY HH:MM:SS`` in the user's zone → aware datetime in UTC."""
-    # Re-ordered into ISO 8601 for the C-level fromisoformat: ~5x faster than strptime, which
-    # matters at 50,000 records per second. The separator checks keep the format strict.
+    # The wall time is re-ordered into ISO 8601 and read *as if* it were UTC by the C-level
+    # fromisoformat (~5x faster than strptime), then shifted by the user's offset: one subtraction
+    # instead of astimezone, and the result already carries timezone.utc. The separator checks
+    # keep the format strict; fromisoformat checks the digits and the ranges.
     if len(value) != 19 or value[2] != "/" or value[5] != "/" or value[10] != " " or value[13] != ":" or value[16] != ":":
         raise ValueError(value)
-    local = datetime.fromisoformat(f"{value[6:10]}-{value[0:2]}-{value[3:5]}T{value[11:19]}{_iso_suffix(zone)}")
-    return local.astimezone(timezone.utc)
+    wall = datetime.fromisoformat(f"{value[6:10]}-{value[0:2]}-{value[3:5]}T{value[11:19]}+00:00")
+    try:
+        return wall - zone.utcoffset(None)
+    except OverflowError:  # e.g. 12/31/9999 23:00:00 at -08:00 is after datetime.max in UTC
+        raise ValueError(value) from None
 
 
 def timestamp_field(row: Row, field: str, zone: timezone) -> datetime | None:
@@ -174,3 +173,36 @@ def parse_iso_datetime(value: str | None) -> datetime | None:
     if moment.tzinfo is None:
         raise ValueError(f"timestamp without an offset: {value!r}")
     return moment
+
+
+_Record = TypeVar("_Record")
+
+
+def record_builder(cls: type[_Record]) -> Callable[..., _Record]:
+    """A positional constructor for a frozen slots dataclass, about 4x cheaper than calling ``cls``.
+
+    ``build(*values)`` takes every field, in declaration order (no defaults), and returns a
+    genuine ``cls`` instance, equal to ``cls(*values)``: still frozen, same hash, same type.
+    """
+    # Why: a frozen dataclass's __init__ stores each field through object.__setattr__ (~150 ns a
+    # field, 3 µs for a Bill: 15% of the whole per-bill budget at 50,000 bills/s). An unfrozen
+    # twin with the very same slots stores them at C speed; the instance is then moved to ``cls``
+    # by __class__ assignment, which CPython allows only between classes whose memory layouts are
+    # identical and refuses with TypeError otherwise, so the two cannot drift apart silently.
+    params = getattr(cls, "__dataclass_params__", None)
+    fields = dataclasses.fields(cls) if params is not None else ()
+    names = tuple(f.name for f in fields)
+    if params is None or not params.frozen or cls.__dict__.get("__slots__") != names:
+        raise TypeError(f"record_builder needs a frozen dataclass with slots=True, not {cls.__name__}")
+    if hasattr(cls, "__post_init__") or any(not f.init for f in fields):
+        raise TypeError(f"record_builder cannot build {cls.__name__}: it would skip __post_init__ or init=False fields")
+    twin = dataclasses.make_dataclass(f"_{cls.__name__}Builder", names, slots=True, repr=False, eq=False, match_args=False)
+    set_class = object.__setattr__  # cls.__setattr__ refuses every assignment: it is frozen
+
+    def build(*values: object) -> _Record:
+        record = twin(*values)
+        set_class(record, "__class__", cls)  # from here on a genuine, frozen ``cls``
+        return record
+
+    build.__doc__ = f"A {cls.__name__} from all its fields, positionally, in declaration order."
+    return build

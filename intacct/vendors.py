@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from intacct.values import Row, boolean, required_int, text, text_or_empty, timestamp_field
+from intacct.values import Row, boolean, record_builder, required_int, text, text_or_empty, timestamp_field
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,18 +34,22 @@ VENDOR_FIELDS = (
 """VENDOR fields read (never ``*``; never TAXID or bank account numbers)."""
 
 
+_new_vendor = record_builder(Vendor)
+
+
 def parse_vendor(row: Row, zone: timezone) -> Vendor:
     """A VENDOR row (timestamps in ``zone``, the user's GMT offset) → Vendor."""
-    return Vendor(
-        record_no=required_int(row, "RECORDNO"),
-        vendor_id=text_or_empty(row, "VENDORID"),
-        name=text_or_empty(row, "NAME"),
-        status=text_or_empty(row, "STATUS"),
-        on_hold=boolean(row, "ONHOLD"),
-        when_modified=timestamp_field(row, "WHENMODIFIED", zone),
-        currency=text(row, "CURRENCY"),
-        term_name=text(row, "TERMNAME"),
-        email=text(row, "DISPLAYCONTACT.EMAIL1"),
-        entity_id=text(row, "MEGAENTITYID"),
-        record_url=text(row, "RECORD_URL"),
+    # Built positionally (see intacct.values.record_builder), so the order below is Vendor's.
+    return _new_vendor(
+        required_int(row, "RECORDNO"),  # record_no
+        text_or_empty(row, "VENDORID"),  # vendor_id
+        text_or_empty(row, "NAME"),  # name
+        text_or_empty(row, "STATUS"),  # status
+        boolean(row, "ONHOLD"),  # on_hold
+        timestamp_field(row, "WHENMODIFIED", zone),  # when_modified
+        text(row, "CURRENCY"),  # currency
+        text(row, "TERMNAME"),  # term_name
+        text(row, "DISPLAYCONTACT.EMAIL1"),  # email
+        text(row, "MEGAENTITYID"),  # entity_id
+        text(row, "RECORD_URL"),  # record_url
     )
