@@ -16,8 +16,9 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any, Awaitable, Callable, Iterable, Mapping
 from urllib.parse import quote
+from uuid import UUID
 
 import aiohttp
 from yarl import URL
@@ -39,6 +40,11 @@ DEFAULT_BASE_URL = "https://graph.microsoft.com/v1.0"
 # /teams/{id}/channels (teams-bot-and-graph.md §4.2): named in 403 messages.
 CHANNEL_PERMISSION = "Channel.ReadBasic.All"
 DEFAULT_CHANGE_TYPE = "created,updated,deleted"
+# Least-privileged application permissions for the route-administration checks (§4.2 and Learn's
+# "team list members" / "user checkMemberGroups" pages), named in 403 messages.
+TEAM_MEMBER_PERMISSION = "TeamMember.Read.All"
+GROUP_MEMBER_PERMISSION = "GroupMember.Read.All (with User.Read.All)"
+MAX_GROUPS_PER_CHECK = 20  # checkMemberGroups evaluates at most 20 group ids per request
 # Answers after which Graph has certainly not acted on the request, so even a creating POST may repeat.
 _NOT_PROCESSED_STATUSES = frozenset({429, 503})
 
@@ -113,6 +119,44 @@ class GraphClient:
             "GET", f"/teams/{_segment(team_id)}/channels/{_segment(channel_id)}", permission=CHANNEL_PERMISSION
         )
         return Channel.from_graph(_object(body, "channel"))
+
+    # --- people: who may administer routes -------------------------------------------------
+    async def team_member_roles(self, team_id: str, user_id: str) -> frozenset[str] | None:
+        """The roles of Entra user `user_id` in a team (`{"owner"}`; empty for a plain member;
+        `{"guest"}` for a guest), or None when the user is not a member of the team."""
+        user = _object_id(user_id, "user id")
+        member_filter = f"(microsoft.graph.aadUserConversationMember/userId eq '{user}')"
+        target = f"/teams/{_segment(team_id)}/members?$filter={quote(member_filter, safe='')}"
+        members = await self._get_all(target, permission=TEAM_MEMBER_PERMISSION)
+        found = [m for m in members if str(m.get("userId", "")).lower() == user]
+        if not found:
+            return None
+        roles = found[0].get("roles")
+        if not isinstance(roles, list):
+            raise GraphProtocolError("Graph sent a team member without a `roles` list")
+        return frozenset(str(role).lower() for role in roles)
+
+    async def member_groups(self, user_id: str, group_ids: Iterable[str]) -> frozenset[str]:
+        """Which of `group_ids` the user belongs to, directly or through nested groups
+        (POST /users/{id}/checkMemberGroups, at most 20 ids per request). Ids come back lower case."""
+        user = _object_id(user_id, "user id")
+        wanted = list(dict.fromkeys(_object_id(group, "group id") for group in group_ids))
+        member_of: set[str] = set()
+        for start in range(0, len(wanted), MAX_GROUPS_PER_CHECK):
+            chunk = wanted[start : start + MAX_GROUPS_PER_CHECK]
+            # A read despite the POST: repeating it changes nothing, so it is retried like a GET.
+            body = _object(
+                await self._request(
+                    "POST", f"/users/{_segment(user)}/checkMemberGroups",
+                    json_body={"groupIds": chunk}, permission=GROUP_MEMBER_PERMISSION,
+                ),
+                "checkMemberGroups result",
+            )
+            value = body.get("value")
+            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+                raise GraphProtocolError("Graph answered checkMemberGroups without a `value` list of ids")
+            member_of.update(item.lower() for item in value)
+        return frozenset(member_of & set(wanted))
 
     # --- subscriptions ---------------------------------------------------------------------
     async def create_subscription(
@@ -272,6 +316,15 @@ def _segment(value: str) -> str:
     if not value:
         raise ValueError("empty Graph id")
     return quote(value, safe="")
+
+
+def _object_id(value: str, what: str) -> str:
+    """An Entra object id (GUID), lower case; anything else is refused before it reaches an
+    OData filter or a URL (ValueError)."""
+    try:
+        return str(UUID(str(value).strip()))
+    except ValueError:
+        raise ValueError(f"not an Entra object id ({what})") from None
 
 
 def _decode(body: bytes, method: str, path: str) -> Any:

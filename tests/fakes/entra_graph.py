@@ -3,7 +3,9 @@
 Entra: OIDC discovery `GET /{tenant}/v2.0/.well-known/openid-configuration` and the token endpoint
 `POST /{tenant}/oauth2/v2.0/token` (client credentials; checks tenant, client id, secret, scope;
 answers with Entra's AADSTS errors; issues opaque tokens with `expires_in`; counts requests).
-Graph v1.0: `GET /teams/{id}/channels[/{channel}]`, `POST/GET /subscriptions`,
+Graph v1.0: `GET /teams/{id}/channels[/{channel}]`, `GET /teams/{id}/members` (with the
+`aadUserConversationMember/userId eq` filter), `POST /users/{id}/checkMemberGroups` (transitive,
+at most 20 ids), `POST/GET /subscriptions`,
 `PATCH/DELETE /subscriptions/{id}`, `POST /subscriptions/{id}/reauthorize`, with the bearer check,
 application roles (403 "Missing role permissions…"), the 4,320-minute maximum, the rule that
 lifecycleNotificationUrl is required beyond 1 hour, lazy deletion of expired subscriptions (404),
@@ -48,6 +50,10 @@ CLIENT_SECRET = "fake~Secret.Value_9x8y7z"
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 MAX_SUBSCRIPTION_MINUTES = 4320
 CHANNEL_ROLES = ("Channel.ReadBasic.All", "ChannelSettings.Read.All", "ChannelSettings.ReadWrite.All")
+TEAM_MEMBER_ROLES = ("TeamMember.Read.All", "TeamMember.ReadWrite.All")
+# checkMemberGroups for another user, app-only: a user-read role AND a group-read role (Learn).
+USER_READ_ROLES = ("User.Read.All", "Directory.Read.All")
+GROUP_READ_ROLES = ("GroupMember.Read.All", "Group.Read.All", "Directory.Read.All")
 
 Clock = Callable[[], dt.datetime]
 
@@ -161,6 +167,7 @@ class _Fault:
 _GRAPH_CODES = {400: "BadRequest", 401: "InvalidAuthenticationToken", 403: "Forbidden", 404: "NotFound",
                 409: "Conflict", 429: "TooManyRequests", 500: "InternalServerError", 502: "BadGateway",
                 503: "ServiceUnavailable", 504: "GatewayTimeout"}
+_MEMBER_FILTER = re.compile(r"^\(?microsoft\.graph\.aadUserConversationMember/userId eq '([^']+)'\)?$")
 _CHANNELS_RESOURCE = re.compile(r"^/?teams/([^/]+)/channels$", re.IGNORECASE)
 
 
@@ -191,6 +198,10 @@ class FakeEntraGraph:
         self.consented = True
         self.roles: set[str] = {"Channel.ReadBasic.All"}
         self.teams: dict[str, dict[str, dict[str, Any]]] = {}
+        self.team_members: dict[str, dict[str, dict[str, Any]]] = {}  # team → user id → conversationMember
+        self.groups: dict[str, set[str]] = {}  # group id → member ids (users or nested groups)
+        self.users: set[str] = set()
+        self.member_page_size: int | None = None
         self.subscriptions: dict[str, FakeSubscription] = {}
         self.tokens: dict[str, dt.datetime] = {}  # token → expiry (fake clock)
         self.requests: list[RecordedRequest] = []
@@ -241,6 +252,21 @@ class FakeEntraGraph:
     def revoke_tokens(self) -> None:
         """Make every issued token invalid (Graph then answers 401)."""
         self.tokens.clear()
+
+    def add_team_member(self, team_id: str, user_id: str, name: str = "Member", *, roles: tuple[str, ...] = ()) -> None:
+        """Put an Entra user in a team; `roles` is () for a member, ("owner",) or ("guest",)."""
+        self.users.add(user_id)
+        self.team_members.setdefault(team_id, {})[user_id] = {
+            "@odata.type": "#microsoft.graph.aadUserConversationMember",
+            "id": f"MCMjMSMj{uuid.uuid5(uuid.NAMESPACE_OID, team_id + user_id).hex}",
+            "roles": list(roles), "displayName": name, "visibleHistoryStartDateTime": "0001-01-01T00:00:00Z",
+            "userId": user_id, "email": f"{name.replace(' ', '.').lower()}@contoso.example", "tenantId": self.tenant_id,
+        }
+
+    def add_group(self, group_id: str, members: tuple[str, ...] = ()) -> None:
+        """An Entra group whose members are users or other groups (membership is transitive)."""
+        self.groups[group_id] = set(members)
+        self.users.update(m for m in members if m not in self.groups)
 
     def drop_subscription(self, subscription_id: str) -> None:
         """Graph deleted the subscription on its own (missed renewal, removal)."""
@@ -316,6 +342,8 @@ class FakeEntraGraph:
         app.router.add_patch("/v1.0/subscriptions/{id}", self._renew_subscription)
         app.router.add_delete("/v1.0/subscriptions/{id}", self._delete_subscription)
         app.router.add_post("/v1.0/subscriptions/{id}/reauthorize", self._reauthorize_subscription)
+        app.router.add_get("/v1.0/teams/{team}/members", self._list_team_members)
+        app.router.add_post("/v1.0/users/{user}/checkMemberGroups", self._check_member_groups)
         return app
 
     async def _client_session(self, _app: web.Application) -> AsyncIterator[None]:
@@ -511,6 +539,50 @@ class FakeEntraGraph:
         if self._live(request.match_info["id"]) is None:
             return _not_found("The object was not found.")
         return web.Response(status=204)
+
+    async def _list_team_members(self, request: web.Request) -> web.Response:
+        refusal = self._refusal(request, TEAM_MEMBER_ROLES)
+        if refusal:
+            return refusal
+        team_id = request.match_info["team"]
+        if team_id not in self.teams:
+            return _not_found(f"No team found with Group Id {team_id}")
+        members = list(self.team_members.get(team_id, {}).values())
+        member_filter = request.query.get("$filter")
+        if member_filter is not None:
+            match = _MEMBER_FILTER.match(member_filter)
+            if match is None:
+                return _bad_request(f"Filter '{member_filter}' is not supported by this fake.")
+            members = [m for m in members if m["userId"].lower() == match.group(1).lower()]
+        start = int(request.query.get("$skiptoken", "0"))
+        size = self.member_page_size or len(members) or 1
+        page: dict[str, Any] = {"@odata.context": f"https://graph.microsoft.com/v1.0/$metadata#teams('{team_id}')/members",
+                                "@odata.count": len(members), "value": members[start:start + size]}
+        if start + size < len(members):
+            page["@odata.nextLink"] = str(request.url.update_query({"$skiptoken": str(start + size)}))
+        return web.json_response(page)
+
+    async def _check_member_groups(self, request: web.Request) -> web.Response:
+        refusal = self._refusal(request, USER_READ_ROLES) or self._refusal(request, GROUP_READ_ROLES)
+        if refusal:
+            return refusal
+        user_id = request.match_info["user"]
+        if user_id not in self.users:
+            return web.json_response(_graph_error(
+                "Request_ResourceNotFound", f"Resource '{user_id}' does not exist or one of its queried reference-property "
+                                            "objects are not present."), status=404)
+        group_ids = (await request.json()).get("groupIds")
+        if not isinstance(group_ids, list) or not 1 <= len(group_ids) <= 20:
+            return _bad_request("groupIds must list between 1 and 20 group ids.")
+        return web.json_response({"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection(Edm.String)",
+                                  "value": [g for g in group_ids if self._in_group(user_id, g, set())]})
+
+    def _in_group(self, member: str, group_id: str, seen: set[str]) -> bool:
+        if group_id in seen or group_id not in self.groups:
+            return False
+        seen.add(group_id)
+        members = self.groups[group_id]
+        return member in members or any(self._in_group(member, nested, seen) for nested in members)
 
     # --- helpers ---------------------------------------------------------------------------
     def _check_expiry(self, text: str) -> tuple[dt.datetime, web.Response | None]:

@@ -1,0 +1,349 @@
+"""The Teams activity handler and the /api/messages aiohttp handler: activities in, replies out.
+
+It translates, it does not decide: an activity becomes an `Origin` (plain values) and references
+(wire JSON, built only with bot/connector.py's helpers), then a call to `ConversationBook`
+(install, uninstall, channel and team events) or to `CommandService` (a command), whose
+`Reply` is sent back in the same conversation — a channel message's thread. With
+bot/connector.py this is the only module that imports botbuilder.
+
+Order of a turn: the tenant gate (channelData.tenant.id / conversation.tenantId against
+BotPolicy.allowed_tenant_ids: refused activities get no reply, are logged once per tenant and
+counted), then the handler method, then `context.metrics.activities{type,outcome}`.
+
+Errors inside a turn go to `MlConnectorBot.on_turn_error` (logged without secrets, an apology to the
+person when a message was being answered, never raised). It is deliberately NOT installed as the
+adapter's `on_turn_error`: the adapter runs the notifier's proactive sends through the same
+pipeline, and a handler there would swallow the failures the notifier must see and map.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Mapping, cast
+
+from aiohttp import web
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+from botbuilder.schema.teams import ChannelInfo, TeamInfo
+
+from bot import messages
+from bot.commands import parse_command
+from bot.connector import channel_reference, reference_from_activity, strip_mention
+from bot.context import BotContext
+from bot.conversations import CHANNEL_CONVERSATION, ChannelNames, ConversationBook, Origin
+from bot.errors import map_connector_error
+from bot.server import Handler
+from bot.service import CommandService, ReplyMessage, welcome_card
+from cards.elements import Card
+
+log = logging.getLogger(__name__)
+
+MAX_LOGGED_TENANTS = 1000  # refused tenants remembered for log-once; beyond, one summary line
+# Metric labels come from the request: only known activity types get their own label.
+_KNOWN_TYPES = frozenset(
+    {
+        ActivityTypes.message,
+        ActivityTypes.conversation_update,
+        ActivityTypes.installation_update,
+        ActivityTypes.invoke,
+        ActivityTypes.event,
+        ActivityTypes.message_reaction,
+        ActivityTypes.message_update,
+        ActivityTypes.message_delete,
+        ActivityTypes.typing,
+        ActivityTypes.end_of_conversation,
+    }
+)
+_SDK_PACKAGES = frozenset({"botbuilder", "botframework", "msrest", "requests"})
+HANDLED = "handled"
+FAILED = "failed"
+REFUSED_TENANT = "refused_tenant"
+
+
+class MlConnectorBot(TeamsActivityHandler):
+    """ml-connector's bot: stores references, follows channel and team events, answers commands.
+
+    `service` and `conversations` default to the ones `context` describes (its route admins,
+    Graph client and channel directory); `context` is public for the /api/messages handler.
+    """
+
+    def __init__(
+        self, context: BotContext, *, service: CommandService | None = None, conversations: ConversationBook | None = None
+    ) -> None:
+        super().__init__()
+        self.context = context
+        self._service = service or CommandService(context)
+        self._conversations = conversations or ConversationBook(
+            context.store, context.clock, channel_names=cast("ChannelNames | None", context.channel_names)
+        )
+        self._refused_tenants: set[str | None] = set()
+        self._refused_overflow_logged = False
+
+    # --- every turn -----------------------------------------------------------------------------
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        """Tenant gate, dispatch, metrics; nothing raised (see on_turn_error)."""
+        activity = turn_context.activity
+        kind = activity_label(activity.type)
+        tenant = tenant_of(activity)
+        if not self.context.policy.tenant_allowed(tenant):
+            self._log_refused_tenant(tenant, kind)
+            self._count(kind, REFUSED_TENANT)
+            return
+        try:
+            await super().on_turn(turn_context)
+        except Exception as error:  # noqa: BLE001 - a turn must never take the process down
+            self._count(kind, FAILED)
+            await self.on_turn_error(turn_context, error)
+            return
+        self._count(kind, HANDLED)
+
+    async def on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
+        """Log the failure (no secrets), apologise when a person asked something; never raises."""
+        activity = turn_context.activity
+        where = getattr(activity.conversation, "id", None)
+        mapped = map_connector_error(error, operation="reply", now=self.context.clock())
+        if mapped.status is not None or type(error).__module__.split(".")[0] in _SDK_PACKAGES:
+            # Teams answered a send with an error, or the SDK could not reach it: the mapped
+            # error says which (status, Teams code, message), a traceback would add nothing.
+            log.warning("a %s activity in %s failed talking to Teams: %s", activity.type, where, mapped)
+        else:
+            log.error("a %s activity in %s failed: %s: %s", activity.type, where, type(error).__name__, error, exc_info=error)
+        if activity.type != ActivityTypes.message:
+            return  # nobody is waiting for an answer to an event
+        try:
+            await turn_context.send_activity(MessageFactory.text(messages.FAILED_APOLOGY))
+        except Exception as apology_error:  # noqa: BLE001 - the apology is best effort
+            log.warning("could not apologise in %s: %s", where, map_connector_error(apology_error, operation="reply"))
+
+    # --- messages -------------------------------------------------------------------------------
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        """Store the references, parse the command (mention stripped), answer in the same thread."""
+        activity = turn_context.activity
+        origin = await self._conversations.remember(origin_of(activity), reference_from_activity(activity), _channel_ref(activity))
+        if not (activity.text or "").strip() and activity.value is not None:
+            return  # an Action.Submit from some card; ours only open URLs, so there is nothing to do
+        reply = await self._service.run(parse_command(strip_mention(activity)), origin)
+        for message in reply.messages:
+            await turn_context.send_activity(reply_activity(message))
+
+    # --- install and uninstall ------------------------------------------------------------------
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        """installationUpdate add / add-upgrade."""
+        await self._installed(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        """installationUpdate remove / remove-upgrade."""
+        await self._conversations.uninstall(origin_of(turn_context.activity))
+
+    async def on_teams_members_added_dispatch(
+        self, members_added: list[ChannelAccount], team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
+        """Only the bot's own arrival matters. (botbuilder's version would first fetch every other
+        added person from the Bot Connector, one call each.)"""
+        if _includes_bot(members_added, turn_context.activity):
+            await self._installed(turn_context)
+
+    async def on_teams_members_removed_dispatch(
+        self, members_removed: list[ChannelAccount], team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
+        """The bot removed from a team or chat: forget it; other people leaving change nothing."""
+        if _includes_bot(members_removed, turn_context.activity):
+            await self._conversations.uninstall(origin_of(turn_context.activity))
+
+    async def _installed(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        origin = origin_of(activity)
+        first = await self._conversations.install(origin, reference_from_activity(activity), _channel_ref(activity))
+        if first:
+            await turn_context.send_activity(reply_activity(ReplyMessage(card=welcome_card(origin.team_name))))
+
+    # --- channel and team events ----------------------------------------------------------------
+    async def on_teams_channel_renamed(self, channel_info: ChannelInfo, team_info: TeamInfo, turn_context: TurnContext) -> None:
+        """Store the new name on the channel's routes."""
+        origin = origin_of(turn_context.activity)
+        name = _affected_channel(turn_context.activity).get("name")
+        if origin.channel_id and isinstance(name, str) and name:
+            await self._conversations.channel_renamed(origin, origin.channel_id, name)
+
+    async def on_teams_channel_deleted(self, channel_info: ChannelInfo, team_info: TeamInfo, turn_context: TurnContext) -> None:
+        """Switch the channel's routes off ("channel deleted")."""
+        origin = origin_of(turn_context.activity)
+        if origin.channel_id:
+            await self._conversations.channel_deleted(origin, origin.channel_id)
+
+    async def on_teams_channel_restored(self, channel_info: ChannelInfo, team_info: TeamInfo, turn_context: TurnContext) -> None:
+        """Store the channel again and switch its routes back on."""
+        activity = turn_context.activity
+        await self._conversations.channel_restored(origin_of(activity), channel_reference(activity))
+
+    async def on_teams_team_deleted(self, team_info: TeamInfo, turn_context: TurnContext) -> None:
+        """Switch the team's routes off and forget it."""
+        await self._conversations.team_deleted(origin_of(turn_context.activity))
+
+    async def on_teams_team_hard_deleted(self, team_info: TeamInfo, turn_context: TurnContext) -> None:
+        """Same as deleted (a soft-deleted team can still come back; a hard-deleted one cannot)."""
+        await self._conversations.team_deleted(origin_of(turn_context.activity))
+
+    async def on_teams_team_archived(self, team_info: TeamInfo, turn_context: TurnContext) -> None:
+        """Switch the team's routes off until it is unarchived."""
+        await self._conversations.team_archived(origin_of(turn_context.activity))
+
+    async def on_teams_team_unarchived(self, team_info: TeamInfo, turn_context: TurnContext) -> None:
+        """Switch back on what archiving switched off."""
+        activity = turn_context.activity
+        await self._conversations.team_back(origin_of(activity), _channel_ref(activity))
+
+    async def on_teams_team_restored(self, team_info: TeamInfo, turn_context: TurnContext) -> None:
+        """A soft-deleted team came back: store it again, switch its routes back on."""
+        activity = turn_context.activity
+        await self._conversations.team_back(origin_of(activity), _channel_ref(activity))
+
+    # --- helpers --------------------------------------------------------------------------------
+    def _count(self, kind: str, outcome: str) -> None:
+        self.context.metrics.activities.labels(type=kind, outcome=outcome).inc()
+
+    def _log_refused_tenant(self, tenant: str | None, kind: str) -> None:
+        if tenant in self._refused_tenants:
+            return
+        if len(self._refused_tenants) >= MAX_LOGGED_TENANTS:
+            if not self._refused_overflow_logged:
+                self._refused_overflow_logged = True
+                log.warning("more than %d tenants refused; further ones are only counted in metrics", MAX_LOGGED_TENANTS)
+            return
+        self._refused_tenants.add(tenant)
+        log.warning(
+            "refusing activities from tenant %s (not in ALLOWED_TENANT_IDS); first was a %s; logged once per tenant",
+            tenant or "(none given)", kind,
+        )  # fmt: skip
+
+
+def make_messages_handler(adapter: CloudAdapter, bot: MlConnectorBot) -> Handler:
+    """The POST /api/messages handler: `await adapter.process(request, bot)`, plus the checks
+    botbuilder answers with a 500 (no JSON content type, a body that is not a JSON object with a
+    type), and metrics for requests that never become a turn (401, 400, 413, 415, 500)."""
+    metrics = bot.context.metrics
+
+    def count(outcome: str) -> None:
+        metrics.activities.labels(type="unknown", outcome=outcome).inc()
+
+    async def messages_endpoint(request: web.Request) -> web.StreamResponse:
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            count("unsupported_media_type")
+            raise web.HTTPUnsupportedMediaType(text="Content-Type must be application/json\n")
+        try:
+            body = await request.json()  # aiohttp keeps the bytes: process() reads them again
+        except web.HTTPRequestEntityTooLarge:
+            count("too_large")
+            raise
+        except ValueError:
+            count("bad_request")
+            raise web.HTTPBadRequest(text="body is not JSON\n") from None
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
+            count("bad_request")
+            raise web.HTTPBadRequest(text="body is not an activity\n")
+        try:
+            response = await adapter.process(request, bot)
+        except web.HTTPUnauthorized:
+            count("unauthorized")
+            raise
+        except web.HTTPException as refusal:
+            count(f"http_{refusal.status}" if refusal.status in (400, 405, 415) else "rejected")
+            raise
+        except Exception as error:  # noqa: BLE001 - answer 500 with a clean log line, not aiohttp's dump
+            count("error")
+            log.error("processing an activity failed before the bot saw it: %s", type(error).__name__, exc_info=error)
+            return web.Response(status=500, text="internal error\n")
+        return response if response is not None else web.Response(status=201)
+
+    return messages_endpoint
+
+
+# --- reading activities (plain values out) ----------------------------------------------------
+
+
+def origin_of(activity: Activity) -> Origin:
+    """Where an activity came from and who sent it."""
+    channel_data = _channel_data(activity)
+    conversation = activity.conversation
+    conversation_id = getattr(conversation, "id", None) or ""
+    conversation_type = getattr(conversation, "conversation_type", None) or (
+        "groupChat" if getattr(conversation, "is_group", False) else "personal"
+    )
+    team = channel_data.get("team") if isinstance(channel_data.get("team"), Mapping) else {}
+    channel_id = None
+    if conversation_type == CHANNEL_CONVERSATION and conversation_id:
+        channel_id = _channel_ref(activity)["conversation"]["id"]
+    sender = activity.from_property
+    return Origin(
+        conversation_id=conversation_id,
+        conversation_type=conversation_type,
+        service_url=activity.service_url or "",
+        tenant_id=tenant_of(activity),
+        channel_id=channel_id,
+        team_id=_text(team.get("id")) or _text(channel_data.get("teamsTeamId")),
+        aad_group_id=_text(team.get("aadGroupId")),
+        team_name=_text(team.get("name")),
+        user_id=_text(getattr(sender, "aad_object_id", None)),
+        user_name=_text(getattr(sender, "name", None)),
+    )
+
+
+def tenant_of(activity: Activity) -> str | None:
+    """The activity's tenant: channelData.tenant.id, else conversation.tenantId."""
+    tenant = _channel_data(activity).get("tenant")
+    if isinstance(tenant, Mapping) and _text(tenant.get("id")):
+        return _text(tenant.get("id"))
+    conversation = activity.conversation
+    extra = getattr(conversation, "additional_properties", None) or {}
+    return _text(getattr(conversation, "tenant_id", None)) or _text(extra.get("tenantId"))
+
+
+def activity_label(activity_type: str | None) -> str:
+    """The metrics label for an activity type (unknown types share one label)."""
+    return activity_type if activity_type in _KNOWN_TYPES else "other"
+
+
+def reply_activity(message: ReplyMessage) -> Activity:
+    """The activity for one reply message (a card with its fallback as notification summary)."""
+    if message.card is None:
+        return MessageFactory.text(message.text or "")
+    card: Card = message.card
+    activity = MessageFactory.attachment(CardFactory.adaptive_card(card), text=message.text or None)
+    activity.summary = card.get("fallbackText") or None
+    return activity
+
+
+def _channel_ref(activity: Activity) -> dict[str, Any] | None:
+    """The bare channel's reference in a channel (the affected channel for channel events)."""
+    conversation_type = getattr(activity.conversation, "conversation_type", None)
+    return channel_reference(activity) if conversation_type == CHANNEL_CONVERSATION else None
+
+
+def _affected_channel(activity: Activity) -> Mapping[str, Any]:
+    channel = _channel_data(activity).get("channel")
+    return channel if isinstance(channel, Mapping) else {}
+
+
+def _includes_bot(members: list[ChannelAccount] | None, activity: Activity) -> bool:
+    bot_id = getattr(activity.recipient, "id", None)
+    return bool(bot_id) and any(getattr(member, "id", None) == bot_id for member in members or [])
+
+
+def _channel_data(activity: Activity) -> Mapping[str, Any]:
+    data = activity.channel_data
+    if isinstance(data, Mapping):
+        return data
+    if isinstance(data, str):  # some channels send it serialised
+        try:
+            parsed = json.loads(data)
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, Mapping) else {}
+    return {}
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
