@@ -211,6 +211,7 @@ class AlertKind(enum.Enum):
     POLLING_RECOVERED = "polling_recovered"
     CREDENTIALS_REJECTED = "credentials_rejected"
     CHANNEL_GONE = "channel_gone"
+    DELIVERY_FAILED = "delivery_failed"  # the notifier gave up on a card (bot credentials, payload, retries)
 
 
 @dataclass(frozen=True, slots=True)
