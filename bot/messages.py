@@ -18,6 +18,41 @@ def quote_value(value: str) -> str:
     return f"“{value}”" if len(value) <= _QUOTE_LIMIT else f"“{value[: _QUOTE_LIMIT - 1]}…”"
 
 
+# --- notifier: why a card did not reach a channel (routes, audit trail, operators' alerts) ---
+# Reasons complete "inactive: …" in `subscriptions` and "stopped receiving cards: …" in alerts.
+
+NOTIFIER_GONE_REASONS = {
+    "BotNotInConversationRoster": "the bot was removed from this team or chat",
+    "BotDisabledByAdmin": "a tenant admin blocked the app",
+    "ConversationBlockedByUser": "a user blocked the bot",
+    "ConversationNotFound": "the channel was deleted, or Teams does not know it",
+}
+NOTIFIER_GONE_DEFAULT = "Teams no longer accepts the bot's posts here"
+NOTIFIER_NO_REFERENCE = "the bot is not installed here (no conversation reference is stored)"
+NOTIFIER_BAD_REFERENCE = "the stored conversation reference is unusable; reinstall the bot here"
+NOTIFIER_NOT_SENT_GONE = "not sent: {reason}"
+NOTIFIER_HELD_BACK = "not sent yet: an earlier message to this channel failed ({error})"
+NOTIFIER_RELEASED_AT_STOP = "not sent yet: the notifier stopped first"
+NOTIFIER_WAITING_PACER = "not sent yet: waiting for Teams' rate limit"
+NOTIFIER_CHANNEL = "“{name}” ({id})"
+NOTIFIER_CHANNEL_GONE_SUMMARY = "Channel {channel} stopped receiving cards: {reason}."
+NOTIFIER_FAILED_SUMMARY = "A card was not posted to channel {channel} ({what}): {reason}."
+NOTIFIER_REASON_CREDENTIALS = "Teams did not accept the bot's credentials"
+NOTIFIER_REASON_PAYLOAD = "Teams rejected the message as malformed"
+NOTIFIER_REASON_API_HOST = "this tenant must be reached on another Bot Connector host"
+NOTIFIER_REASON_RETRIES = "Teams kept failing after {attempts} attempts"
+NOTIFIER_REASON_REFUSED = "Teams refused it"
+NOTIFIER_REASON_TOO_LARGE = "the card is too large for Teams even at its smallest"
+NOTIFIER_REASON_UNREADABLE = "its outbox row cannot be read"
+NOTIFIER_REASON_NO_COMPANY = "company {company} is no longer configured"
+NOTIFIER_REASON_CARD = "its card could not be built"
+NOTIFIER_REASON_INTERNAL = "an internal error stopped it"
+NOTIFIER_FIX_CREDENTIALS = "Check APP_ID, APP_PASSWORD, APP_TYPE and APP_TENANTID, then run: python app.py check"
+NOTIFIER_FIX_PAYLOAD = "Report it with its audit line (python app.py audit); later cards are sent normally."
+NOTIFIER_FIX_API_HOST = "Remove the bot from the team and add it again, so Teams gives it the tenant's own service URL."
+NOTIFIER_FIX_RETRIES = "Teams was unavailable for a while; the card is listed in the audit trail (python app.py audit)."
+NOTIFIER_FIX_DEFAULT = "See the audit trail (python app.py audit) and the log for details."
+
 # --- commands: the catalogue (help card and the manifest's command menu) --------------------
 # Titles are what Teams inserts in the compose box from the command menu (≤ 32 characters);
 # descriptions show beside them (≤ 128 characters). tests/bot/test_commands.py checks both.
@@ -64,3 +99,92 @@ PARSE_VENDOR_MISSING = "Which vendor? For example “show vendor Acme” or “s
 PARSE_PAYMENTS_OPTION = "I can show payments or pending payments, not {text}."
 PARSE_KINDS_MISSING = "Subscribe to what? Choose from {kinds}, for example “subscribe bills”."
 PARSE_KIND_UNKNOWN = "{kind} is not something I post. Choose from {kinds}."
+
+# --- handler and command service: answers (bot/service.py) ---------------------------------
+# {company} is a configured company key; every {text}/{ref}/{value} is a person's input, already
+# cleaned (cards.sanitize.clean_text) and quoted (quote_value) by the service.
+
+ANSWER_NO_COMPANY = "No Sage Intacct company is configured yet. An administrator can add one with: python app.py setup"
+ANSWER_FOR_COMPANY = "{company}: {text}"
+ANSWER_TITLE_FOR_COMPANY = "{title} · {company}"
+ANSWER_PENDING_BILLS = "Bills waiting for approval"
+ANSWER_DUE_THIS_WEEK = "Bills due this week"
+ANSWER_DUE_RANGE = "due {start} to {end}"
+ANSWER_NOTHING_DUE = "No open bills are due between {start} and {end}."
+ANSWER_PAYMENTS = "Payments"
+ANSWER_PENDING_PAYMENTS = "Payments still pending"
+ANSWER_BILL_NOT_FOUND = "I found no bill {ref} in Sage Intacct. Try its bill number or record number, for example “show bill 10234”."
+ANSWER_VENDOR_NOT_FOUND = "No vendor matches {text}. Try the vendor id, for example “show vendor V-100”, or part of the name."
+ANSWER_VENDOR_CHOICES = "Several vendors match {text}: {choices}. Which one? For example “show vendor {example}”."
+ANSWER_VENDOR_CHOICE = "{name} ({vendor_id})"
+ANSWER_CHOICE_JOINER = ", "
+FILTER_VENDOR = "vendor {value}"
+FILTER_DEPARTMENT = "department {value}"
+FILTER_LOCATION = "location {value}"
+FILTER_OVER = "over {value}"
+FILTER_ENTITY = "entity {value}"
+FILTER_JOINER = " · "
+
+# --- handler and command service: subscriptions (bot/service.py) ---------------------------
+
+ROUTES_CHANNEL_ONLY = "Subscriptions belong to team channels: mention me in the channel that should receive the posts."
+ROUTES_SUBSCRIBED = "Done: this channel now receives {kinds}{filters}."
+ROUTES_FILTERS = " ({filters})"
+ROUTES_ALERTS = (
+    "This channel is now the operators' channel: I post here when polling Sage Intacct fails or "
+    "recovers, when credentials are rejected, and when a subscribed channel is gone."
+)
+ROUTES_UNSUBSCRIBED = "Done: I no longer post {kinds} here."
+ROUTES_UNSUBSCRIBED_ALL = "Done: I no longer post anything here."
+ROUTES_NOTHING_TO_REMOVE = "This channel was not subscribed to {kinds}, so nothing changed."
+ROUTES_NOTHING_AT_ALL = "This channel had no subscriptions, so nothing changed."
+ROUTES_SCOPE = "This channel"
+KIND_NAMES = {
+    "bills": "new and changed bills",
+    "payments": "payment requests",
+    "vendors": "vendor status changes",
+    "digest": "the daily digest",
+    "alerts": "operator alerts",
+}
+KIND_JOINER = ", "
+KIND_LAST_JOINER = " and "
+
+# Why a route is inactive (stored on the route, shown by `subscriptions` and `status`).
+ROUTE_REASON_CHANNEL_DELETED = "channel deleted"
+ROUTE_REASON_BOT_REMOVED = "bot removed from the team"
+ROUTE_REASON_BOT_REMOVED_CHAT = "bot removed from the chat"
+ROUTE_REASON_TEAM_DELETED = "team deleted"
+ROUTE_REASON_TEAM_ARCHIVED = "team archived"
+
+# --- handler and command service: who may change subscriptions (bot/admins.py) -------------
+
+ADMIN_WHO_OWNERS = "team owners"
+ADMIN_WHO_GROUP = "members of the ml-connector admin group"
+ADMIN_WHO_PEOPLE = "the people named in ROUTE_ADMINS"
+ADMIN_WHO_JOINER = " or "
+ADMIN_NOT_ALLOWED = "Only {who} can change subscriptions here. Ask one of them, or your administrator."
+ADMIN_GRAPH_NEEDED = (
+    "Only {who} can change subscriptions here, and checking that needs Microsoft Graph, which is not "
+    "configured. Ask your administrator to configure Graph (the GRAPH_* settings) or to add you to ROUTE_ADMINS."
+)
+ADMIN_GRAPH_PERMISSION = (
+    "I couldn't check whether you may change subscriptions: the app registration lacks the Microsoft Graph "
+    "permission {permission}. Ask your administrator to grant it (with admin consent)."
+)
+ADMIN_GRAPH_FAILED = "I couldn't check whether you may change subscriptions: {problem}. Please try again later."
+ADMIN_UNKNOWN_USER = "I can't tell who you are (Teams sent no Microsoft Entra user id), so I can't let you change subscriptions."
+ADMIN_TEAM_UNKNOWN = (
+    "I don't know this team's Microsoft 365 id yet, so I can't check who owns it. "
+    "Remove me from the team and add me again, then try once more."
+)
+
+# --- handler and command service: failures (bot/service.py, bot/handler.py) ----------------
+
+FAILED_INTACCT_SLOW = "Sage Intacct is slow to answer right now, so I stopped waiting. Please try again in a minute."
+FAILED_SLOW = "That took too long, so I stopped waiting. Please try again in a minute."
+FAILED_INTACCT_ERROR = "Sage Intacct answered with an error: {problem}. Try again later; if it keeps happening, tell your administrator."
+FAILED_INTACCT_AUTH = "Sage Intacct refused ml-connector's sign-in ({problem}). An administrator needs to check the credentials: python app.py check"
+FAILED_INTACCT_UNREACHABLE = "I couldn't reach Sage Intacct ({problem}). Please try again in a few minutes."
+FAILED_INTACCT_UNREADABLE = "Sage Intacct sent an answer I couldn't read ({problem}). Please try again; if it keeps happening, tell your administrator."
+FAILED_STORE = "I couldn't read or save subscriptions just now: my database did not answer. Please try again in a minute."
+FAILED_APOLOGY = "Sorry, something went wrong on my side while answering that. It has been logged; please try again."
