@@ -2,9 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-PLAYGROUND_VERSION := 0.2.28
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "ml-connector needs Python 3.11"'
@@ -17,6 +16,8 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 demo: $(VENV)/.installed
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory node_modules/.installed; \
+	else echo "npm not found: the demo runs without the Agents Playground"; fi
 	$(PY) app.py demo
 
 test: $(VENV)/.installed node_modules/.installed

@@ -1,0 +1,742 @@
+"""ml-connector's composition root and command line (architecture.md §6).
+
+    python app.py [serve]                      the bot, the poller, the notifier, the schedules
+    python app.py demo                         all of it on the sandbox + the Agents Playground
+    python app.py sandbox [--port] [--seed]    only the Intacct gateway emulator
+    python app.py poll --once [--dry-run] [--json] [--backfill-since DATE]
+    python app.py check                        every configured system: ok, or what to fix
+    python app.py setup [--rotate-key]         store credentials encrypted
+    python app.py audit [--since] [--until] [--format csv|json]
+    python app.py package                      appPackage/build/ml-connector.zip
+    python app.py routes list|add|remove
+
+This is the only module that wires packages together; nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import AsyncIterator, Callable, Mapping, Sequence
+
+import aiohttp
+from aiohttp import web
+
+from settings import CompanySettings, Settings, SettingsError, load_settings
+
+log = logging.getLogger("mlc")
+ROOT = Path(__file__).resolve().parent
+VERSION = "0.1.0"
+DEMO_ENV = {
+    "INTACCT_SENDER_ID": "mlc-sandbox",
+    "INTACCT_SENDER_PASSWORD": "sandbox-secret",
+    "INTACCT_COMPANY_ID": "DEMO-CO",
+    "INTACCT_USER_ID": "ap-admin",
+    "INTACCT_USER_PASSWORD": "demo-pass",
+    "POLL_SCHEDULE": "every 10s",
+    "DIGEST_SCHEDULE": "every 1h",
+    "RECONCILE_SCHEDULE": "every 15m",
+    "REFERENCE_SCHEDULE": "every 30m",
+    "APP_ID": "",
+    "APP_PASSWORD": "",
+    "APP_TYPE": "MultiTenant",
+    "PUBLIC_URL": "",
+}
+
+
+def utc_now() -> datetime:
+    """The wall clock, aware UTC (the one real clock of the process)."""
+    return datetime.now(timezone.utc)
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def load_runtime_settings(environ: Mapping[str, str], *, env_file: Path | None = None) -> Settings:
+    """Settings from the environment and .env, with secrets stored by `setup` filling the gaps."""
+    from dotenv import dotenv_values
+
+    env_file = env_file if env_file is not None else Path(environ.get("ML_CONNECTOR_ENV_FILE", ".env"))
+    raw = {**({k: v for k, v in dotenv_values(env_file).items() if v is not None} if env_file.is_file() else {}), **environ}
+    stored = asyncio.run(read_stored_secrets(raw))
+    return load_settings(environ, env_file=env_file, stored_secrets=stored)
+
+
+async def read_stored_secrets(raw: Mapping[str, str]) -> dict[str, str]:
+    """Decrypt what `setup` stored (nothing when no key ring exists yet)."""
+    from ops.vault import CredentialVault, read_key_ring
+    from store.sql import open_store
+
+    data_dir = Path(raw.get("DATA_DIR") or "data")
+    key_file = Path(raw.get("ML_CONNECTOR_KEY_FILE") or data_dir / "master.key")
+    master_key = raw.get("ML_CONNECTOR_MASTER_KEY") or ""
+    if not master_key and not key_file.exists():
+        return {}
+    store = open_store(raw.get("DATABASE_URL") or None, data_dir=data_dir)
+    try:
+        await store.migrate()
+        secrets = await store.load_secrets()
+    finally:
+        await store.close()
+    if not secrets:
+        return {}
+    return CredentialVault(read_key_ring(master_key, key_file, create=False)).decrypt_all(secrets)
+
+
+def configure_logs(settings: Settings) -> None:
+    """Logging with every configured secret masked."""
+    from observability.logs import configure_logging
+
+    secrets = [settings.app_password.reveal(), settings.graph_client_secret.reveal(), settings.master_key.reveal(), settings.database_url.reveal()]
+    for company in settings.companies:
+        secrets += [company.sender_password.reveal(), company.user_password.reveal()]
+    configure_logging(settings.log_level, settings.log_format, secrets=secrets)
+
+
+# --- the runtime --------------------------------------------------------------------------------
+
+
+@dataclass
+class CompanyRuntime:
+    """One company's client, bot context and poller."""
+
+    settings: CompanySettings
+    context: object  # bot.context.CompanyContext
+    coordinator: object  # poller.coordinator.PollCoordinator
+
+
+@dataclass
+class Runtime:
+    """Everything `serve`, `demo` and `poll` run on; `close()` releases it."""
+
+    settings: Settings
+    store: object
+    http: aiohttp.ClientSession
+    metrics: object
+    companies: dict[str, CompanyRuntime]
+    holder: str
+    clock: Callable[[], datetime] = utc_now
+    closers: list = field(default_factory=list)
+
+    async def close(self) -> None:
+        """Close in reverse order of opening."""
+        for close in reversed(self.closers):
+            with contextlib.suppress(Exception):
+                await close()
+        await self.http.close()
+        await self.store.close()
+
+
+async def build_runtime(settings: Settings, *, backfill_since: datetime | None = None, clock: Callable[[], datetime] = utc_now) -> Runtime:
+    """Store (migrated), one Intacct client + poller per company, metrics."""
+    from bot.context import CompanyContext
+    from cards.links import IntacctLinks
+    from intacct.client import IntacctClient
+    from intacct.credentials import IntacctCredentials
+    from observability.metrics import Metrics
+    from poller.coordinator import PollCoordinator, PollerConfig
+    from store.sql import open_store
+
+    if not settings.companies:
+        raise SettingsError(["no Intacct company is configured: set INTACCT_SENDER_ID, INTACCT_SENDER_PASSWORD, INTACCT_COMPANY_ID, "
+                             "INTACCT_USER_ID and INTACCT_USER_PASSWORD (or run `python app.py setup`), or ML_CONNECTOR_CONFIG"])
+    store = open_store(settings.database_url.reveal() or None, data_dir=settings.data_dir)
+    await store.migrate()
+    http = aiohttp.ClientSession()
+    metrics = Metrics()
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    runtime = Runtime(settings, store, http, metrics, {}, holder, clock)
+    for company in settings.companies:
+        client = IntacctClient(
+            IntacctCredentials(company.sender_id, company.sender_password.reveal(), company.company_id, company.user_id,
+                               company.user_password.reveal(), company.entity_id),
+            http=http,
+            endpoint_url=company.endpoint_url,
+            clock=clock,
+            gmt_offset=_offset(company.gmt_offset),
+        )
+        context = CompanyContext(company.key, client, IntacctLinks(company.web_url, company.company_id), company.poll_timezone)
+        coordinator = PollCoordinator(
+            PollerConfig(
+                company.key,
+                holder,
+                timezone=company.poll_timezone,
+                overlap=timedelta(seconds=settings.poll_overlap_seconds),
+                max_events_per_channel=settings.max_events_per_cycle_per_channel,
+                backfill_since=backfill_since,
+            ),
+            client,
+            store,
+            clock=clock,
+            metrics=metrics,
+        )
+        runtime.companies[company.key] = CompanyRuntime(company, context, coordinator)
+    metrics.watch_intacct(lambda: [(key, c.context.client.stats) for key, c in runtime.companies.items()])
+    return runtime
+
+
+def _offset(text: str | None) -> timedelta | None:
+    if not text:
+        return None
+    sign = -1 if text.startswith("-") else 1
+    hours, minutes = text[1:].split(":")
+    return sign * timedelta(hours=int(hours), minutes=int(minutes))
+
+
+def usage_estimate(company: CompanySettings, settings: Settings):
+    """The schedules' monthly Intacct transactions when nothing changes."""
+    from poller.schedules import estimate_usage
+
+    return estimate_usage(
+        poll_schedule=company.poll_schedule,
+        poll_timezone=company.poll_timezone,
+        reference_schedule=settings.reference_schedule,
+        reconcile_schedule=settings.reconcile_schedule,
+        digest_schedule=company.digest_schedule,
+        start=utc_now(),
+    )
+
+
+async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
+    """The bot, notifier, schedules and Graph around the runtime; returns (app, bot context)."""
+    from bot.connector import TeamsConnector, close_adapter, create_adapter
+    from bot.context import BotContext, BotPolicy
+    from bot.graph_bridge import graph_off_status
+    from bot.handler import MlConnectorBot, make_messages_handler
+    from bot.delivery_policy import delivery_limits
+    from bot.notifier import Notifier
+    from bot.pacing import ConversationPacer
+    from bot.server import create_web_app
+    from bot.status import StatusBuilder, company_facts
+    from poller.runner import CompanySchedule, PollScheduler
+
+    settings, store, clock = runtime.settings, runtime.store, runtime.clock
+    adapter = create_adapter(settings.app_id, settings.app_password.reveal(), settings.app_type, settings.app_tenant_id)
+    runtime.closers.append(lambda: close_adapter(adapter))
+    connector = TeamsConnector(adapter, app_id=settings.app_id, clock=clock)
+    context = BotContext(
+        store=store,
+        companies={key: c.context for key, c in runtime.companies.items()},
+        clock=clock,
+        metrics=runtime.metrics,
+        policy=BotPolicy(settings.app_id, settings.allowed_tenant_ids, settings.route_admins, settings.max_request_bytes),
+    )
+    notifier = Notifier(context, connector, ConversationPacer(clock, asyncio.sleep, **delivery_limits()), holder=runtime.holder, sleep=asyncio.sleep)
+    scheduler = PollScheduler([
+        (c.coordinator, CompanySchedule(c.settings.poll_schedule, c.settings.digest_schedule, settings.reconcile_schedule,
+                                        settings.reference_schedule, c.settings.poll_timezone))
+        for c in runtime.companies.values()
+    ])
+    for company in runtime.companies.values():
+        company.coordinator.on_outbox = notifier.wake
+
+    bridge = None
+    graph_status = None
+    if settings.graph_enabled:
+        bridge = build_graph_bridge(settings, store, runtime.http, context, holder=runtime.holder, clock=clock)
+        graph_status = bridge.status
+    estimates = {c.settings.key: await asyncio.to_thread(usage_estimate, c.settings, settings) for c in runtime.companies.values()}
+    context.status = StatusBuilder(
+        store,
+        [company_facts(c.settings.key, c.settings.poll_schedule, c.settings.poll_timezone, estimates[c.settings.key].total)
+         for c in runtime.companies.values()],
+        clock=clock,
+        next_poll=lambda key: scheduler.next_run(key),
+        graph=graph_status or _async_value(graph_off_status()),
+        channel_label=getattr(context.channel_names, "label", None),
+        version=VERSION,
+    )
+    bot = MlConnectorBot(context)
+    background = [_scheduler_context(scheduler), _notifier_context(notifier)]
+    if bridge is not None:
+        background.append(bridge.background)
+    app = create_web_app(
+        context,
+        messages=make_messages_handler(adapter, bot),
+        graph_notifications=bridge.handle_request if bridge else None,
+        graph_lifecycle=bridge.handle_request if bridge else None,
+        background=background,
+    )
+    return app, context
+
+
+def build_graph_bridge(settings: Settings, store, http: aiohttp.ClientSession, context, *, holder: str,
+                       clock: Callable[[], datetime] = utc_now, sleep=asyncio.sleep):
+    """Graph client, channel directory and subscription manager, glued to the bot's routes."""
+    from bot.graph_bridge import GraphBridge
+    from graph.channels import ChannelDirectory
+    from graph.client import GraphClient
+    from graph.subscriptions import SubscriptionManager
+    from graph.tokens import EntraTokenProvider, GraphCredentials
+
+    tokens = EntraTokenProvider(
+        GraphCredentials(settings.graph_tenant_id, settings.graph_client_id, settings.graph_client_secret.reveal(), settings.graph_authority_host),
+        http=http,
+    )
+    client = GraphClient(tokens, http=http, base_url=settings.graph_base_url, clock=clock, sleep=sleep)
+    bridge: GraphBridge | None = None
+
+    async def on_change(diff) -> None:
+        if bridge is not None:
+            await bridge.on_channels_changed(diff)
+
+    directory = ChannelDirectory(client, store, clock=clock, on_change=on_change)
+    manager = SubscriptionManager(
+        client,
+        store,
+        notification_url=f"{settings.public_url}/api/graph/notifications",
+        lifecycle_url=f"{settings.public_url}/api/graph/lifecycle",
+        clock=clock,
+        directory=directory,
+    )
+    bridge = GraphBridge(context, manager, holder=holder, sleep=sleep)
+    context.channel_names = directory
+    context.graph_members = client
+    return bridge
+
+
+def _async_value(value):
+    async def get():
+        return value
+
+    return get
+
+
+def _scheduler_context(scheduler):
+    async def run(app: web.Application) -> AsyncIterator[None]:
+        scheduler.start()
+        yield
+        scheduler.stop()
+
+    return run
+
+
+def _notifier_context(notifier):
+    async def run(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(notifier.run(), name="notifier")
+        yield
+        await notifier.stop()  # lets the sends in flight finish: no row is left "sending"
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return run
+
+
+async def serve_until_stopped(app: web.Application, host: str, port: int, *, on_started: Callable[[str], object] | None = None) -> None:
+    """Serve until SIGINT/SIGTERM, then shut down cleanly (cleanup contexts stop every task)."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        log.info("listening on http://%s:%d (POST /api/messages)", host, port)
+        if on_started is not None:
+            result = on_started(f"http://127.0.0.1:{port}")
+            if asyncio.iscoroutine(result):
+                await result
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        await runner.cleanup()
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Run everything on PORT."""
+    settings = load_runtime_settings(environ)
+    configure_logs(settings)
+
+    async def main() -> None:
+        runtime = await build_runtime(settings)
+        try:
+            app, _ = await build_web_app(runtime)
+            await serve_until_stopped(app, settings.host, settings.port)
+        finally:
+            await runtime.close()
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Run only the Intacct gateway emulator."""
+    from intacct.sandbox import run_sandbox
+    from observability.logs import configure_logging
+
+    configure_logging(environ.get("LOG_LEVEL", "INFO"))
+
+    def ready(url: str) -> None:
+        print(f"Intacct sandbox ({args.seed}) at {url}/ia/xml/xmlgw.phtml — sender mlc-sandbox/sandbox-secret, "
+              f"company DEMO-CO, user ap-admin/demo-pass; admin API under {url}/sandbox/", flush=True)
+
+    async def main() -> None:
+        task = asyncio.create_task(run_sandbox(args.host, args.port, args.seed, on_ready=ready,
+                                               activity_interval=args.activity))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        done, _ = await asyncio.wait([task, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        for finished in done:
+            if finished is task and task.exception():
+                raise task.exception()
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """The embedded default: sandbox + SQLite + anonymous bot + Agents Playground."""
+    from intacct.sandbox import run_sandbox
+    from observability.logs import configure_logging
+    from ops.playground import PlaygroundError, start_playground
+
+    configure_logging(environ.get("LOG_LEVEL", "INFO"))
+
+    async def main() -> None:
+        sandbox_url: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        sandbox = asyncio.create_task(run_sandbox("127.0.0.1", 0, "demo", web_url=None, activity_interval=args.activity,
+                                                  on_ready=sandbox_url.set_result))
+        url = await sandbox_url
+        env = {**environ, **DEMO_ENV, "INTACCT_ENDPOINT_URL": f"{url}/ia/xml/xmlgw.phtml", "INTACCT_WEB_URL": url,
+               "DATA_DIR": str(ROOT / "data" / "demo"), "DATABASE_URL": ""}
+        settings = load_settings(env)
+        runtime = await build_runtime(settings)
+        playground = None
+        try:
+            app, context = await build_web_app(runtime)
+
+            async def started(bot_url: str) -> None:
+                nonlocal playground
+                print(f"\nIntacct sandbox: {url} (a change every {args.activity:g} s)")
+                print(f"Bot endpoint:    {bot_url}/api/messages (anonymous)")
+                if args.no_playground:
+                    return
+                try:
+                    playground = await start_playground(f"{bot_url}/api/messages", port=args.playground_port, http=runtime.http,
+                                                        work_dir=settings.data_dir / "playground")
+                    config = await playground.config()
+                    await playground.install("team-id")
+                    await playground.say("team-id", "subscribe all", bot_id=config.get("bot", {}).get("id", ""))
+                    print(f"\nOpen {playground.url} — the team's General channel is subscribed to bills, payments, vendor "
+                          "changes and the digest. Try: @Test Bot show pending bills\n", flush=True)
+                except PlaygroundError as exc:
+                    print(f"\nAgents Playground not started ({exc}). The bot still runs at {bot_url}/api/messages.\n", flush=True)
+
+            await serve_until_stopped(app, "127.0.0.1", settings.port, on_started=started)
+        finally:
+            if playground is not None:
+                await playground.stop()
+            await runtime.close()
+            sandbox.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sandbox
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_poll(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """One cycle for every company; prints events (and with --dry-run their cards)."""
+    if not args.once:
+        print("poll runs one cycle: use `python app.py poll --once` (`serve` polls on the schedule)", file=sys.stderr)
+        return 2
+    settings = load_runtime_settings(environ)
+    configure_logs(settings)
+    backfill = _parse_day(args.backfill_since) if args.backfill_since else None
+
+    async def main() -> int:
+        from cards.dispatch import card_for_event
+
+        runtime = await build_runtime(settings, backfill_since=backfill)
+        failed = False
+        try:
+            for company in runtime.companies.values():
+                outcome = await company.coordinator.poll(dry_run=args.dry_run)
+                failed |= not outcome.ok
+                today = company.context.today(runtime.clock())
+                for event in outcome.events:
+                    line = {"kind": type(event).__name__, "key": event.key, "company": event.company, "record_no": event.record_no}
+                    if args.dry_run:
+                        line["card"] = card_for_event(event, links=company.context.links, today=today)
+                    print(json.dumps(line, default=str) if args.json else f"{event.company}: {type(event).__name__} {event.key}")
+                if not args.json:
+                    status = "ok" if outcome.ok else f"FAILED: {outcome.error}"
+                    print(f"{company.settings.key}: {status}; {len(outcome.events)} events, {outcome.requests} requests, "
+                          f"{outcome.functions} functions", file=sys.stderr)
+            if not args.dry_run:
+                await _deliver_once(runtime)
+        finally:
+            await runtime.close()
+        return 1 if failed else 0
+
+    return asyncio.run(main())
+
+
+async def _deliver_once(runtime: Runtime) -> None:
+    """Post what the cycle queued (poll without --dry-run delivers like serve would)."""
+    from bot.connector import TeamsConnector, close_adapter, create_adapter
+    from bot.context import BotContext
+    from bot.delivery_policy import delivery_limits
+    from bot.notifier import Notifier
+    from bot.pacing import ConversationPacer
+
+    settings = runtime.settings
+    adapter = create_adapter(settings.app_id, settings.app_password.reveal(), settings.app_type, settings.app_tenant_id)
+    try:
+        context = BotContext(runtime.store, {k: c.context for k, c in runtime.companies.items()}, runtime.clock, runtime.metrics)
+        notifier = Notifier(context, TeamsConnector(adapter, app_id=settings.app_id),
+                            ConversationPacer(runtime.clock, asyncio.sleep, **delivery_limits()), holder=runtime.holder, sleep=asyncio.sleep)
+        await notifier.drain_once()
+    finally:
+        await close_adapter(adapter)
+
+
+def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Ping every configured system."""
+    try:
+        settings = load_runtime_settings(environ)
+    except SettingsError as exc:
+        print(f"Settings: {exc}")
+        return 1
+    configure_logs(settings)
+    results = asyncio.run(_checks(settings))
+    for ok, text in results:
+        print(("ok    " if ok else "FAIL  ") + text)
+    return 0 if all(ok for ok, _ in results) else 1
+
+
+async def _checks(settings: Settings, overrides: Mapping[str, str] | None = None) -> list[tuple[bool, str]]:
+    from ops.check import check_bot, check_graph_access, check_intacct, check_store
+
+    results = []
+    try:
+        runtime = await build_runtime(settings)
+    except SettingsError as exc:
+        return [(False, f"Settings: {exc}")]
+    except Exception as exc:  # noqa: BLE001 - the store may be unreachable; check says so
+        return [(False, f"Store: cannot open ({type(exc).__name__}: {exc})")]
+    try:
+        description = "PostgreSQL" if settings.database_url.reveal().startswith("postgres") else f"SQLite in {settings.data_dir}"
+        results.append(await check_store(runtime.store, description))
+        for company in runtime.companies.values():
+            estimate = await asyncio.to_thread(usage_estimate, company.settings, settings)
+            results += await check_intacct(company.settings, company.context.client, estimate)
+        results.append(await check_bot(settings, runtime.http))
+        teams = sorted({r.team_id for r in await runtime.store.list_routes(active_only=True) if r.team_id})
+        results += await check_graph_access(settings, runtime.http, teams, clock=runtime.clock)
+    finally:
+        await runtime.close()
+    return [(r.ok, r.text) for r in results]
+
+
+def cmd_setup(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Store credentials encrypted, or rotate the master key."""
+    from ops.setup import SetupError, rotate_key, run_setup
+    from store.sql import open_store
+
+    data_dir = Path(environ.get("DATA_DIR") or "data")
+    key_file = Path(environ.get("ML_CONNECTOR_KEY_FILE") or data_dir / "master.key")
+    master_key = environ.get("ML_CONNECTOR_MASTER_KEY", "")
+
+    def ask(prompt: str, secret: bool) -> str:
+        return getpass.getpass(prompt) if secret else input(prompt)
+
+    async def test(values: Mapping[str, str]) -> list[tuple[bool, str]]:
+        try:
+            settings = load_settings({**environ, **values})
+        except SettingsError as exc:
+            return [(False, str(exc))]
+        return await _checks(settings)
+
+    async def main() -> int:
+        store = open_store(environ.get("DATABASE_URL") or None, data_dir=data_dir)
+        await store.migrate()
+        try:
+            if args.rotate_key:
+                await rotate_key(store, master_key=master_key, key_file=key_file, say=print, now=utc_now)
+            else:
+                await run_setup(store, master_key=master_key, key_file=key_file, ask=ask, say=print, test=test, now=utc_now)
+        except SetupError as exc:
+            print(f"setup: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            await store.close()
+        return 0
+
+    return asyncio.run(main())
+
+
+def cmd_audit(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Export the audit trail."""
+    from ops.audit_export import parse_since, to_csv, to_json
+    from store.sql import open_store
+
+    since = parse_since(args.since) if args.since else None
+    until = parse_since(args.until) if args.until else None
+
+    async def main() -> list:
+        settings = load_settings(environ, env_file=Path(".env"))
+        store = open_store(settings.database_url.reveal() or None, data_dir=settings.data_dir)
+        try:
+            await store.migrate()
+            return await store.list_audit(since=since, until=until)
+        finally:
+            await store.close()
+
+    entries = asyncio.run(main())
+    sys.stdout.write(to_csv(entries) if args.format == "csv" else to_json(entries))
+    return 0
+
+
+def cmd_package(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Write the Teams app package with the real bot id."""
+    from ops.package import PackageError, write_package
+
+    settings = load_runtime_settings(environ)
+    try:
+        path = write_package(settings.app_id)
+    except PackageError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"wrote {path} — upload it in Teams (Apps > Manage your apps > Upload an app) or the Teams admin center")
+    return 0
+
+
+def cmd_routes(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """List, add or remove routes without Teams."""
+    from ops.routes_cli import add_route, list_routes, remove_routes
+    from store.sql import open_store
+
+    settings = load_settings(environ, env_file=Path(".env"))
+
+    async def main() -> int:
+        store = open_store(settings.database_url.reveal() or None, data_dir=settings.data_dir)
+        await store.migrate()
+        try:
+            if args.action == "list":
+                print(await list_routes(store))
+            elif args.action == "add":
+                print(await add_route(store, args, now=utc_now()))
+            else:
+                print(await remove_routes(store, args))
+        except ValueError as exc:
+            print(f"routes: {exc}", file=sys.stderr)
+            return 2
+        finally:
+            await store.close()
+        return 0
+
+    return asyncio.run(main())
+
+
+def _parse_day(text: str) -> datetime:
+    try:
+        return datetime.combine(date.fromisoformat(text), datetime.min.time(), timezone.utc)
+    except ValueError:
+        raise SettingsError([f"--backfill-since must be a date such as 2026-11-01 (got {text!r})"]) from None
+
+
+# --- the parser ---------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every command and option (architecture.md §6)."""
+    parser = argparse.ArgumentParser(prog="python app.py", description="ml-connector: Sage Intacct AP changes as Teams cards.")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="run the bot, poller, notifier and schedules (default)")
+    demo = sub.add_parser("demo", help="everything on the sandbox, with the Agents Playground")
+    demo.add_argument("--activity", type=float, default=20.0, help="seconds between demo changes (default 20)")
+    demo.add_argument("--playground-port", type=int, default=56150)
+    demo.add_argument("--no-playground", action="store_true", help="do not start the Agents Playground")
+    sandbox = sub.add_parser("sandbox", help="only the Intacct gateway emulator")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8090)
+    sandbox.add_argument("--seed", choices=("demo", "empty"), default="demo")
+    sandbox.add_argument("--activity", type=float, default=None, help="make a change every N seconds")
+    poll = sub.add_parser("poll", help="one poll cycle for every company")
+    poll.add_argument("--once", action="store_true", required=False)
+    poll.add_argument("--dry-run", action="store_true", help="post nothing, commit nothing; print events and cards")
+    poll.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
+    poll.add_argument("--backfill-since", metavar="DATE", help="first run: emit what changed since DATE instead of a silent baseline")
+    sub.add_parser("check", help="ping every configured system")
+    setup = sub.add_parser("setup", help="store credentials encrypted")
+    setup.add_argument("--rotate-key", action="store_true", help="re-encrypt stored credentials under a new master key")
+    audit = sub.add_parser("audit", help="export the audit trail")
+    audit.add_argument("--since", help="ISO date or date-time (UTC unless an offset is given)")
+    audit.add_argument("--until", help="ISO date or date-time")
+    audit.add_argument("--format", choices=("csv", "json"), default="csv")
+    sub.add_parser("package", help="write appPackage/build/ml-connector.zip")
+    routes = sub.add_parser("routes", help="manage routes without Teams")
+    routes_sub = routes.add_subparsers(dest="action", required=True)
+    routes_sub.add_parser("list")
+    add = routes_sub.add_parser("add")
+    add.add_argument("--channel", required=True, help="channel conversation id (19:…@thread.tacv2)")
+    add.add_argument("--kinds", required=True, help="comma list: bills,payments,vendors,digest,alerts or all")
+    add.add_argument("--company")
+    add.add_argument("--team", help="Graph team id (the M365 group GUID)")
+    add.add_argument("--name", help="channel display name")
+    add.add_argument("--department")
+    add.add_argument("--location")
+    add.add_argument("--vendor")
+    add.add_argument("--over", help="minimum amount")
+    add.add_argument("--entity")
+    remove = routes_sub.add_parser("remove")
+    remove.add_argument("id", nargs="?", type=int, help="route id (see `routes list`)")
+    remove.add_argument("--channel", help="remove every route of this channel")
+    return parser
+
+
+COMMANDS = {
+    "serve": cmd_serve,
+    "demo": cmd_demo,
+    "sandbox": cmd_sandbox,
+    "poll": cmd_poll,
+    "check": cmd_check,
+    "setup": cmd_setup,
+    "audit": cmd_audit,
+    "package": cmd_package,
+    "routes": cmd_routes,
+}
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Parse the command line and run one command; configuration errors exit with code 2."""
+    from ops.vault import VaultError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command or "serve"](args, os.environ if environ is None else environ)
+    except (SettingsError, VaultError) as exc:
+        print(f"ml-connector: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

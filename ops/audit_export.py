@@ -1,0 +1,47 @@
+"""`python app.py audit`: the audit trail as CSV or JSON (an array, one entry per line)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict
+from datetime import date, datetime, time, timezone
+from typing import Iterable
+
+from store.types import AuditEntry
+
+COLUMNS = ("at", "action", "outcome", "company", "event_key", "record_kind", "record_no", "conversation_id", "activity_id", "error")
+
+
+def parse_since(text: str) -> datetime:
+    """`2026-11-01`, `2026-11-01T08:00`, or `2026-11-01T08:00+01:00` → aware UTC (dates are UTC midnight)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"--since must be an ISO date or date-time such as 2026-11-01 or 2026-11-01T08:00 (got {text!r})") from None
+    if len(text) == 10:
+        moment = datetime.combine(date.fromisoformat(text), time(0))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+def _row(entry: AuditEntry) -> dict:
+    data = asdict(entry)
+    data["at"] = entry.at.isoformat()
+    return {column: data[column] for column in COLUMNS}
+
+
+def to_csv(entries: Iterable[AuditEntry]) -> str:
+    """RFC 4180 CSV with a header row."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for entry in entries:
+        writer.writerow({k: ("" if v is None else v) for k, v in _row(entry).items()})
+    return buffer.getvalue()
+
+
+def to_json(entries: Iterable[AuditEntry]) -> str:
+    """A JSON array with one entry per line (valid JSON that line tools can still read)."""
+    rows = [json.dumps(_row(entry), ensure_ascii=False) for entry in entries]
+    return "[\n" + ",\n".join(rows) + ("\n" if rows else "") + "]\n"

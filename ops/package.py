@@ -1,0 +1,128 @@
+"""`python app.py package`: the Teams app package (manifest with the real bot id + icons), validated.
+
+The zip holds manifest.json, color.png and outline.png at its root, as Teams requires. The
+manifest is checked against the official v1.25 JSON schema (a copy ships in appPackage/) and
+the icons against Teams' size and transparency rules before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+from bot.commands import manifest_command_lists
+
+APP_PACKAGE = Path(__file__).resolve().parent.parent / "appPackage"
+SCHEMA_FILE = APP_PACKAGE / "schema" / "teams-manifest-v1.25.schema.json"
+ZIP_NAME = "ml-connector.zip"
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+class PackageError(Exception):
+    """The package cannot be built: every problem is listed."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("the Teams app package is not valid:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def build_manifest(app_id: str, *, source: Path = APP_PACKAGE / "manifest.json") -> dict[str, Any]:
+    """The manifest with the bot's app id as app id and bot id, and the command menu."""
+    if not _GUID.match(app_id or ""):
+        raise PackageError(["APP_ID must be the Azure Bot's Microsoft App ID (a GUID); it is empty or malformed"])
+    manifest = json.loads(source.read_text(encoding="utf-8"))
+    manifest["id"] = app_id
+    bot = manifest["bots"][0]
+    bot["botId"] = app_id
+    bot["commandLists"] = manifest_command_lists()
+    return manifest
+
+
+def validate_manifest(manifest: dict[str, Any], *, schema_file: Path = SCHEMA_FILE) -> list[str]:
+    """Schema problems (empty when valid), as `path: message` lines."""
+    from jsonschema import Draft4Validator  # the manifest schema is draft-04
+
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    errors = sorted(Draft4Validator(schema).iter_errors(manifest), key=lambda e: list(e.absolute_path))
+    return [f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in errors]
+
+
+def png_facts(data: bytes) -> tuple[int, int, bool]:
+    """(width, height, has any transparent pixel) of a PNG (8-bit RGB or RGBA, any row filters)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG file")
+    width, height, depth, color_type, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
+    chunks, offset = [], 8
+    while offset < len(data):
+        length, kind = struct.unpack(">I4s", data[offset:offset + 8])
+        if kind == b"IDAT":
+            chunks.append(data[offset + 8:offset + 8 + length])
+        offset += 12 + length
+    if depth != 8 or color_type != 6 or interlace:
+        return width, height, False  # no alpha channel we can read: treat as opaque
+    pixels = _unfilter(zlib.decompress(b"".join(chunks)), width, height, bpp=4)
+    transparent = any(row[x * 4 + 3] < 255 for row in pixels for x in range(width))
+    return width, height, transparent
+
+
+def _unfilter(raw: bytes, width: int, height: int, *, bpp: int) -> list[bytes]:
+    """Undo PNG's per-row filters (None, Sub, Up, Average, Paeth)."""
+    stride, rows, previous = width * bpp, [], bytes(width * bpp)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            left = line[i - bpp] if i >= bpp else 0
+            up, up_left = previous[i], previous[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + up) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 0xFF
+            elif kind == 4:
+                estimate = left + up - up_left
+                pa, pb, pc = abs(estimate - left), abs(estimate - up), abs(estimate - up_left)
+                line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else up_left)) & 0xFF
+        previous = bytes(line)
+        rows.append(previous)
+    return rows
+
+
+def validate_icons(directory: Path = APP_PACKAGE) -> list[str]:
+    """Teams' icon rules: color 192×192, outline 32×32 with a transparent background."""
+    problems = []
+    for name, size, needs_transparency in (("color.png", 192, False), ("outline.png", 32, True)):
+        path = directory / name
+        if not path.is_file():
+            problems.append(f"{name} is missing")
+            continue
+        try:
+            width, height, transparent = png_facts(path.read_bytes())
+        except (ValueError, struct.error, zlib.error) as exc:
+            problems.append(f"{name} is not a readable PNG ({exc})")
+            continue
+        if (width, height) != (size, size):
+            problems.append(f"{name} must be {size}×{size} pixels (is {width}×{height})")
+        if needs_transparency and not transparent:
+            problems.append(f"{name} must have a transparent background")
+    return problems
+
+
+def write_package(app_id: str, *, directory: Path = APP_PACKAGE, output: Path | None = None) -> Path:
+    """Validate, then write the zip (files at its root); returns its path."""
+    manifest = build_manifest(app_id, source=directory / "manifest.json")
+    problems = validate_manifest(manifest) + validate_icons(directory)
+    if problems:
+        raise PackageError(problems)
+    output = output or directory / "build" / ZIP_NAME
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+        archive.write(directory / "color.png", "color.png")
+        archive.write(directory / "outline.png", "outline.png")
+    return output
