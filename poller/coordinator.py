@@ -69,13 +69,24 @@ class CycleOutcome:
 class PollCoordinator:
     """One company's jobs, serialised (at most one Intacct request in flight per company)."""
 
-    def __init__(self, config: PollerConfig, client, store: Store, *, clock: Clock, jitter: Callable[[], float] = random.random, metrics=None) -> None:
+    def __init__(
+        self,
+        config: PollerConfig,
+        client,
+        store: Store,
+        *,
+        clock: Clock,
+        jitter: Callable[[], float] = random.random,
+        metrics=None,
+        on_outbox: Callable[[], None] | None = None,
+    ) -> None:
         self.config = config
         self.client = client
         self.store = store
         self.clock = clock
         self.jitter = jitter
         self.metrics = metrics
+        self.on_outbox = on_outbox  # e.g. the notifier's wake(): new rows go out without waiting
         self._lock = asyncio.Lock()
         self.failing_since: datetime | None = None
         self.consecutive_failures = 0
@@ -137,6 +148,8 @@ class PollCoordinator:
 
     async def _on_success(self, job: str, outcome: CycleOutcome) -> None:
         now = self.clock()
+        if outcome.outbox_rows and self.on_outbox is not None:
+            self.on_outbox()
         recovered = self.failing_since is not None
         if recovered:
             log.info("%s: Intacct reachable again after %d failed runs", self.config.company, self.consecutive_failures,
