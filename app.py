@@ -440,8 +440,9 @@ def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
                     playground = await start_playground(f"{bot_url}/api/messages", port=args.playground_port, http=runtime.http,
                                                         work_dir=settings.data_dir / "playground")
                     config = await playground.config()
-                    await playground.install("team-id")
-                    await playground.say("team-id", "subscribe all", bot_id=config.get("bot", {}).get("id", ""))
+                    team = config["teams"][0]["id"]  # its General channel has the team's id
+                    await playground.install(team)
+                    await playground.say(team, "subscribe all", bot_id=config["bot"]["id"], user_id=config["currentUser"]["id"])
                     print(f"\nOpen {playground.url} — the team's General channel is subscribed to bills, payments, vendor "
                           "changes and the digest. Try: @Test Bot show pending bills\n", flush=True)
                 except PlaygroundError as exc:

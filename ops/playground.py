@@ -50,10 +50,10 @@ class Playground:
         return f"http://127.0.0.1:{self.port}"
 
     async def config(self) -> dict[str, Any]:
-        """The resolved ids (team, channels, bot, users)."""
+        """The resolved ids: tenantId, bot, currentUser, users, personalChat, groupChats, team."""
         async with self.http.get(f"{self.url}/_internal/v1/config") as response:
             response.raise_for_status()
-            return await response.json()
+            return (await response.json())["config"]
 
     async def install(self, conversation_id: str = "team-id") -> None:
         """Install the bot in the team (the Playground sends installationUpdate + membersAdded)."""
@@ -61,7 +61,7 @@ class Playground:
             if response.status >= 300:
                 raise PlaygroundError(f"installing the bot failed: HTTP {response.status} {await response.text()}")
 
-    async def say(self, conversation_id: str, text: str, *, bot_id: str, user_id: str = "user-id-0") -> None:
+    async def say(self, conversation_id: str, text: str, *, bot_id: str, user_id: str) -> None:
         """Post `@Test Bot <text>` as a user in a conversation (a channel post starts a thread)."""
         mention = f"<at>{BOT_NAME}</at>"
         body = {
