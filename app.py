@@ -176,6 +176,7 @@ async def build_runtime(settings: Settings, *, backfill_since: datetime | None =
                 overlap=timedelta(seconds=settings.poll_overlap_seconds),
                 max_events_per_channel=settings.max_events_per_cycle_per_channel,
                 backfill_since=backfill_since,
+                lease_seconds=settings.poll_lease_seconds,
             ),
             client,
             store,
@@ -233,7 +234,8 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
         metrics=runtime.metrics,
         policy=BotPolicy(settings.app_id, settings.allowed_tenant_ids, settings.route_admins, settings.max_request_bytes),
     )
-    notifier = Notifier(context, connector, ConversationPacer(clock, asyncio.sleep, **delivery_limits()), holder=runtime.holder, sleep=asyncio.sleep)
+    notifier = Notifier(context, connector, ConversationPacer(clock, asyncio.sleep, **delivery_limits()), holder=runtime.holder,
+                        sleep=asyncio.sleep, claim_seconds=settings.outbox_claim_seconds)
     scheduler = PollScheduler([
         (c.coordinator, CompanySchedule(c.settings.poll_schedule, c.settings.digest_schedule, settings.reconcile_schedule,
                                         settings.reference_schedule, c.settings.poll_timezone))
