@@ -95,14 +95,14 @@ async def read_stored_secrets(raw: Mapping[str, str]) -> dict[str, str]:
     return CredentialVault(read_key_ring(master_key, key_file, create=False)).decrypt_all(secrets)
 
 
-def configure_logs(settings: Settings) -> None:
-    """Logging with every configured secret masked."""
+def configure_logs(settings: Settings, *, stream=None) -> None:
+    """Logging with every configured secret masked (to stderr, or `stream`)."""
     from observability.logs import configure_logging
 
     secrets = [settings.app_password.reveal(), settings.graph_client_secret.reveal(), settings.master_key.reveal(), settings.database_url.reveal()]
     for company in settings.companies:
         secrets += [company.sender_password.reveal(), company.user_password.reveal()]
-    configure_logging(settings.log_level, settings.log_format, secrets=secrets)
+    configure_logging(settings.log_level, settings.log_format, stream=stream, secrets=secrets)
 
 
 # --- the runtime --------------------------------------------------------------------------------

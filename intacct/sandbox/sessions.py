@@ -43,6 +43,10 @@ class SessionStore:
     def __len__(self) -> int:
         return len(self._sessions)
 
+    def live_ids(self) -> list[str]:
+        """The ids of the sessions not yet pruned (tests grep logs and files for them)."""
+        return list(self._sessions)
+
     def issue(self, principal: Principal, now: datetime) -> Session:
         """A new session for `principal`, valid until now + lifetime."""
         self.prune(now)

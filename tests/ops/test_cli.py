@@ -1,0 +1,120 @@
+"""The command line against the sandbox over HTTP: check, poll --once, routes, audit, package."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+
+import aiohttp
+import jsonschema
+import pytest
+from aiohttp.test_utils import TestServer
+
+import app
+from intacct.sandbox import create_sandbox_app
+from store.sql import open_store
+from store.types import AuditEntry
+
+CHANNEL = "19:ap-team@thread.tacv2"
+
+
+@pytest.fixture
+async def gateway():
+    sandbox = TestServer(create_sandbox_app("demo", clock=app.utc_now, web_url=None))
+    await sandbox.start_server()
+    yield sandbox
+    await sandbox.close()
+
+
+@pytest.fixture
+def environ(gateway, tmp_path):
+    return {
+        "INTACCT_SENDER_ID": "mlc-sandbox", "INTACCT_SENDER_PASSWORD": "sandbox-secret", "INTACCT_COMPANY_ID": "DEMO-CO",
+        "INTACCT_USER_ID": "ap-admin", "INTACCT_USER_PASSWORD": "demo-pass",
+        "INTACCT_ENDPOINT_URL": str(gateway.make_url("/ia/xml/xmlgw.phtml")),
+        "DATA_DIR": str(tmp_path / "data"), "ML_CONNECTOR_ENV_FILE": str(tmp_path / "absent.env"), "LOG_LEVEL": "WARNING",
+    }
+
+
+async def run(capsys, argv, environ) -> tuple[int, str, str]:
+    """One command as from the shell (it runs its own event loop, so in a thread)."""
+    code = await asyncio.to_thread(app.main, argv, environ)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+async def test_check_says_ok_with_the_company_name(capsys, environ):
+    code, out, _ = await run(capsys, ["check"], environ)
+    assert code == 0, out
+    assert "ok    Intacct: ok — DEMO-CO is 'Demo Manufacturing Inc.'" in out
+    assert "API transactions a month" in out and "Store: ok" in out and "Graph: off" in out
+
+
+async def test_check_with_wrong_credentials_says_what_to_fix(capsys, environ):
+    code, out, _ = await run(capsys, ["check"], environ | {"INTACCT_USER_PASSWORD": "wrong-pass"})
+    assert code == 1
+    assert "FAIL  Intacct DEMO-CO: XL03000006 Sign-in information is incorrect" in out
+    assert "INTACCT_USER_PASSWORD" in out and "wrong-pass" not in out
+    code, out, _ = await run(capsys, ["check"], environ | {"INTACCT_SENDER_PASSWORD": "nope-nope"})
+    assert code == 1 and "INTACCT_SENDER_ID / INTACCT_SENDER_PASSWORD" in out
+
+
+async def test_missing_configuration_is_one_clear_message(capsys, tmp_path):
+    code, out, err = await run(capsys, ["poll", "--once"], {"DATA_DIR": str(tmp_path), "PORT": "x",
+                                                            "ML_CONNECTOR_ENV_FILE": str(tmp_path / "none")})
+    assert code == 2 and "PORT must be a whole number" in err and "Traceback" not in err
+
+
+async def test_poll_once_dry_run_json_prints_events_with_their_cards(capsys, environ, gateway, shared_dir):
+    code, out, _ = await run(capsys, ["poll", "--once"], environ)  # the baseline: no event
+    assert code == 0 and out == ""
+    async with aiohttp.ClientSession() as http:
+        async with http.post(str(gateway.make_url("/sandbox/bills")), json={"amount": "640.00"}) as response:
+            bill = await response.json()
+    code, out, _ = await run(capsys, ["poll", "--once", "--dry-run", "--json"], environ)
+    assert code == 0
+    (line,) = [json.loads(text) for text in out.splitlines()]
+    assert line["kind"] == "BillCreated" and line["record_no"] == bill["record_no"] and line["company"] == "DEMO-CO"
+    assert line["key"] == f"DEMO-CO|bill|{bill['record_no']}|created"
+    schema = json.loads((shared_dir / "schemas/adaptive-card-1.5.0.schema.json").read_text())
+    card = {k: v for k, v in line["card"].items() if k != "msteams"}  # Teams' extension (schemas/README.md)
+    jsonschema.Draft6Validator(schema).validate(card)
+    # --dry-run committed nothing: the same event comes again.
+    code, again, _ = await run(capsys, ["poll", "--once", "--dry-run", "--json"], environ)
+    assert [json.loads(t)["key"] for t in again.splitlines()] == [line["key"]]
+
+
+async def test_routes_add_list_remove(capsys, environ):
+    code, out, _ = await run(capsys, ["routes", "add", "--channel", CHANNEL, "--kinds", "bills,payments",
+                                      "--department", "D100", "--over", "1,000", "--name", "AP team"], environ)
+    assert code == 0 and "route 1: bills,payments" in out and "no conversation reference" in out
+    code, out, _ = await run(capsys, ["routes", "list"], environ)
+    assert "AP team [19:ap-team@thread.tacv2]" in out and "department D100" in out and "over 1000" in out
+    code, out, err = await run(capsys, ["routes", "add", "--channel", CHANNEL, "--kinds", "everything"], environ)
+    assert code == 2 and "--kinds takes" in err
+    code, out, _ = await run(capsys, ["routes", "remove", "1"], environ)
+    assert "removed route 1" in out
+    code, out, _ = await run(capsys, ["routes", "list"], environ)
+    assert out.startswith("no routes")
+
+
+async def test_audit_exports_csv_and_json_since_a_date(capsys, environ, tmp_path, clock):
+    store = open_store(None, data_dir=tmp_path / "data")
+    await store.migrate()
+    for day, outcome in ((20, "ok"), (24, "gone")):
+        await store.append_audit(AuditEntry(at=clock().replace(day=day), action="post", outcome=outcome, company="DEMO-CO",
+                                            event_key=f"k{day}", record_kind="bill", record_no=day, conversation_id=CHANNEL,
+                                            activity_id=f"a{day}", error=None if outcome == "ok" else "403 BotNotInConversationRoster"))
+    await store.close()
+    code, out, _ = await run(capsys, ["audit", "--since", "2026-11-22", "--format", "csv"], environ)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and [r["event_key"] for r in rows] == ["k24"] and rows[0]["error"] == "403 BotNotInConversationRoster"
+    code, out, _ = await run(capsys, ["audit", "--format", "json"], environ)
+    assert [e["event_key"] for e in json.loads(out)] == ["k20", "k24"]
+
+
+async def test_package_command_needs_the_bot_app_id(capsys, environ):
+    code, out, err = await run(capsys, ["package"], environ)
+    assert code == 1 and "APP_ID" in err
