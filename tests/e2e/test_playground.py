@@ -118,7 +118,7 @@ async def test_install_ask_and_receive_a_new_bill_in_the_playground(tmp_path):
                     bill = await response.json()
                 company = next(iter(runtime.companies.values()))
                 outcome = await company.coordinator.poll()
-                assert outcome.ok and outcome.outbox_rows == 1
+                assert outcome.ok  # (or the scheduler's start-up poll queued it first)
                 posted = await stream.wait_for(
                     lambda e: card_of(e) and bill["bill_number"] in card_text(card_of(e)) and e["actionConversationId"] == team,
                     "the new bill's card as a new post in the channel",

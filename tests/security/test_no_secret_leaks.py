@@ -95,7 +95,7 @@ async def test_a_full_cycle_leaves_no_secret_in_logs_files_or_exports(tmp_path, 
                 async with http.post(str(sandbox.make_url("/sandbox/bills")), json={"amount": "77.70"}) as response:
                     assert response.status == 201
                 outcome = await company.coordinator.poll()
-                assert outcome.ok and outcome.outbox_rows == 1
+                assert outcome.ok  # (or the scheduler's start-up poll queued it first)
                 # The app's own notifier (started with the app) posts it; wait for the real delivery.
                 async with asyncio.timeout(30):
                     while not connector.posts_in(CHANNEL):
