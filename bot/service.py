@@ -49,6 +49,7 @@ from bot.commands import (
 )
 from bot.context import BotContext, CompanyContext
 from bot.conversations import Origin
+from bot.status import KIND_ORDER, route_view
 from cards.bills import build_bill_detail_card, build_pending_bills_card
 from cards.elements import Card
 from cards.format import day, money
@@ -63,7 +64,6 @@ from cards.views import (
     GraphState,
     GraphStatus,
     HelpView,
-    RouteView,
     StatusView,
     SubscriptionsView,
 )
@@ -71,7 +71,7 @@ from intacct import bills as bill_states
 from intacct import payments as payment_states
 from intacct.errors import AuthenticationError, IntacctError, IntacctResponseError, IntacctTransportError
 from store.api import StoreError
-from store.types import PollState, Route, RouteFilter
+from store.types import PollState, RouteFilter
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,6 @@ DEFAULT_MAX_ITEMS = 10  # bills or payments on a list card
 # to 1,000), sort them here, and show the first `max_items`, so "soonest due first" is true.
 DEFAULT_FETCH_LIMIT = 200
 MAX_VENDOR_CHOICES = 5
-KIND_ORDER = ("bills", "payments", "vendors", "digest", "alerts")
 
 PENDING_BILL_STATES = tuple(sorted(bill_states.PENDING_APPROVAL_STATES))
 OPEN_BILL_STATES = tuple(sorted(bill_states.PENDING_APPROVAL_STATES | bill_states.APPROVED_STATES))
@@ -571,25 +570,6 @@ def kind_names(kinds: Sequence[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
     return messages.KIND_JOINER.join(names[:-1]) + messages.KIND_LAST_JOINER + names[-1]
-
-
-def route_view(route: Route, channel_name: str | None = None) -> RouteView:
-    """A stored route as the subscriptions and status cards show it."""
-    return RouteView(
-        route_id=route.id,
-        conversation_id=route.conversation_id,
-        event_kinds=tuple(kind for kind in KIND_ORDER if kind in route.event_kinds)
-        + tuple(sorted(route.event_kinds - set(KIND_ORDER))),
-        channel_name=channel_name or route.channel_name,
-        company=route.company,
-        department=route.filter.department,
-        location=route.filter.location,
-        vendor=route.filter.vendor,
-        min_amount=route.filter.min_amount,
-        entity=route.filter.entity,
-        active=route.active,
-        inactive_reason=route.inactive_reason,
-    )
 
 
 def company_status(key: str, state: PollState | None) -> CompanyStatus:

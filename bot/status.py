@@ -46,6 +46,11 @@ class StatusBuilder:
         self.channel_label = channel_label
         self.version = version
 
+    async def _label(self, route: Route) -> str | None:
+        if self.channel_label is None or not route.team_id:
+            return None
+        return await self.channel_label(route.team_id, route.conversation_id)
+
     async def status_view(self) -> StatusView:
         """The current status (one store round trip per kind of fact)."""
         states = {s.company: s for s in await self.store.poll_states()}
@@ -73,22 +78,23 @@ class StatusBuilder:
             companies=tuple(companies),
             outbox_depth=await self.store.outbox_depth(),
             graph=await self.graph(),
-            inactive_routes=tuple([await route_view(r, self.channel_label) for r in inactive]),
+            inactive_routes=tuple([route_view(r, await self._label(r)) for r in inactive]),
             version=self.version,
         )
 
 
-async def route_view(route: Route, channel_label: Callable[[str | None, str], Awaitable[str]] | None = None) -> RouteView:
-    """A store Route as the cards show it, with the channel's name when Graph knows it."""
-    name = route.channel_name
-    if channel_label is not None and route.team_id:
-        name = await channel_label(route.team_id, route.conversation_id) or name
+KIND_ORDER = ("bills", "payments", "vendors", "digest", "alerts")
+
+
+def route_view(route: Route, channel_name: str | None = None) -> RouteView:
+    """A stored route as the subscriptions and status cards show it (kinds in a fixed order)."""
     f = route.filter
     return RouteView(
         route_id=route.id,
         conversation_id=route.conversation_id,
-        event_kinds=tuple(sorted(route.event_kinds)),
-        channel_name=name,
+        event_kinds=tuple(kind for kind in KIND_ORDER if kind in route.event_kinds)
+        + tuple(sorted(route.event_kinds - set(KIND_ORDER))),
+        channel_name=channel_name or route.channel_name,
         company=route.company,
         department=f.department,
         location=f.location,

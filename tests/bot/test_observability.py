@@ -4,7 +4,6 @@ polls and deliveries against the sandbox and the fake Bot Connector; readiness w
 from __future__ import annotations
 
 import asyncio
-import json
 
 import aiohttp
 import pytest
