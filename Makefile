@@ -24,7 +24,7 @@ test: $(VENV)/.installed node_modules/.installed
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed
-	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	for b in bench/[!_]*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) node_modules data appPackage/build .pytest_cache

@@ -272,5 +272,6 @@ def _bill_list_card(
     ]
     button = texts.more_in_intacct(more) if more > 0 else texts.OPEN_BILLS
     actions = [open_url(button, links.list_view("bill"), tooltip=links.sign_in_hint)]
-    fallback = f"{title}: {texts.showing(len(bills), total, 'bills')}, total {money_totals(totals)}"
+    label = texts.total_of_shown(len(bills)) if total > len(bills) else texts.TOTAL
+    fallback = f"{title}: {texts.showing(len(bills), total, 'bills')}; {label.lower()}: {money_totals(totals)}"
     return make_card(body, fallback_text=fallback, actions=actions)

@@ -118,7 +118,8 @@ def _payments_list_card(payments: Sequence[Payment], *, total: int, links: Intac
     ]
     button = texts.more_in_intacct(more) if more > 0 else texts.OPEN_PAYMENTS
     actions = [open_url(button, links.list_view("payment"), tooltip=links.sign_in_hint)]
-    fallback = f"{title}: {texts.showing(len(payments), total, 'payments')}, total {money_totals(totals)}"
+    label = texts.total_of_shown(len(payments)) if total > len(payments) else texts.TOTAL
+    fallback = f"{title}: {texts.showing(len(payments), total, 'payments')}; {label.lower()}: {money_totals(totals)}"
     return make_card(body, fallback_text=fallback, actions=actions)
 
 

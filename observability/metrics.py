@@ -20,8 +20,8 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.polls = Counter("mlc_polls", "Poll cycles by company and outcome (ok, failed, skipped).", ["company", "outcome"], registry=r)
-        self.poll_duration = Histogram("mlc_poll_duration_seconds", "Duration of poll cycles.", ["company"], registry=r)
+        self.polls = Counter("mlc_polls", "Poller jobs (poll, reconcile, reference, digest) by company and outcome.", ["company", "job", "outcome"], registry=r)
+        self.poll_duration = Histogram("mlc_poll_duration_seconds", "Duration of poller jobs.", ["company", "job"], registry=r)
         self.events = Counter("mlc_events", "Events planned by kind (bills, payments, vendors, digest).", ["company", "kind"], registry=r)
         self.deliveries = Counter("mlc_deliveries", "Posts, updates and failures by action and outcome/status.", ["action", "outcome"], registry=r)
         self.outbox_depth = Gauge("mlc_outbox_depth", "Outbox rows pending or in flight.", registry=r)

@@ -220,8 +220,8 @@ class PollCoordinator:
                      self.config.company, outcome.job, len(outcome.events), outcome.outbox_rows,
                      outcome.requests, outcome.functions, outcome.seconds)
         if self.metrics is not None and not outcome.skipped:
-            self.metrics.polls.labels(self.config.company, "ok" if outcome.ok else "failed").inc()
-            self.metrics.poll_duration.labels(self.config.company).observe(outcome.seconds)
+            self.metrics.polls.labels(self.config.company, outcome.job, "ok" if outcome.ok else "failed").inc()
+            self.metrics.poll_duration.labels(self.config.company, outcome.job).observe(outcome.seconds)
             for event in outcome.events:
                 self.metrics.events.labels(self.config.company, event.kind.value).inc()
 

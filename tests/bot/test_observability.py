@@ -95,7 +95,7 @@ async def test_metrics_and_readiness_after_a_real_cycle(gateway, tmp_path, clock
         finally:
             await server.close()
             await runtime.close()
-    assert metrics[("mlc_polls_total", (("company", "DEMO-CO"), ("outcome", "ok")))] >= 2
+    assert metrics[("mlc_polls_total", (("company", "DEMO-CO"), ("job", "poll"), ("outcome", "ok")))] >= 2
     assert metrics[("mlc_events_total", (("company", "DEMO-CO"), ("kind", "bills")))] == 1
     assert metrics[("mlc_intacct_requests_total", (("company", "DEMO-CO"),))] >= 2
     assert metrics[("mlc_intacct_functions_total", (("company", "DEMO-CO"), ("function", "readByQuery")))] >= 6
@@ -123,7 +123,7 @@ async def test_intacct_errors_are_counted_by_code_and_readiness_fails_when_every
         await server.close()
         await runtime.close()
     assert metrics[("mlc_intacct_errors_total", (("code", "XL03000006"), ("company", "DEMO-CO")))] >= 1
-    assert metrics[("mlc_polls_total", (("company", "DEMO-CO"), ("outcome", "failed")))] >= 1
+    assert metrics[("mlc_polls_total", (("company", "DEMO-CO"), ("job", "poll"), ("outcome", "failed")))] >= 1
 
 
 @pytest.mark.postgres

@@ -1,0 +1,36 @@
+"""Two benchmarks at toy sizes, as `make bench` runs them (a child process each): they still
+work against the real poller and handler, and their contract figures hold."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def run_bench(script: str, *options: str) -> dict[str, str]:
+    done = subprocess.run([sys.executable, f"bench/{script}", *options], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    last = done.stdout.strip().splitlines()[-1]
+    figures = dict(pair.split("=", 1) for pair in last.split(" "))
+    assert all(figures.values()), last
+    return figures
+
+
+def test_poll_cycle_idle_is_one_request_of_three_functions_and_busy_finds_every_change():
+    figures = run_bench("poll_cycle.py", "--bills", "300", "--changed", "5")
+    assert figures["idle_ok"] == "yes"
+    assert (figures["idle_requests"], figures["idle_functions"]) == ("1", "3")
+    assert figures["busy_events"] == "5" and figures["busy_requests"] == "2" and figures["busy_functions"] == "4"
+    assert figures["problems"] == "0"
+
+
+def test_chat_reply_answers_through_api_messages():
+    figures = run_bench("chat_reply.py", "--bills", "200", "--requests", "2", "--demo-requests", "2")
+    assert figures["bills"] == "520" and figures["requests"] == "2"
+    assert 0 < float(figures["p95_s"]) < 15  # Teams' budget
