@@ -26,15 +26,18 @@ import signal
 import socket
 import sys
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import AsyncIterator, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, AsyncIterator, Callable, Mapping, Sequence
 
 import aiohttp
 from aiohttp import web
 
 from settings import CompanySettings, Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from bot.delivery_policy import DeliveryPolicy
 
 log = logging.getLogger("mlc")
 ROOT = Path(__file__).resolve().parent
@@ -224,7 +227,9 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
     from poller.runner import CompanySchedule, PollScheduler
 
     settings, store, clock = runtime.settings, runtime.store, runtime.clock
-    adapter = create_adapter(settings.app_id, settings.app_password.reveal(), settings.app_type, settings.app_tenant_id)
+    policy, send_timeout = delivery_timing(settings.outbox_claim_seconds)
+    adapter = create_adapter(settings.app_id, settings.app_password.reveal(), settings.app_type, settings.app_tenant_id,
+                             timeout_seconds=send_timeout)
     runtime.closers.append(lambda: close_adapter(adapter))
     connector = TeamsConnector(adapter, app_id=settings.app_id, clock=clock)
     context = BotContext(
@@ -235,7 +240,7 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
         policy=BotPolicy(settings.app_id, settings.allowed_tenant_ids, settings.route_admins, settings.max_request_bytes),
     )
     notifier = Notifier(context, connector, ConversationPacer(clock, asyncio.sleep, **delivery_limits()), holder=runtime.holder,
-                        sleep=asyncio.sleep, claim_seconds=settings.outbox_claim_seconds)
+                        sleep=asyncio.sleep, claim_seconds=settings.outbox_claim_seconds, policy=policy)
     scheduler = PollScheduler([
         (c.coordinator, CompanySchedule(c.settings.poll_schedule, c.settings.digest_schedule, settings.reconcile_schedule,
                                         settings.reference_schedule, c.settings.poll_timezone))
@@ -274,6 +279,24 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
     return app, context
 
 
+def delivery_timing(claim_seconds: float) -> tuple[DeliveryPolicy, float]:
+    """(DeliveryPolicy, Bot Connector timeout) for an outbox claim of `claim_seconds`.
+
+    A send must end before its claim does, or another instance may send the row too (bot/notifier.py):
+    the notifier only starts a send with `send_budget_seconds` of claim left, and the budget covers
+    the connector's timeout with half again as slack (45 s over 30 s by default). A claim too short
+    for the defaults (OUTBOX_CLAIM_SECONDS below 46) shrinks the timeout to half the claim and the
+    budget with it, instead of refusing to start.
+    """
+    from bot.connector import DEFAULT_TIMEOUT_SECONDS
+    from bot.delivery_policy import DeliveryPolicy
+
+    defaults = DeliveryPolicy()
+    timeout = min(DEFAULT_TIMEOUT_SECONDS, claim_seconds / 2)
+    budget = min(defaults.send_budget_seconds, timeout * 1.5)
+    return replace(defaults, send_budget_seconds=budget), timeout
+
+
 def build_graph_bridge(settings: Settings, store, http: aiohttp.ClientSession, context, *, holder: str,
                        clock: Callable[[], datetime] = utc_now, sleep=asyncio.sleep):
     """Graph client, channel directory and subscription manager, glued to the bot's routes."""
@@ -304,6 +327,7 @@ def build_graph_bridge(settings: Settings, store, http: aiohttp.ClientSession, c
         directory=directory,
     )
     bridge = GraphBridge(context, manager, holder=holder, sleep=sleep)
+    context.routes_changed = bridge.request_sync
     context.channel_names = directory
     context.graph_members = client
     return bridge

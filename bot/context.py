@@ -69,6 +69,12 @@ class BotContext:
     status: StatusSource | None = None
     channel_names: object | None = None  # graph.channels.ChannelDirectory when Graph is configured
     graph_members: object | None = None  # graph.client.GraphClient for ROUTE_ADMINS checks, when configured
+    routes_changed: Callable[[], None] | None = None  # e.g. the Graph bridge's request_sync
+
+    def notify_routes_changed(self) -> None:
+        """Tell whoever follows routes (Graph subscriptions) that they changed."""
+        if self.routes_changed is not None:
+            self.routes_changed()
 
     def company(self, key: str | None = None) -> CompanyContext | None:
         """A company by key, or the only one when there is exactly one."""

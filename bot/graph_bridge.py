@@ -41,6 +41,11 @@ class GraphBridge:
         self.worker = NotificationWorker(manager.handle)
         self.last_error: str | None = None
         self.last_sync_at: datetime | None = None
+        self._sync_requested = asyncio.Event()
+
+    def request_sync(self) -> None:
+        """Routes changed: sync the subscriptions now rather than at the next hourly run."""
+        self._sync_requested.set()
 
     # --- channel changes -------------------------------------------------------------------
     async def on_channels_changed(self, diff: ChannelDiff) -> None:
@@ -120,13 +125,24 @@ class GraphBridge:
 
     async def _sync_loop(self) -> None:
         while True:
+            self._sync_requested.clear()
             try:
                 await self.sync()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the job must keep running; logged once per streak
                 self._failed(f"{type(exc).__name__}: {exc}")
-            await self.sleep(SYNC_INTERVAL.total_seconds())
+            await self._wait(SYNC_INTERVAL.total_seconds())
+
+    async def _wait(self, seconds: float) -> None:
+        """Until the next hourly run or a request_sync(), whichever comes first."""
+        sleeper = asyncio.ensure_future(self.sleep(seconds))
+        waker = asyncio.ensure_future(self._sync_requested.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, waker):
+                task.cancel()
 
 
 def graph_off_status() -> GraphStatus:

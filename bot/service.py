@@ -441,6 +441,7 @@ class CommandService:
             now=self._context.clock(),
         )
         log.info("channel %s subscribed to %s (route %d)", origin.channel_id, ",".join(sorted(route.event_kinds)), route.id)
+        self._context.notify_routes_changed()
         texts = []
         others = [kind for kind in KIND_ORDER if kind in command.kinds and kind != "alerts"]
         if others:
@@ -463,6 +464,8 @@ class CommandService:
             return refusal
         assert origin.channel_id is not None
         changed = await self._context.store.remove_routes(origin.channel_id, command.kinds)
+        if changed:
+            self._context.notify_routes_changed()
         if command.kinds is None:
             text = messages.ROUTES_UNSUBSCRIBED_ALL if changed else messages.ROUTES_NOTHING_AT_ALL
         else:

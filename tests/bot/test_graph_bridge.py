@@ -152,3 +152,25 @@ async def test_graph_failure_is_reported_in_status_once(world, caplog):
     status = await world["bridge"].status()
     assert status.state.value == "failing" and status.detail
     assert len([r for r in caplog.records if "Graph subscriptions failing" in r.getMessage()]) == 1
+
+
+async def test_a_route_change_syncs_subscriptions_without_waiting_for_the_hourly_run(world):
+    never = asyncio.Event()
+
+    async def hour_that_never_ends(seconds: float) -> None:
+        await never.wait()
+
+    bridge = world["bridge"]
+    bridge.sleep = hour_that_never_ends
+    loop = asyncio.create_task(bridge._sync_loop())
+    try:
+        async with asyncio.timeout(10):
+            while not world["graph"].fake.live_subscriptions():
+                await asyncio.sleep(0.01)  # the first run, at start-up
+            await world["store"].remove_routes(PAYABLES)
+            bridge.request_sync()  # what the command service calls after `unsubscribe`
+            while world["graph"].fake.live_subscriptions():
+                await asyncio.sleep(0.01)
+    finally:
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)

@@ -166,6 +166,16 @@ async def test_subscribe_lists_and_unsubscribe_from_a_channel(harness: BotHarnes
     assert route.filter.department == "D100" and route.filter.min_amount == Decimal("5000")
 
 
+async def test_route_changes_are_announced_to_the_graph_side(harness: BotHarness):
+    calls: list[str] = []
+    harness.context.routes_changed = lambda: calls.append("changed")
+    await harness.install()
+    await harness.say("subscribe bills")
+    await harness.say("unsubscribe payments")  # nothing to remove: nothing announced
+    await harness.say("unsubscribe bills")
+    assert calls == ["changed", "changed"]
+
+
 async def test_subscribe_alerts_makes_the_operators_channel(harness: BotHarness):
     await harness.install()
 
