@@ -156,6 +156,19 @@ class PostgresServer:
             self._watchdog = None
         shutil.rmtree(base, ignore_errors=True)
 
+    def halt(self) -> None:
+        """Stop the server (fast shutdown: open connections are cut) but keep its data and socket
+        directory, as a database outage; `resume()` starts it again."""
+        assert self._bin is not None
+        _run([*_RUN_AS, str(self._bin / "pg_ctl"), "-D", str(self.socket_dir / "data"), "-m", "fast", "-w", "stop"],
+             cwd=self.socket_dir)
+
+    def resume(self) -> None:
+        """Start a halted server on the same data; returns when it accepts connections."""
+        assert self._bin is not None
+        _run([*_RUN_AS, str(self._bin / "pg_ctl"), "-D", str(self.socket_dir / "data"), "-l", str(self.log_file),
+              "-w", "-t", "60", "start"], cwd=self.socket_dir)
+
     async def create_database(self, name: str | None = None, *, template: str | None = None) -> str:
         """Create a database (a copy of `template` when given, else empty); returns its name."""
         name = name or f"t_{uuid.uuid4().hex[:16]}"
