@@ -83,7 +83,8 @@ class GraphBridge:
 
     # --- scheduled work --------------------------------------------------------------------
     async def sync(self) -> None:
-        """Subscriptions for exactly the teams with active routes; renew what expires within 24 h."""
+        """Subscriptions for exactly the teams with active routes; renew what expires within 24 h;
+        recreate what Graph dropped without telling us."""
         now = self.context.clock()
         if not await self.context.store.try_lease("graph-subscriptions", self.holder, now=now, ttl_seconds=900):
             return
@@ -92,10 +93,11 @@ class GraphBridge:
         try:
             ensured = await self.manager.ensure(teams)
             renewed = await self.manager.renew_due()
+            recovered = await self.manager.recover_lost()
         except GraphError as exc:
             self._failed(str(exc))
             return
-        failures = {**ensured.failed, **renewed.failed}
+        failures = {**ensured.failed, **renewed.failed, **recovered.failed}
         if failures:
             self._failed("; ".join(f"team {team}: {error}" for team, error in sorted(failures.items())))
         elif self.last_error is not None:

@@ -170,6 +170,32 @@ class SubscriptionManager:
         await self._resync_all(resync, tally)
         return tally.report()
 
+    async def recover_lost(self) -> SubscriptionReport:
+        """Recreate (and resync) the subscriptions Graph no longer has although we think they are
+        live: removed without a lifecycle notification, which would otherwise go unnoticed until
+        renewal, up to three days of missed channel changes. One GET /subscriptions per call."""
+        tally = _Tally()
+        resync: list[str] = []
+        async with self._lock:
+            try:
+                live = {subscription.id for subscription in await self._client.list_subscriptions()}
+            except GraphError as error:
+                self._fail(tally, "*", "list the subscriptions of", error)
+                return tally.report()
+            for record in await self._records():
+                if record.id in live:
+                    continue
+                log.warning("Graph no longer has subscription %s of team %s; creating a new one", record.id, record.team_id)
+                try:
+                    await self._recreate(record)
+                except GraphError as error:
+                    self._fail(tally, record.team_id, "recreate the subscription of", error)
+                    continue
+                tally.recreated.append(record.team_id)
+                resync.append(record.team_id)
+        await self._resync_all(resync, tally)
+        return tally.report()
+
     # --- notifications ---------------------------------------------------------------------
     async def handle(self, notification: Notification) -> None:
         """Act on one accepted notification (the background worker's handler)."""

@@ -149,6 +149,25 @@ async def test_subscription_lost_to_a_late_renewal_is_recreated_and_resynced(
     assert diffs == [ChannelDiff(TEAM_A, renamed={PAYABLES: ("Payables", "Accounts Payable")})]
 
 
+async def test_a_subscription_graph_dropped_silently_is_recreated_and_resynced(
+    manager, env: RunningEntraGraph, storage, clock, diffs
+):
+    await manager.ensure([TEAM_A])
+    [old_id] = storage.subscriptions
+    env.fake.drop_subscription(old_id)  # no lifecycle notification, long before expiry
+    env.fake.delete_channel(TEAM_A, PAYABLES)
+    diffs.clear()
+
+    assert (await manager.renew_due()).recreated == ()  # renewal would not notice for two days
+    report = await manager.recover_lost()
+
+    assert report.recreated == (TEAM_A,) and not report.failed
+    [new] = env.fake.live_subscriptions()
+    assert new.id != old_id and list(storage.subscriptions) == [new.id]
+    assert diffs == [ChannelDiff(TEAM_A, removed={PAYABLES: "Payables"})]
+    assert (await manager.recover_lost()).recreated == ()
+
+
 async def test_ensure_replaces_a_locally_expired_subscription(manager, env: RunningEntraGraph, storage, clock):
     await manager.ensure([TEAM_A])
     clock.advance(days=4)
