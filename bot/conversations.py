@@ -44,6 +44,9 @@ PRESENCE_REASONS = frozenset(
         messages.ROUTE_REASON_BOT_REMOVED,
         messages.NOTIFIER_GONE_REASONS["BotNotInConversationRoster"],
         messages.NOTIFIER_GONE_REASONS["BotDisabledByAdmin"],
+        # A 404 "conversation not found" may be Teams not knowing the channel for a while; a message
+        # from the channel proves it exists (a channelDeleted event sets another reason, which stays).
+        messages.NOTIFIER_GONE_REASONS["ConversationNotFound"],
         messages.NOTIFIER_NO_REFERENCE,
         messages.NOTIFIER_BAD_REFERENCE,
     }

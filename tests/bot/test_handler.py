@@ -399,10 +399,11 @@ async def test_a_person_leaving_changes_nothing_but_the_bot_leaving_does(harness
     assert (after_bot.active, after_bot.inactive_reason) == (False, messages.ROUTE_REASON_BOT_REMOVED)
 
 
-async def test_a_message_heals_routes_the_notifier_switched_off_because_the_bot_seemed_gone(harness: BotHarness):
+@pytest.mark.parametrize("code", ["BotNotInConversationRoster", "ConversationNotFound"])
+async def test_a_message_heals_routes_the_notifier_switched_off_because_the_bot_seemed_gone(harness: BotHarness, code):
     await harness.install()
     await harness.say("subscribe bills")
-    gone = messages.NOTIFIER_GONE_REASONS["BotNotInConversationRoster"]
+    gone = messages.NOTIFIER_GONE_REASONS[code]
     await harness.store.set_routes_active(CHANNEL_ID, False, reason=gone)
 
     await harness.say("help")  # the bot is plainly back in this channel
