@@ -3,7 +3,8 @@
 Time is always passed in (`now`), never read from a clock inside the store. Datetimes are aware
 (UTC on the way out); a naive one is a programming error (ValueError). Methods are coroutines;
 each is one transaction unless it says otherwise. Every database failure, "unreachable"
-included, is raised as StoreError (from the original error).
+included, is raised as StoreError (from the original error). A backend with a single writer
+(SQLite) queues its write transactions in-process, so callers may write concurrently.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Iterable, Mapping, Protocol, Sequence
 from store.types import (
     AuditEntry,
     ConversationRecord,
+    Delivery,
     GraphSubscription,
     NewOutboxItem,
     OutboxItem,
@@ -117,6 +119,10 @@ class Store(Protocol):
         """Commit "about to send" (attempts + 1) before the network call; False if the claim was
         lost (expired, taken by another holder, or the row already finished)."""
 
+    async def mark_sending_many(self, item_ids: Sequence[int], holder: str, *, now: datetime) -> set[int]:
+        """mark_sending for several rows in ONE transaction; returns the ids marked (the others'
+        claims were lost). StoreError, and nothing marked, when one of the ids does not exist."""
+
     async def mark_delivered(self, item_id: int, *, now: datetime, activity_id: str | None) -> None:
         """Commit the successful send (whatever the row's state: the message is out there)."""
 
@@ -126,6 +132,25 @@ class Store(Protocol):
     async def mark_failed(self, item_id: int, *, now: datetime, error: str) -> None:
         """Give up on the row for good (gone channel, bad payload, too many attempts); a row
         already delivered stays delivered. The mark_* methods raise StoreError for an unknown id."""
+
+    async def mark_unsent(self, item_id: int, *, not_before: datetime, error: str) -> None:
+        """Like mark_retry, for a row marked "sending" whose send certainly did not happen (the
+        notifier stopped first, or Teams refused the bot itself): the attempt mark_sending counted
+        is taken back, so a long pause cannot use up the row's retries."""
+
+    async def record_delivery(
+        self, item_id: int, *, now: datetime, activity_id: str | None, posted_card: PostedCard | None, audit: AuditEntry
+    ) -> None:
+        """In ONE transaction: mark_delivered, save_posted_card (when given) and append_audit.
+        StoreError for an unknown id, and then none of it is written."""
+
+    async def record_deliveries(self, deliveries: Sequence[Delivery]) -> None:
+        """record_delivery for several rows in ONE transaction; StoreError, and nothing written,
+        when one of the rows does not exist."""
+
+    async def record_failure(self, item_id: int, *, now: datetime, error: str, audit: AuditEntry) -> None:
+        """In ONE transaction: mark_failed and append_audit (the line is written even when
+        another holder finished the row first: it records what this one saw)."""
 
     async def outbox_depth(self) -> int:
         """Rows still pending or sending."""
@@ -178,6 +203,9 @@ class Store(Protocol):
 
     async def get_conversation(self, conversation_id: str) -> ConversationRecord | None:
         """One stored reference."""
+
+    async def get_conversations(self, conversation_ids: Iterable[str]) -> dict[str, ConversationRecord]:
+        """Several stored references by conversation id, in one query (missing ones are absent)."""
 
     async def list_conversations(self, *, team_id: str | None = None) -> list[ConversationRecord]:
         """Stored references, optionally of one team."""

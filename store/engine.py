@@ -9,6 +9,12 @@ timeout (a second process or connection waits for the write lock instead of fail
 `synchronous=FULL` (a committed outbox row or audit line survives a power cut). The file is
 created 0600: it holds encrypted credentials and the audit trail. SQLAlchemy, not the sqlite3
 module, emits BEGIN, so a transaction can ask for `BEGIN IMMEDIATE` (see `SQLITE_BEGIN`).
+
+Every call on an aiosqlite connection is a round trip to that connection's thread, and under load
+each one waits for the event loop's next turn, so a transaction costs about as many waits as it
+has calls. The SQLite engine therefore adds none of its own: BEGIN goes to the driver directly
+(one call, not three), no pre-ping, and a connection coming back to the pool is rolled back only
+when SQLite says it is still inside a transaction.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import PoolResetState
 
 from store.api import StoreError
 
@@ -33,6 +40,10 @@ SQLITE_FILE_NAME = "ml-connector.db"
 SQLITE_DRIVER = "sqlite+aiosqlite"
 POSTGRES_DRIVER = "postgresql+asyncpg"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The store queues SQLite writes on one connection at a time, so the pool serves the concurrent
+# reads plus that one writer; each pooled aiosqlite connection is a thread of its own.
+SQLITE_POOL_SIZE = 5
+SQLITE_POOL_OVERFLOW = 5
 
 # Execution option read by the SQLite "begin" hook: "IMMEDIATE" takes the write lock at BEGIN, so a
 # read-then-write transaction cannot fail half-way with SQLITE_BUSY when another writer got there
@@ -146,12 +157,40 @@ def create_engine(url: URL) -> AsyncEngine:
     if url.drivername == SQLITE_DRIVER:
         assert url.database is not None
         prepare_sqlite_file(Path(url.database))
-        engine = create_async_engine(url, hide_parameters=True)
+        # Every call on an aiosqlite connection is a round trip to that connection's thread, so
+        # the pool adds none of its own: no pre-ping (a local file does not drop connections),
+        # and no blanket ROLLBACK when a connection comes back (see _install_sqlite_hooks).
+        engine = create_async_engine(
+            url,
+            hide_parameters=True,
+            pool_pre_ping=False,
+            pool_reset_on_return=None,
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=SQLITE_POOL_OVERFLOW,
+        )
         _install_sqlite_hooks(engine)
+        _terminate_sqlite_without_waiting(engine)
         return engine
     connect_args = {k: v for k, v in _POSTGRES_CONNECT_DEFAULTS.items() if k not in url.query}
     # pre-ping: after a database restart, pooled connections are replaced instead of failing once.
     return create_async_engine(url, hide_parameters=True, pool_pre_ping=True, connect_args=connect_args)
+
+
+def _terminate_sqlite_without_waiting(engine: AsyncEngine) -> None:
+    """Terminate an invalidated SQLite connection by stopping its aiosqlite thread, and nothing
+    else. SQLAlchemy invalidates a connection whose task is cancelled mid-statement (a shutdown
+    does that) and then closes it "gracefully" in a task of its own, falling back to aiosqlite's
+    `stop()` when cancelled again. When both happen, aiosqlite's close waits for an answer from
+    the thread that `stop()` already ended: the task never ends, and asyncio.run's clean-up, so the
+    process, waits for it forever (tests/store/test_cancellation.py). A local file needs no
+    graceful close: `stop()` closes the sqlite3 connection on its thread (SQLite rolls back what
+    was not committed) without anyone waiting for it."""
+    dialect = engine.sync_engine.dialect
+
+    def terminate(dbapi_connection: Any) -> None:
+        dialect.get_driver_connection(dbapi_connection).stop()
+
+    dialect.do_terminate = terminate  # type: ignore[method-assign]
 
 
 def _install_sqlite_hooks(engine: AsyncEngine) -> None:
@@ -171,9 +210,19 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
         if mode != "wal":
             log.warning("SQLite database is not in WAL mode (journal_mode=%s): readers block writers", mode)
 
+    @event.listens_for(engine.sync_engine, "reset")
+    def _reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+        # Instead of pool_reset_on_return's unconditional ROLLBACK: the store always ends its
+        # transactions itself, so a connection is rolled back only if SQLite says one is still
+        # open (a failed COMMIT, a raw use in a test). Reading that flag costs no round trip.
+        if state.asyncio_safe and not state.transaction_was_reset and dbapi_connection.driver_connection.in_transaction:
+            dbapi_connection.rollback()
+
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
         if mode not in _SQLITE_BEGIN_MODES:
             raise ValueError(f"unknown SQLite BEGIN mode {mode!r}")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        # Straight to aiosqlite: one round trip to the connection's thread, where a statement
+        # through SQLAlchemy takes three (open a cursor, execute, close it).
+        connection.connection.dbapi_connection.run_async(lambda driver: driver.execute_fetchall(f"BEGIN {mode}"))

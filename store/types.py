@@ -130,6 +130,18 @@ class AuditEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Delivery:
+    """A row Teams took, as `record_deliveries` commits it: the row delivered (with Teams'
+    activity id), where its card now sits (bills and payments, else None), and the audit line."""
+
+    item_id: int
+    at: datetime
+    activity_id: str | None
+    posted_card: PostedCard | None
+    audit: AuditEntry
+
+
+@dataclass(frozen=True, slots=True)
 class PollState:
     """Last poll outcome per company, shared by every instance (for `status` and /readyz)."""
 

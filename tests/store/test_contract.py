@@ -20,6 +20,7 @@ from store.sql import SqlStore
 from store.types import (
     AuditEntry,
     ConversationRecord,
+    Delivery,
     GraphSubscription,
     PollState,
     PostedCard,
@@ -496,6 +497,128 @@ async def test_concurrent_claimers_never_claim_the_same_row(backend: Backend, cl
     claimed = [item_id for result in results for item_id in result]
     assert len(claimed) == 500 and len(set(claimed)) == 500
     assert sum(1 for result in results if result) > 1  # they really ran side by side
+
+
+def line(n: int, *, action: str = "post", outcome: str = "ok", error: str | None = None) -> AuditEntry:
+    """The audit line of row `n`'s delivery."""
+    return AuditEntry(at=T0, action=action, outcome=outcome, company="DEMO-CO", event_key=f"k{n}", record_kind="bill",
+                      record_no=n, conversation_id=CHANNEL, activity_id=None if error else f"act-{n}", error=error)
+
+
+def card_of(n: int, activity_id: str | None = None) -> PostedCard:
+    """Where the card of bill `n` sits."""
+    activity = activity_id or f"act-{n}"
+    return PostedCard("DEMO-CO", "bill", n, CHANNEL, f"{CHANNEL};messageid={activity}", activity, T0)
+
+
+async def claimed_sending(store: SqlStore, clock: FakeClock, count: int) -> list[int]:
+    """`count` new rows, claimed by "a" and committed as sending."""
+    await commit(store, outbox=[new_item(f"k{n}", record_no=n) for n in range(count)])
+    ids = [item.id for item in await store.claim_outbox("a", now=clock(), limit=count, claim_seconds=60)]
+    assert await store.mark_sending_many(ids, "a", now=clock()) == set(ids)
+    return ids
+
+
+async def test_record_delivery_commits_the_row_its_card_and_its_audit_line_together(store: SqlStore, clock: FakeClock):
+    [item_id] = await claimed_sending(store, clock, 1)
+
+    await store.record_delivery(item_id, now=clock.advance(1), activity_id="act-0", posted_card=card_of(0), audit=line(0))
+
+    [row] = await store.outbox_items()
+    assert (row.status, row.attempts, await store.outbox_depth()) == ("delivered", 1, 0)
+    assert await store.get_posted_card("DEMO-CO", "bill", 0, CHANNEL) == card_of(0)
+    [entry] = await store.list_audit()
+    assert entry == dataclasses.replace(line(0), id=entry.id)
+
+
+async def test_record_delivery_of_an_unknown_row_writes_nothing(store: SqlStore, clock: FakeClock):
+    with pytest.raises(StoreError, match="999"):
+        await store.record_delivery(999, now=clock(), activity_id="act-9", posted_card=card_of(9), audit=line(9))
+
+    assert await store.get_posted_card("DEMO-CO", "bill", 9, CHANNEL) is None
+    assert await store.list_audit() == []
+
+
+async def test_record_deliveries_commits_a_batch_and_refuses_it_whole_for_one_unknown_row(store: SqlStore, clock: FakeClock):
+    first, second, third = await claimed_sending(store, clock, 3)
+    batch = [
+        Delivery(first, clock(), "act-0", card_of(0), line(0)),
+        Delivery(second, clock(), None, None, line(1, action="skip", outcome="skipped")),
+    ]
+
+    with pytest.raises(StoreError, match="999"):
+        await store.record_deliveries([*batch, Delivery(999, clock(), "act-9", card_of(9), line(9))])
+    assert [r.status for r in await store.outbox_items()] == ["sending"] * 3 and await store.list_audit() == []
+
+    await store.record_deliveries(batch)
+    await store.record_deliveries([])
+
+    assert [r.status for r in await store.outbox_items()] == ["delivered", "delivered", "sending"]
+    assert await store.get_posted_card("DEMO-CO", "bill", 0, CHANNEL) == card_of(0)
+    assert await store.get_posted_card("DEMO-CO", "bill", 1, CHANNEL) is None
+    assert [(e.event_key, e.action) for e in await store.list_audit()] == [("k0", "post"), ("k1", "skip")]
+
+
+async def test_record_delivery_updates_a_card_already_recorded(store: SqlStore, clock: FakeClock):
+    [item_id] = await claimed_sending(store, clock, 1)
+    await store.save_posted_card(card_of(0))
+    moved = dataclasses.replace(card_of(0), updated_at=T0 + timedelta(minutes=5))
+
+    await store.record_delivery(item_id, now=clock(), activity_id="act-0", posted_card=moved, audit=line(0, action="update"))
+
+    assert await store.get_posted_card("DEMO-CO", "bill", 0, CHANNEL) == moved
+
+
+async def test_record_failure_fails_the_row_with_its_line_and_keeps_a_delivered_row_delivered(store: SqlStore, clock: FakeClock):
+    first, second = await claimed_sending(store, clock, 2)
+    await store.mark_delivered(second, now=clock(), activity_id="act-1")
+
+    refused = "HTTP 400 BadArgument"
+    await store.record_failure(first, now=clock(), error=refused, audit=line(0, outcome="failed", error=refused))
+    await store.record_failure(second, now=clock(), error="late", audit=line(1, outcome="failed", error="late"))
+
+    assert [(r.status, r.last_error) for r in await store.outbox_items()] == [("failed", refused), ("delivered", None)]
+    assert [(e.event_key, e.outcome) for e in await store.list_audit()] == [("k0", "failed"), ("k1", "failed")]
+    with pytest.raises(StoreError, match="999"):
+        await store.record_failure(999, now=clock(), error="x", audit=line(9, outcome="failed", error="x"))
+    assert len(await store.list_audit()) == 2, "the unknown row's line was rolled back"
+
+
+async def test_mark_unsent_releases_the_row_and_takes_its_attempt_back(store: SqlStore, clock: FakeClock):
+    [item_id] = await claimed_sending(store, clock, 1)
+    later = clock() + timedelta(minutes=5)
+
+    await store.mark_unsent(item_id, not_before=later, error="HTTP 401 BotNotRegistered")
+
+    [row] = await store.outbox_items()
+    assert (row.status, row.attempts, row.not_before, row.last_error) == ("pending", 0, later, "HTTP 401 BotNotRegistered")
+    assert await store.claim_outbox("b", now=later - timedelta(seconds=1), limit=5, claim_seconds=60) == []
+    [again] = await store.claim_outbox("b", now=later, limit=5, claim_seconds=60)
+    await store.mark_unsent(again.id, not_before=later, error="never below zero")
+    assert (await store.outbox_items())[0].attempts == 0
+    await store.mark_delivered(again.id, now=later, activity_id="act-0")
+    await store.mark_unsent(again.id, not_before=later, error="late")
+    assert (await store.outbox_items())[0].status == "delivered", "a finished row stays finished"
+    with pytest.raises(StoreError, match="999"):
+        await store.mark_unsent(999, not_before=later, error="x")
+
+
+async def test_mark_sending_many_marks_the_rows_still_claimed_in_one_statement(store: SqlStore, clock: FakeClock):
+    await commit(store, outbox=[new_item(f"k{n}", record_no=n) for n in range(4)])
+    mine = [i.id for i in await store.claim_outbox("a", now=clock(), limit=2, claim_seconds=30)]
+    theirs = [i.id for i in await store.claim_outbox("b", now=clock(), limit=2, claim_seconds=30)]
+    statements = count_statements(store)
+
+    marked = await store.mark_sending_many([*mine, *theirs], "a", now=clock())
+
+    assert marked == set(mine)
+    assert [(r.status, r.attempts) for r in await store.outbox_items()] == [("sending", 1)] * 2 + [("pending", 0)] * 2
+    assert len([s for s in statements if s.lstrip().upper().startswith("UPDATE")]) == 1
+    assert await store.mark_sending_many(mine, "a", now=clock.advance(31)) == set(), "claims expired"
+    assert await store.mark_sending_many([], "a", now=clock()) == set()
+    with pytest.raises(StoreError, match="999"):
+        await store.mark_sending_many([theirs[0], 999], "b", now=T0)
+    assert [r.status for r in await store.outbox_items()][2:] == ["pending", "pending"], "nothing marked"
 
 
 # --- routes ------------------------------------------------------------------------------------

@@ -7,14 +7,15 @@ import stat
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from store.api import StoreError
 from store.engine import SQLITE_FILE_NAME, normalize_url
 from store.sql import SqlStore, open_store
 from tests.fakes.clock import FakeClock
 from tests.fakes.postgres import PostgresServer
-from tests.store.builders import commit, count_statements, new_item
+from store.types import AuditEntry
+from tests.store.builders import T0, commit, new_item
 
 DATA = Path("/srv/mlc/data")
 
@@ -116,16 +117,34 @@ async def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_pa
 
 async def test_sqlite_writes_begin_immediate_and_reads_deferred(tmp_path: Path, clock: FakeClock):
     store = open_store(None, data_dir=tmp_path)
+    executed: list[str] = []  # what SQLite itself ran (BEGIN bypasses SQLAlchemy's cursor events)
+    event.listen(store.engine.sync_engine, "connect",
+                 lambda dbapi, _record: dbapi.run_async(lambda driver: driver.set_trace_callback(executed.append)))
     try:
         await store.migrate()
-        statements = count_statements(store)
+        executed.clear()
         await store.claim_outbox("a", now=clock(), limit=5, claim_seconds=30)
         await store.outbox_depth()
     finally:
         await store.close()
 
-    begins = [s for s in statements if s.startswith("BEGIN")]
+    begins = [s for s in executed if s.startswith("BEGIN")]
     assert begins == ["BEGIN IMMEDIATE", "BEGIN DEFERRED"]
+    assert not any(s.startswith("ROLLBACK") for s in executed), "a committed connection is returned without a ROLLBACK"
+
+
+async def test_a_connection_returned_inside_a_transaction_is_rolled_back(tmp_path: Path):
+    store = open_store(None, data_dir=tmp_path)
+    try:
+        await store.migrate()
+        async with store.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            await raw.driver_connection.execute_fetchall("BEGIN IMMEDIATE")  # behind SQLAlchemy's back
+        async with store.engine.connect() as conn:
+            assert not (await conn.get_raw_connection()).driver_connection.in_transaction
+        await store.append_audit(AuditEntry(at=T0, action="post", outcome="ok"))  # the write lock is free
+    finally:
+        await store.close()
 
 
 def test_an_sqlite_file_that_cannot_be_created_raises_store_error(tmp_path: Path):
