@@ -284,9 +284,10 @@ def delivery_timing(claim_seconds: float) -> tuple[DeliveryPolicy, float]:
 
     A send must end before its claim does, or another instance may send the row too (bot/notifier.py):
     the notifier only starts a send with `send_budget_seconds` of claim left, and the budget covers
-    the connector's timeout with half again as slack (45 s over 30 s by default). A claim too short
-    for the defaults (OUTBOX_CLAIM_SECONDS below 46) shrinks the timeout to half the claim and the
-    budget with it, instead of refusing to start.
+    the connector's timeout with half again as slack (45 s over 30 s by default). A claim under a
+    minute shrinks the timeout to half the claim and the budget with it, so OUTBOX_CLAIM_SECONDS
+    below 46, which the notifier refused at start-up, works too (a dead instance's rows come back
+    within seconds).
     """
     from bot.connector import DEFAULT_TIMEOUT_SECONDS
     from bot.delivery_policy import DeliveryPolicy
@@ -344,7 +345,7 @@ def _scheduler_context(scheduler):
     async def run(app: web.Application) -> AsyncIterator[None]:
         scheduler.start()
         yield
-        scheduler.stop()
+        await scheduler.stop()
 
     return run
 

@@ -7,7 +7,8 @@ as Teams runs on another machine: its CPU is not the notifier's. Everything else
 path on the real clock: 10 channels subscribed by department, 200 BillCreated events fanned out
 (20 per channel) and committed in one poll-cycle transaction to a SQLite store in a temporary
 directory, then ONE `Notifier.drain_once()` through the real CloudAdapter + TeamsConnector over
-HTTP: claims, paced lanes, mark_sending, posts, posted cards, mark_delivered, audit.
+HTTP: claims, paced lanes, "sending" commits, posts, and each post's record (posted card,
+delivered, audit line) — the lanes' commits merged by bot/store_writes.py as in production.
 
 The minimum time is computed from first principles: a lower bound (per conversation, the earliest
 schedule of its 20 writes under its windows, since its k-th write cannot precede its
@@ -19,7 +20,8 @@ delivered, posted card and audit line included), and to the last card Teams acce
 
 Usage: ``python bench/delivery.py [--channels 10] [--per-channel 20] [--margin 0.1]``
 (``--margin`` lengthens the pacer's windows; see bot.delivery_policy.with_margin). The last line
-printed is ``name=value`` pairs.
+printed is ``name=value`` pairs; ``load1`` is the machine's 1-minute load average at the end (the
+figures depend on it: the notifier's CPU per card is what separates it from the minimum).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import asyncio
 import collections
 import json
 import multiprocessing
+import os
 import re
 import sys
 import tempfile
@@ -258,7 +261,7 @@ def main() -> None:
     print(
         f"delivered={delivered} duplicates={duplicates} lost={lost} total_s={total:.3f} minimum_s={minimum:.3f} "
         f"overhead_pct={overhead:.1f} throttled_429={throttled} last_card_s={last_card:.3f} margin_s={args.margin} "
-        f"cpu_s={result['cpu_s']:.2f}"
+        f"cpu_s={result['cpu_s']:.2f} load1={os.getloadavg()[0]:.2f}"
     )
 
 

@@ -4,6 +4,11 @@
 The notifier's lanes call `prepare` then `send` for each row of a channel, in order. What is
 decided here comes from bot/delivery_policy.py; the contract (at most once, order, crash
 trade-offs) is in bot/notifier.py's docstring.
+
+A refusal of the bot itself (401, no token) pauses posting for every channel instead of failing
+cards: the refused row and every row that comes up meanwhile go back to pending (with the attempt
+taken back: a 401 posts nothing), until `DeliveryPause.until`; then one row probes, and the first
+card Teams takes ends the pause. `pause` tells the status view.
 """
 
 from __future__ import annotations
@@ -11,16 +16,29 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import datetime, timedelta
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any, Awaitable, Callable, Mapping, Sequence
 
 from bot import messages as texts
 from bot.connector import PostedMessage, TeamsConnector, thread_reference
 from bot.context import BotContext, CompanyContext
 from bot.delivery_alerts import OperatorAlerts
-from bot.delivery_policy import Action, DeliveryPolicy, Verdict, choose_action, classify, keeps_card, may_have_card, retry_delay
-from bot.errors import BadArgumentError, ConnectorAuthError, ConnectorError, InvalidBotApiHostError
+from bot.delivery_policy import (
+    Action,
+    DeliveryPause,
+    DeliveryPolicy,
+    Verdict,
+    choose_action,
+    classify,
+    keeps_card,
+    may_have_card,
+    pause_delivery,
+    retry_delay,
+)
+from bot.errors import BadArgumentError, ConnectorError, InvalidBotApiHostError
 from bot.pacing import ConversationPacer
+from bot.store_writes import StoreWrites
 from cards.alerts import alert_view, build_alert_card
 from cards.dispatch import card_for_event, shrink_card
 from cards.elements import card_size
@@ -29,7 +47,7 @@ from poller.codec import event_from_payload
 from poller.events import AlertRaised, Event
 from poller.routing import describe
 from store.api import Store
-from store.types import AuditEntry, ConversationRecord, OutboxItem, PostedCard
+from store.types import AuditEntry, ConversationRecord, Delivery, OutboxItem, PostedCard
 
 log = logging.getLogger("mlc.notifier")
 
@@ -49,6 +67,7 @@ class DrainReport:
     retried: int = 0  # rows given back to be tried later (their own failure, or their channel's)
     failed: int = 0  # rows given up on (gone channel, refusal, retries exhausted)
     lost: int = 0  # claims that expired or went to another holder before the send
+    paused: int = 0  # rows kept pending because Teams refuses the bot (see Deliverer.pause)
     errors: list[str] = field(default_factory=list)  # store or internal failures (the row waits)
 
     @property
@@ -74,9 +93,10 @@ class Channel:
         assert self.record is not None  # a channel without one is gone before any send
         return self.record.reference
 
-    @property
+    @cached_property
     def tenant_id(self) -> str | None:
-        """The tenant Teams counts the channel's requests against."""
+        """The tenant Teams counts the channel's requests against (read once: the pacer asks
+        for every row, and the record does not change while a lane holds it)."""
         if self.record is None:
             return None
         conversation = self.record.reference.get("conversation")
@@ -126,21 +146,37 @@ class Deliverer:
         self._metrics = context.metrics
         self._connector = connector
         self._pacer = pacer
-        self._holder = holder
         self._jitter = jitter
         self._max_attempts = max_attempts
         self._policy = policy
         self._stopping = stopping
         self._alerts = OperatorAlerts(store, context.clock, repeat_seconds=policy.alert_repeat_seconds)
+        self._writes = StoreWrites(store, holder, context.clock)
         self._held: dict[str, tuple[datetime, str]] = {}
         self._gone: dict[str, tuple[tuple[Any, ...], str]] = {}
         self._failing: dict[str, int] = {}
+        self._pause: DeliveryPause | None = None
+        self._probe: tuple[int, asyncio.Event] | None = None  # the row probing a pause, and its answer
+
+    # --- pause (Teams refuses the bot itself) --------------------------------------------------------
+    @property
+    def pause(self) -> DeliveryPause | None:
+        """Why and until when posting is paused; None while Teams accepts the bot."""
+        return self._pause
+
+    def paused_at(self, now: datetime) -> bool:
+        """Whether no card may be sent at `now` (the notifier then claims nothing)."""
+        return self._pause is not None and now < self._pause.until
 
     # --- channels ------------------------------------------------------------------------------
-    async def open_channel(self, conversation_id: str) -> Channel:
-        """The channel's stored reference and what this notifier knows about it."""
+    async def open_channels(self, conversation_ids: Sequence[str]) -> dict[str, Channel]:
+        """The channels' stored references (one read for all) and what this notifier knows of them."""
+        records = await self._store.get_conversations(conversation_ids)
+        return {cid: self._channel(cid, records.get(cid)) for cid in conversation_ids}
+
+    def _channel(self, conversation_id: str, record: ConversationRecord | None) -> Channel:
         now = self._clock()
-        channel = Channel(conversation_id, await self._store.get_conversation(conversation_id))
+        channel = Channel(conversation_id, record)
         gone = self._gone.get(conversation_id)
         if channel.record is None or not channel.record.reference:
             channel.gone_reason = texts.NOTIFIER_NO_REFERENCE
@@ -179,8 +215,7 @@ class Deliverer:
             posted = await self._store.get_posted_card(item.company, item.record_kind, item.record_no, item.conversation_id)
         action = choose_action(event, card_posted=posted is not None)
         if action is Action.SKIP:
-            await self._store.mark_delivered(item.id, now=now, activity_id=None)
-            await self._audit(item, "skip", "skipped", now)
+            await self._writes.record_delivery(Delivery(item.id, now, None, None, _audit_entry(item, "skip", "skipped", now)))
             self._metrics.deliveries.labels("skip", "skipped").inc()
             report.skipped += 1
             log.debug("skipped %s for %s: details changed, no card to update", item.event_key, item.conversation_id)
@@ -196,27 +231,40 @@ class Deliverer:
 
     async def send(self, ready: Ready, channel: Channel, claims: Claims, report: DrainReport) -> Awaitable[None] | None:
         """Send a prepared row (paced) and act on Teams' answer; returns the bookkeeping still to
-        commit after a success (the lane goes on meanwhile), or None when the row is settled."""
+        commit after a success (the lane goes on meanwhile), or None when the row is settled.
+
+        Another lane may have met a refusal of the bot while this row was being committed as
+        "sending", so the pause (and stopping) is looked at again first; a row kept back then
+        is given back with that attempt taken back. Once a pause's time is up, the first row
+        to get here probes whether Teams accepts the bot again, and the others wait for its
+        answer."""
         item = ready.item
-        marked = True
-        while True:
-            if not marked and not await self._mark_sending(ready, channel, claims, report):
+        try:
+            if await self._settled_by_channel(item, channel, report, marked=True):
                 return None
-            marked = False
-            if not self._claim_allows(claims, item, channel):
-                await self._give_back(item, channel, report)
-                return None
-            if not await self._acquire(channel):
-                await self._store.mark_retry(item.id, not_before=self._clock(), error=item.last_error or texts.NOTIFIER_RELEASED_AT_STOP)
-                report.retried += 1
-                return None
-            try:
-                message = await self._transmit(ready, channel)
-            except ConnectorError as error:
-                if await self._after_failure(ready, channel, claims, report, error):
-                    continue
-                return None
-            return self._delivered(ready, report, message)
+            marked = True
+            while True:
+                if not marked and not await self._mark_sending(ready, channel, claims, report):
+                    return None
+                marked = False
+                if not self._claim_allows(claims, item, channel):
+                    await self._give_back(item, channel, report, marked=True)
+                    return None
+                if not await self._acquire(channel):
+                    await self._release(item, report, not_before=self._clock(), error=texts.NOTIFIER_RELEASED_AT_STOP,
+                                        marked=True)
+                    return None
+                try:
+                    message = await self._transmit(ready, channel)
+                except ConnectorError as error:
+                    if await self._after_failure(ready, channel, claims, report, error):
+                        continue
+                    return None
+                if self._pause is not None:
+                    self._resume()
+                return self._delivered(ready, report, message)
+        finally:
+            self._end_probe(item)
 
     async def _transmit(self, ready: Ready, channel: Channel) -> PostedMessage:
         if ready.action is Action.POST:
@@ -233,10 +281,15 @@ class Deliverer:
         attempts = item.attempts + ready.tries
         verdict = classify(error)
         now = self._clock()
+        if verdict is Verdict.PAUSE:
+            await self._pause_delivery(ready, report, error)
+            return False
         if verdict is Verdict.CARD_GONE and ready.posted is not None:
             # Someone deleted the message: forget it and post the card anew.
             await self._store.forget_posted_card(item.company, item.record_kind, item.record_no, item.conversation_id)
-            await self._audit(item, "update", "gone", now, activity_id=ready.posted.activity_id, error=str(error))
+            await self._store.append_audit(
+                _audit_entry(item, "update", "gone", now, activity_id=ready.posted.activity_id, error=str(error))
+            )
             self._metrics.deliveries.labels("update", "gone").inc()
             ready.posted, ready.action = None, Action.POST
             return True
@@ -279,12 +332,25 @@ class Deliverer:
         wait = self._pacer.delay_for(item.conversation_id, tenant_id=channel.tenant_id)
         return _claim_left(claims, item, self._clock()) - wait >= self._policy.send_budget_seconds
 
-    async def _give_back(self, item: OutboxItem, channel: Channel, report: DrainReport) -> None:
+    async def _give_back(self, item: OutboxItem, channel: Channel, report: DrainReport, *, marked: bool) -> None:
         """Release a row whose pacer wait outlasts its claim, due when the pacer will allow it."""
         wait = self._pacer.delay_for(item.conversation_id, tenant_id=channel.tenant_id)
-        await self._store.mark_retry(item.id, not_before=self._clock() + timedelta(seconds=wait),
-                                     error=item.last_error or texts.NOTIFIER_WAITING_PACER)
-        report.retried += 1
+        await self._release(item, report, not_before=self._clock() + timedelta(seconds=wait),
+                            error=texts.NOTIFIER_WAITING_PACER, marked=marked)
+
+    async def _release(
+        self, item: OutboxItem, report: DrainReport, *, not_before: datetime, error: str, marked: bool, paused: bool = False
+    ) -> None:
+        """Give a row back unsent, due at `not_before`; a row committed as "sending" gets that
+        attempt back (it certainly did not go out). An earlier failure stays its last error."""
+        if marked:
+            await self._store.mark_unsent(item.id, not_before=not_before, error=item.last_error or error)
+        else:
+            await self._store.mark_retry(item.id, not_before=not_before, error=item.last_error or error)
+        if paused:
+            report.paused += 1
+        else:
+            report.retried += 1
 
     async def _mark_sending(self, ready: Ready, channel: Channel, claims: Claims, report: DrainReport) -> bool:
         """Commit "sending" (one attempt) unless the claim cannot cover the wait and the send.
@@ -297,9 +363,9 @@ class Deliverer:
         """
         item = ready.item
         if not self._claim_allows(claims, item, channel):
-            await self._give_back(item, channel, report)
+            await self._give_back(item, channel, report, marked=False)
             return False
-        if not await self._store.mark_sending(item.id, self._holder, now=self._clock()):
+        if not await self._writes.mark_sending(item.id):
             report.lost += 1
             log.debug("row %s: claim lost before sending (expired or taken by another instance)", item.id)
             return False
@@ -324,36 +390,89 @@ class Deliverer:
         acquire.result()  # re-raises a pacer failure
         return True
 
-    async def _settled_by_channel(self, item: OutboxItem, channel: Channel, report: DrainReport) -> bool:
-        """Settle a row without sending when the notifier stops or its channel is gone or held."""
+    async def _settled_by_channel(self, item: OutboxItem, channel: Channel, report: DrainReport, *, marked: bool = False) -> bool:
+        """Settle a row without sending when the notifier stops, its channel is gone or held
+        back, or posting is paused; `marked`: the row is committed as "sending" (then it may
+        have to wait for a probe's answer, see `send`)."""
         if self._stopping.is_set():
-            await self._store.mark_retry(item.id, not_before=self._clock(), error=item.last_error or texts.NOTIFIER_RELEASED_AT_STOP)
-            report.retried += 1
+            await self._release(item, report, not_before=self._clock(), error=texts.NOTIFIER_RELEASED_AT_STOP, marked=marked)
         elif channel.gone_reason is not None:
             await self._fail_gone(item, channel, report)
+        elif (paused_until := await self._paused_until(item, wait=marked)) is not None:
+            assert self._pause is not None
+            await self._release(item, report, not_before=paused_until,
+                                error=texts.NOTIFIER_PAUSED.format(reason=self._pause.reason), marked=marked, paused=True)
         elif channel.hold_until is not None:
-            await self._store.mark_retry(item.id, not_before=channel.hold_until, error=channel.hold_error)
-            report.retried += 1
+            await self._release(item, report, not_before=channel.hold_until, error=channel.hold_error, marked=marked)
         else:
             return False
         return True
+
+    async def _paused_until(self, item: OutboxItem, *, wait: bool) -> datetime | None:
+        """When a paused row may go (None: now). Once the pause's time is up, the first row about
+        to be sent (`wait`) probes; the others wait for its answer, then look again."""
+        while self._pause is not None:
+            if self._clock() < self._pause.until:
+                return self._pause.until
+            if not wait:
+                return None  # prepared rows go on; the probe is chosen among rows about to be sent
+            if self._probe is None or self._probe[0] == item.id:
+                self._probe = (item.id, self._probe[1] if self._probe else asyncio.Event())
+                return None
+            await self._probe[1].wait()
+        return None
+
+    def _end_probe(self, item: OutboxItem) -> None:
+        """The probing row is settled: wake the rows that wait for its answer. They find the
+        pause over (Teams took the card), longer (refused again), or still due: the probe met
+        another failure (a 503, a gone channel) or was given back unsent, which proves nothing
+        either way, so the next row probes."""
+        if self._probe is not None and self._probe[0] == item.id:
+            self._probe[1].set()
+            self._probe = None
+
+    async def _pause_delivery(self, ready: Ready, report: DrainReport, error: ConnectorError) -> None:
+        """Teams refused the bot: keep the row pending (its attempt taken back: a 401 posts
+        nothing), and pause posting. Logged and alerted once per pause; probes are logged at debug."""
+        item, now = ready.item, self._clock()
+        first = self._pause is None
+        self._pause = pause_delivery(self._pause, reason=texts.NOTIFIER_REASON_CREDENTIALS, error=str(error),
+                                     now=now, policy=self._policy, jitter=self._jitter)
+        self._metrics.delivery_paused.set(1)
+        await self._store.mark_unsent(item.id, not_before=self._pause.until, error=str(error))
+        report.paused += 1
+        self._metrics.deliveries.labels(ready.action.value, "paused").inc()
+        if first:
+            log.error("Teams refused the bot (%s): posting paused, no card is dropped; next try at %s",
+                      error, self._pause.until.isoformat(timespec="seconds"))
+            fix = texts.NOTIFIER_FIX_PAUSED.format(minutes=round(self._policy.pause_max_seconds / 60))
+            await self._alerts.delivery_paused(item, self._pause, fix=fix)
+        else:
+            log.debug("Teams still refuses the bot (probe %d: %s); next try at %s",
+                      self._pause.probes, error, self._pause.until.isoformat(timespec="seconds"))
+
+    def _resume(self) -> None:
+        """Teams took a card: the bot is accepted again, so the pause ends (logged once)."""
+        pause, self._pause = self._pause, None
+        self._metrics.delivery_paused.set(0)
+        if pause is not None:
+            minutes = (self._clock() - pause.since).total_seconds() / 60
+            log.info("posting to Teams resumed after %.0f min paused (%d probes refused)", minutes, pause.probes)
 
     # --- outcomes ------------------------------------------------------------------------------
     async def _delivered(self, ready: Ready, report: DrainReport, message: PostedMessage) -> None:
         item, action, posted = ready.item, ready.action, ready.posted
         now = self._clock()
-        # Where the card sits is saved BEFORE the row is finished: a holder dying in between
-        # leaves a row whose retry finds the card and updates it instead of posting it again.
+        card: PostedCard | None = None
         if posted is not None:
-            await self._store.save_posted_card(replace(posted, updated_at=now))
+            card = replace(posted, updated_at=now)
         elif keeps_card(ready.event):
-            await self._store.save_posted_card(PostedCard(
-                item.company, item.record_kind, item.record_no, item.conversation_id,
-                message.thread_conversation_id, message.activity_id, posted_at=now,
-            ))  # fmt: skip
-        await self._store.mark_delivered(item.id, now=now, activity_id=message.activity_id)
+            card = PostedCard(item.company, item.record_kind, item.record_no, item.conversation_id,
+                              message.thread_conversation_id, message.activity_id, posted_at=now)
         outcome = "shrunk" if ready.shrink_step else "ok"
-        await self._audit(item, action.value, outcome, now, activity_id=message.activity_id)
+        # One transaction: where the card sits, the row delivered and its audit line commit together.
+        audit = _audit_entry(item, action.value, outcome, now, activity_id=message.activity_id)
+        await self._writes.record_delivery(Delivery(item.id, now, message.activity_id, card, audit))
         self._metrics.deliveries.labels(action.value, outcome).inc()
         if item.source_modified_at is not None:
             self._metrics.delivery_latency.observe(max(0.0, (now - item.source_modified_at).total_seconds()))
@@ -385,8 +504,8 @@ class Deliverer:
 
     async def _route_gone(self, item: OutboxItem, channel: Channel, report: DrainReport, action: Action, error: ConnectorError) -> None:
         now = self._clock()
-        await self._store.mark_failed(item.id, now=now, error=str(error))
-        await self._audit(item, action.value, "gone", now, error=str(error))
+        await self._store.record_failure(item.id, now=now, error=str(error),
+                                         audit=_audit_entry(item, action.value, "gone", now, error=str(error)))
         self._metrics.deliveries.labels(action.value, "gone").inc()
         report.failed += 1
         channel.gone_reason = _gone_reason(error)
@@ -400,8 +519,8 @@ class Deliverer:
         assert channel.gone_reason is not None
         now = self._clock()
         error = texts.NOTIFIER_NOT_SENT_GONE.format(reason=channel.gone_reason)
-        await self._store.mark_failed(item.id, now=now, error=error)
-        await self._audit(item, "failure", "gone", now, error=error)
+        audit = _audit_entry(item, "failure", "gone", now, error=error)
+        await self._store.record_failure(item.id, now=now, error=error, audit=audit)
         self._metrics.deliveries.labels("failure", "gone").inc()
         report.failed += 1
         log.info("row %s (%s) not delivered to %s: %s", item.id, item.event_key, item.conversation_id, channel.gone_reason)
@@ -424,8 +543,8 @@ class Deliverer:
     ) -> None:
         """Fail the row for good: store, audit trail, metrics, log and (bounded) an alert."""
         now = self._clock()
-        await self._store.mark_failed(item.id, now=now, error=error)
-        await self._audit(item, action, "failed", now, error=error)
+        audit = _audit_entry(item, action, "failed", now, error=error)
+        await self._store.record_failure(item.id, now=now, error=error, audit=audit)
         self._metrics.deliveries.labels(action, "failed").inc()
         report.failed += 1
         self._failing.pop(item.conversation_id, None)
@@ -438,14 +557,16 @@ class Deliverer:
         await self.give_up(item, None, report, action="failure", error=_describe(exc),
                            reason=texts.NOTIFIER_REASON_INTERNAL, fix=texts.NOTIFIER_FIX_DEFAULT, key="internal")
 
-    async def _audit(
-        self, item: OutboxItem, action: str, outcome: str, at: datetime, *, activity_id: str | None = None, error: str | None = None
-    ) -> None:
-        await self._store.append_audit(AuditEntry(
-            at=at, action=action, outcome=outcome, company=item.company, event_key=item.event_key,
-            record_kind=item.record_kind, record_no=item.record_no, conversation_id=item.conversation_id,
-            activity_id=activity_id, error=error,
-        ))  # fmt: skip
+
+def _audit_entry(
+    item: OutboxItem, action: str, outcome: str, at: datetime, *, activity_id: str | None = None, error: str | None = None
+) -> AuditEntry:
+    """The audit line of what happened to a row."""
+    return AuditEntry(
+        at=at, action=action, outcome=outcome, company=item.company, event_key=item.event_key,
+        record_kind=item.record_kind, record_no=item.record_no, conversation_id=item.conversation_id,
+        activity_id=activity_id, error=error,
+    )  # fmt: skip
 
 
 def _claim_left(claims: Claims, item: OutboxItem, now: datetime) -> float:
@@ -481,8 +602,6 @@ def _gone_reason(error: ConnectorError) -> str:
 
 def _refusal(error: ConnectorError) -> tuple[str, str, str, bool]:
     """(reason, fix, alert key, per channel) for a failure that is not worth retrying."""
-    if isinstance(error, ConnectorAuthError) or error.status == 401:
-        return texts.NOTIFIER_REASON_CREDENTIALS, texts.NOTIFIER_FIX_CREDENTIALS, "credentials", False
     if isinstance(error, InvalidBotApiHostError):
         return texts.NOTIFIER_REASON_API_HOST, texts.NOTIFIER_FIX_API_HOST, "api-host", True
     if isinstance(error, BadArgumentError):

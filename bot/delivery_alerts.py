@@ -1,10 +1,12 @@
-"""Telling the operators' channel what the notifier could not deliver: gone channels, failed cards.
+"""Telling the operators' channel what the notifier could not deliver: gone channels, failed
+cards, and posting paused because Teams refuses the bot.
 
 An alert is an `AlertRaised` event fanned out to the routes subscribed to "alerts" and queued in
 the outbox like any other event, so it is paced, retried and audited the same way. Repeats are
 bounded: a gone channel is announced only by the call that switched its routes off (the store
-counts, so across instances too), and the same delivery failure at most once per
-`repeat_seconds` per notifier (a revoked bot secret fails every card; operators need one alert).
+counts, so across instances too), the same delivery failure at most once per `repeat_seconds`
+per notifier, and a pause once (a revoked bot secret would refuse every card; operators need one
+alert, not one per card).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from bot import messages as texts
+from bot.delivery_policy import DeliveryPause
 from poller.events import AlertKind, AlertRaised
 from poller.routing import fan_out
 from store.api import Store
@@ -78,6 +81,28 @@ class OperatorAlerts:
                 detail=detail,
                 fix=fix,
                 subject=item.conversation_id,
+            )
+        )
+        return True
+
+    async def delivery_paused(self, item: OutboxItem, pause: DeliveryPause, *, fix: str) -> bool:
+        """Alert that Teams refuses the bot and posting is paused (once per pause, and at most once
+        per `repeat_seconds` should pauses come and go). It waits in the outbox like every card, so
+        operators read it once posting works again; until then the log line is the witness."""
+        throttle_key = ("paused", None)
+        last = self._last_sent.get(throttle_key)
+        if last is not None and pause.since - last < self._repeat:
+            return False
+        self._remember(throttle_key, pause.since)
+        await self.raise_alert(
+            AlertRaised(
+                company=item.company,
+                alert=AlertKind.DELIVERY_PAUSED,
+                at=pause.since,
+                summary=texts.NOTIFIER_PAUSED_SUMMARY.format(reason=pause.reason),
+                detail=pause.error,
+                fix=fix,
+                subject=None,
             )
         )
         return True

@@ -13,20 +13,26 @@ Nothing here does I/O or reads a clock; bot/delivery.py acts on the answers.
     404 ActivityNotFoundInConversation      CARD_GONE    forgets the posted card and posts anew
     403 roster/disabled/blocked, 404 conv., ROUTE_GONE   fails the row, deactivates the channel's
     an unusable stored reference                         routes, alerts the operators once
-    400 / 401 / InvalidBotApiHost / no token CONFIG      fails the row, alerts (the fix is in settings)
+    401 (BotNotRegistered…) / no token      PAUSE        the bot itself is refused, so every card
+                                                         would be: keeps the row (and all others)
+                                                         pending, pauses delivery, alerts once, and
+                                                         probes with one card at growing intervals
+    400 BadArgument / InvalidBotApiHost     CONFIG       fails the row, alerts (this card's payload,
+                                                         or this tenant's host, is wrong)
     500 and every other refusal             FAIL         fails the row, alerts
 
 Back-off is exponential with "equal jitter" (half fixed, half random), so a burst of failures
-spreads out without ever retrying sooner than half the nominal delay.
+spreads out without ever retrying sooner than half the nominal delay; a pause's probes too.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Callable, Sequence
 
-from bot.errors import ConnectorError, InvalidReferenceError
+from bot.errors import ConnectorAuthError, ConnectorError, InvalidReferenceError
 from bot.pacing import CONVERSATION_LIMITS, TENANT_LIMITS, RateWindow
 from poller.events import BillCreated, BillStateChanged, Event, PaymentPending, PaymentStateChanged
 
@@ -46,6 +52,8 @@ class DeliveryPolicy:
     reclaim_seconds: float = 0.5  # while lanes are busy, claim newly due rows at most this often
     alert_repeat_seconds: float = 3600.0  # the same delivery failure alerts at most once an hour
     run_backoff_max_seconds: float = 60.0  # the run loop's longest pause after a failed drain
+    pause_base_seconds: float = 300.0  # bot refused (401): first probe after 5 min, then 10, 20…
+    pause_max_seconds: float = 1800.0  # …capped at 30 min: a fixed secret is used within 30 min
 
 
 class Verdict(enum.Enum):
@@ -56,6 +64,7 @@ class Verdict(enum.Enum):
     SHRINK = "shrink"
     CARD_GONE = "card_gone"
     ROUTE_GONE = "route_gone"
+    PAUSE = "pause"
     CONFIG = "config"
     FAIL = "fail"
 
@@ -79,11 +88,46 @@ def classify(error: ConnectorError) -> Verdict:
         return Verdict.CARD_GONE
     if error.too_large:
         return Verdict.SHRINK
+    if refuses_the_bot(error):
+        return Verdict.PAUSE
     if error.config_error:
         return Verdict.CONFIG
     if error.retryable:
         return Verdict.RETRY
     return Verdict.FAIL
+
+
+def refuses_the_bot(error: ConnectorError) -> bool:
+    """Whether Teams refused the bot itself (any 401, or no token for it), not this one card:
+    every other card would meet the same refusal until the credentials are fixed."""
+    return error.status == 401 or isinstance(error, ConnectorAuthError)
+
+
+@dataclass(frozen=True)
+class DeliveryPause:
+    """Delivery is paused because Teams refuses the bot: since when, why, and the next probe."""
+
+    since: datetime
+    reason: str  # what operators read (bot.messages)
+    error: str  # Teams' answer, as the connector error describes it
+    probes: int  # probes sent since the pause began (each one a card that met the refusal again)
+    until: datetime  # no card is sent before this; then one card probes the credentials
+
+
+def pause_delivery(
+    current: DeliveryPause | None, *, reason: str, error: str, now: datetime, policy: DeliveryPolicy, jitter: Jitter
+) -> DeliveryPause:
+    """The pause after a refusal: a new one, or `current` with one more probe and a later
+    `until` (base·2^probes, capped, with equal jitter). A refusal from a card that was already
+    on its way when the pause began does not count as a probe."""
+    if current is not None and now < current.until:
+        return current
+    probes = 0 if current is None else current.probes + 1
+    # The exponent stops growing long before the cap stops mattering: a pause may last weeks.
+    nominal = min(policy.pause_max_seconds, policy.pause_base_seconds * 2 ** min(probes, 32))
+    wait = nominal / 2 + jitter() * nominal / 2
+    since = now if current is None else current.since
+    return DeliveryPause(since=since, reason=reason, error=error, probes=probes, until=now + timedelta(seconds=wait))
 
 
 def backoff_seconds(attempt: int, policy: DeliveryPolicy, jitter: Jitter) -> float:

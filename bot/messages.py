@@ -52,6 +52,15 @@ NOTIFIER_FIX_PAYLOAD = "Report it with its audit line (python app.py audit); lat
 NOTIFIER_FIX_API_HOST = "Remove the bot from the team and add it again, so Teams gives it the tenant's own service URL."
 NOTIFIER_FIX_RETRIES = "Teams was unavailable for a while; the card is listed in the audit trail (python app.py audit)."
 NOTIFIER_FIX_DEFAULT = "See the audit trail (python app.py audit) and the log for details."
+# Teams refused the bot itself (401): posting pauses, nothing is failed, and it resumes by itself.
+NOTIFIER_PAUSED = "not sent yet: posting to Teams is paused ({reason})"
+NOTIFIER_PAUSED_SUMMARY = (
+    "Posting to Teams paused: {reason}. No card was dropped: they wait in the outbox and go out as soon "
+    "as Teams accepts the bot again."
+)
+NOTIFIER_FIX_PAUSED = (
+    NOTIFIER_FIX_CREDENTIALS + ". Posting resumes by itself within {minutes} minutes of the fix; a restart resumes it at once."
+)
 
 # --- commands: the catalogue (help card and the manifest's command menu) --------------------
 # Titles are what Teams inserts in the compose box from the command menu (≤ 32 characters);

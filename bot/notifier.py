@@ -3,18 +3,23 @@
 One row = one event for one channel. Its life, each step committed before the next:
 
     claim (holder, expiry) → mark_sending → pacer.acquire → create_thread | update_card
-        → save_posted_card (bills, payments) → mark_delivered → audit line
+        → record_delivery (posted card for bills and payments, delivered, audit line: one commit)
 
-At most once: `mark_sending` is committed before the network call and `mark_delivered` after it,
-so a crash can only repeat the one send in flight. Another holder finds such a row claimed in
+At least once, one repeat per channel at most: `mark_sending` is committed before the network call and `record_delivery` after
+it, and a channel's next send waits for that record, so a crash can only repeat one send per
+channel: the one in flight or just answered. Another holder finds such a row claimed in
 status "sending" once the claim expires, and sends it again: a missing card is worse than a
-repeated one. For bills and payments the repeat is usually avoided: when the dead holder got as
-far as `save_posted_card`, the row finds the card and updates it in place (updates are
-idempotent). A vendor change, digest or alert whose holder died between Teams' answer and
-`mark_delivered` is posted twice. A 504 or a network failure is ambiguous the same way (Teams may
-have posted the card although no answer came) and is retried, with the same trade-off. A send
-only starts when the pacer's wait and the send itself fit in what is left of the claim, so no
-other holder can take a row while this one may still send it.
+repeated one. Where the card sits, the row's delivery and its audit line commit together, so a
+row is either finished with its card recorded or still "sending" (a later change of a bill finds
+the card recorded by its earlier row and updates it in place; updates are idempotent). A 504 or
+a network failure is ambiguous the same way (Teams may have posted the card although no answer
+came) and is retried, with the same trade-off. A send only starts when the pacer's wait and the
+send itself fit in what is left of the claim, so no other holder can take a row while this one
+may still send it.
+
+When Teams refuses the bot itself (401, or no token for it) no row is failed: posting pauses,
+every row stays pending, operators are alerted once, nothing is claimed until the pause's next
+try, and then one card probes whether the credentials work again (bot/delivery.py).
 
 Order: the store hands out only the oldest unfinished row per (company, record, channel), so a
 record's update never overtakes its first post; each channel is one sequential lane, so rows for
@@ -23,8 +28,8 @@ channel holds up no other. The pacer keeps every lane below Teams' per-conversat
 limits; a 429 still penalizes the conversation for its Retry-After.
 
 Here: the run loop, the claims and the lanes. One row's delivery is bot/delivery.py, the
-decisions (retry, back-off, update or post) bot/delivery_policy.py, the operators' alerts
-bot/delivery_alerts.py, the store's write queue bot/store_writes.py.
+decisions (retry, back-off, pause, update or post) bot/delivery_policy.py, the operators' alerts
+bot/delivery_alerts.py, the lanes' commits merged into shared transactions bot/store_writes.py.
 """
 
 from __future__ import annotations
@@ -39,10 +44,9 @@ from typing import Any, Awaitable, Callable
 
 from bot.connector import TeamsConnector
 from bot.context import BotContext
-from bot.delivery import Deliverer, DrainReport
-from bot.delivery_policy import DeliveryPolicy
+from bot.delivery import Channel, Deliverer, DrainReport
+from bot.delivery_policy import DeliveryPause, DeliveryPolicy
 from bot.pacing import ConversationPacer
-from bot.store_writes import serialize_sqlite_writes
 from store.api import StoreError
 from store.types import OutboxItem
 
@@ -102,7 +106,7 @@ class Notifier:
             raise ValueError("batch_size and max_attempts must be ≥ 1, idle_seconds ≥ 0")
         if claim_seconds <= policy.send_budget_seconds:
             raise ValueError(f"claim_seconds must exceed the send budget ({policy.send_budget_seconds:g} s)")
-        self._store = serialize_sqlite_writes(context.store)
+        self._store = context.store
         self._clock = context.clock
         self._metrics = context.metrics
         self._holder = holder
@@ -151,6 +155,12 @@ class Notifier:
         finally:
             self._run_task = None
 
+    @property
+    def delivery_pause(self) -> DeliveryPause | None:
+        """Set while posting is paused because Teams refuses the bot (since, reason, next try);
+        for the status view."""
+        return self._rows.pause
+
     def wake(self) -> None:
         """New rows were committed: drain now instead of at the end of the idle pause."""
         self._wake.set()
@@ -196,7 +206,12 @@ class Notifier:
         """Claim rows into per-channel lanes until nothing is due and every lane is idle. A
         finished row may make its record's next row due, so progress leads to another claim:
         at once when every lane is idle or rows were committed (`wake`), else at most every
-        `reclaim_seconds` (a claim per finished row would cost more than the row itself)."""
+        `reclaim_seconds` (a claim per finished row would cost more than the row itself).
+
+        New lanes start once the backlog is claimed, so every channel's lane starts at once: the
+        outbox is in id order, a poll cycle's rows channel by channel, and lanes started batch by
+        batch would put the last channels behind by every claim before theirs (and their claims
+        behind the first lanes' commits)."""
         max_queued = self._batch_size * _QUEUE_BATCHES
         want_rows = more = True  # more: the last claim was a full batch, so more rows may be due
         last_claim: datetime | None = None
@@ -206,18 +221,19 @@ class Notifier:
                 now = self._clock()
                 idle = not drain.running()
                 due = more or idle or drain.woken or (now - last_claim).total_seconds() >= self._policy.reclaim_seconds
-                if want_rows and due and not self._stop.is_set() and len(drain.claimed_until) < max_queued:
+                paused = self._rows.paused_at(now)  # Teams refuses the bot: claim nothing until the probe
+                if want_rows and due and not paused and not self._stop.is_set() and len(drain.claimed_until) < max_queued:
                     drain.woken = False
                     limit = min(self._batch_size, max_queued - len(drain.claimed_until))
                     items = await self._store.claim_outbox(self._holder, now=now, limit=limit, claim_seconds=self._claim_seconds)
                     last_claim = now
                     self._enqueue(drain, items, now + timedelta(seconds=self._claim_seconds))
                     more = len(items) == limit
-                    if more:
+                    if more and len(drain.claimed_until) < max_queued:
                         continue
-                    want_rows = False
-                    idle = not drain.running()
-                if idle:
+                    want_rows = more
+                await self._start_lanes(drain)
+                if not drain.running():
                     return
                 await drain.progress.wait()
                 want_rows = True
@@ -235,24 +251,35 @@ class Notifier:
             if queued:
                 continue  # our own claim expired while it waited in its lane; re-claiming renewed it
             drain.report.claimed += 1
-            lane = drain.lanes.setdefault(item.conversation_id, _Lane(item.conversation_id))
-            lane.queue.append(item)
-            if lane.task is None or lane.task.done():
-                lane.task = asyncio.create_task(self._run_lane(drain, lane), name=f"notifier lane {item.conversation_id}")
+            drain.lanes.setdefault(item.conversation_id, _Lane(item.conversation_id)).queue.append(item)
 
-    async def _run_lane(self, drain: _Drain, lane: _Lane) -> None:
-        """Deliver one channel's rows in order. Once Teams took a row, the lane goes on with the
-        next while the row's bookkeeping commits (a tail): nothing waits for it but the lane's
-        end. A store failure ends the lane (its rows keep their claims and come back when those
-        expire); any other exception fails only its row."""
-        rows = self._rows
-        try:
-            channel = await rows.open_channel(lane.channel_id)
-        except StoreError as exc:
-            self._store_failed(drain, f"opening lane {lane.channel_id}", exc)
-            self._abandon(drain, lane)  # sets progress: the dispatcher sees this lane end
+    async def _start_lanes(self, drain: _Drain) -> None:
+        """Start a task for every lane with rows and none running (a running lane takes the rows
+        queued behind it: it never ends between finding its queue empty and ending), their
+        channels' references read in one query. If that read fails, their rows are given up to
+        come back when their claims expire."""
+        starting = [lane for lane in drain.lanes.values() if lane.queue and (lane.task is None or lane.task.done())]
+        if not starting:
             return
+        try:
+            channels = await self._rows.open_channels([lane.channel_id for lane in starting])
+        except StoreError as exc:
+            self._store_failed(drain, f"opening {len(starting)} lanes", exc)
+            for lane in starting:
+                self._abandon(drain, lane)
+            return
+        for lane in starting:
+            channel = channels[lane.channel_id]
+            lane.task = asyncio.create_task(self._run_lane(drain, lane, channel), name=f"notifier lane {lane.channel_id}")
+
+    async def _run_lane(self, drain: _Drain, lane: _Lane, channel: Channel) -> None:
+        """Deliver one channel's rows in order. Once Teams took a row, the lane prepares the
+        next while the row's bookkeeping commits (a tail); the next send waits for it. A store
+        failure ends the lane (its rows keep their claims and come back when those expire); any
+        other exception fails only its row."""
+        rows = self._rows
         broken = False
+        last_tail: asyncio.Task[None] | None = None
         try:
             while True:
                 while lane.queue and not broken:
@@ -261,6 +288,12 @@ class Notifier:
                     try:
                         ready = await rows.prepare(item, channel, drain.claimed_until, drain.report)
                         if ready is not None:
+                            if last_tail is not None and not last_tail.done():
+                                # The previous card's record commits before this card goes out, so
+                                # a crash leaves at most one sent-but-unrecorded row per lane: one
+                                # repeat, not two. It overlaps this row's "sending" commit and the
+                                # pacer's wait, so it rarely costs time.
+                                await asyncio.wait({last_tail})
                             tail = await rows.send(ready, channel, drain.claimed_until, drain.report)
                     except StoreError as exc:
                         self._store_failed(drain, f"delivering row {item.id} to {item.conversation_id}", exc)
@@ -271,10 +304,11 @@ class Notifier:
                     if tail is None:
                         self._row_done(drain, item)
                     else:
-                        lane.tails.add(asyncio.create_task(self._settle(drain, lane, item, tail)))
+                        last_tail = asyncio.create_task(self._settle(drain, lane, item, tail))
+                        lane.tails.add(last_tail)
                 if broken:
                     self._abandon(drain, lane)
-                # No await between finding the queue empty and the end of the lane: see _enqueue.
+                # No await between finding the queue empty and the end of the lane: see _start_lanes.
                 if not lane.tails:
                     return
                 await asyncio.wait(set(lane.tails))

@@ -1,97 +1,130 @@
-"""The notifier's view of the store: on SQLite, its write transactions queue in-process, one at a
-time, and the commit that precedes a send goes before bookkeeping.
+"""The notifier's two per-row commits, merged across its lanes: one transaction for many rows.
 
-SQLite admits one writer. When the notifier's lanes commit concurrently, every transaction but
-one waits inside SQLite's busy handler, which sleeps in growing steps (1, 2, 5, 10 … 100 ms)
-and retries: measured with ten concurrent writers on this store, 2 ms commits took up to 0.2 s at
-the 95th percentile and 1.3 s at worst, against 0.06 s and 0.07 s when the same writers first
-queue on an asyncio lock. In that queue `mark_sending` (the commit a send waits for) and claims
-overtake the bookkeeping of rows already sent (posted card, delivered, audit), which nothing
-waits for. PostgreSQL (row locks, no busy sleeps) is passed through untouched.
-
-Writers in other processes, or in other parts of this one, still meet the busy handler: the
-proper place for this queue is the store itself (then this module can go).
+Every row costs two commits: "sending" before its send and the delivery record after it. Lanes
+that commit one row at a time queue on SQLite's single writer (the store takes write transactions
+in turn), and a transaction costs about the same whatever it carries: a dozen round trips to the
+database thread, each waiting for a busy event loop. So requests are merged: one flush runs at a
+time per kind, and every request that arrives meanwhile goes in the next flush. Batches grow with
+load; a lone request goes at once. A batch the store refuses is retried row by row, so one bad
+row (or a flaky moment) fails only its own request. Nothing changes what is committed when:
+a row's "sending" is still committed before its send, and its record after.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
-from typing import Any, cast
+import logging
+from datetime import datetime
+from typing import Awaitable, Callable, Generic, Sequence, TypeVar
 
-from store.api import Store
+from store.api import Store, StoreError
+from store.types import Delivery
 
-# Store methods that open a write transaction, as the notifier and its alerts call them.
-URGENT_WRITES = frozenset({"mark_sending", "claim_outbox"})
-WRITES = URGENT_WRITES | frozenset({
-    "mark_delivered", "mark_retry", "mark_failed", "enqueue_outbox", "save_posted_card",
-    "forget_posted_card", "append_audit", "set_routes_active",
-})  # fmt: skip
+log = logging.getLogger("mlc.notifier")
+
+Clock = Callable[[], datetime]
+Req = TypeVar("Req")
+Res = TypeVar("Res")
 
 
-class WriteQueue:
-    """One holder at a time; urgent waiters first, then in arrival order."""
+class Coalescer(Generic[Req, Res]):
+    """Runs `flush(batch)` for requests submitted concurrently: at most one flush at a time, and
+    requests that arrive during one wait for the next, which takes them all. When a flush raises
+    StoreError, `single(request)` runs for each request of that batch instead."""
 
-    def __init__(self) -> None:
-        self._busy = False
-        self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (deque(), deque())
+    def __init__(self, flush: Callable[[list[Req]], Awaitable[Sequence[Res]]], single: Callable[[Req], Awaitable[Res]]) -> None:
+        self._flush = flush
+        self._single = single
+        self._waiting: list[tuple[Req, asyncio.Future[Res]]] = []
+        self._runner: asyncio.Task[None] | None = None
 
-    async def acquire(self, *, urgent: bool) -> None:
-        """Wait for the turn (urgent waiters go before the others)."""
-        if not self._busy and not any(self._waiting):
-            self._busy = True
-            return
-        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        queue = self._waiting[0 if urgent else 1]
-        queue.append(turn)
+    async def submit(self, request: Req) -> Res:
+        """The result of `request`, once the flush that carried it has committed."""
+        result: asyncio.Future[Res] = asyncio.get_running_loop().create_future()
+        self._waiting.append((request, result))
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.create_task(self._run(), name="notifier store writes")
+        return await result
+
+    async def _run(self) -> None:
         try:
-            await turn  # release() hands the turn over with _busy still True
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                await self._commit(batch)
         except asyncio.CancelledError:
-            if turn.done() and not turn.cancelled():
-                self.release()  # the turn arrived together with the cancellation: pass it on
-            else:
-                queue.remove(turn)
+            for _, result in self._waiting:
+                result.cancel()
+            self._waiting = []
             raise
 
-    def release(self) -> None:
-        """End the turn and hand it to the next waiter, if any."""
-        for queue in self._waiting:
-            while queue:
-                turn = queue.popleft()
-                if not turn.done():
-                    turn.set_result(None)
-                    return
-        self._busy = False
+    async def _commit(self, batch: list[tuple[Req, asyncio.Future[Res]]]) -> None:
+        requests = [request for request, _ in batch]
+        try:
+            results = await self._flush(requests) if len(batch) > 1 else [await self._single(requests[0])]
+        except StoreError as exc:
+            if len(batch) == 1:
+                _fail(batch[0][1], exc)
+                return
+            log.debug("a batch of %d store writes failed (%s); writing them one by one", len(batch), exc)
+            await asyncio.gather(*(self._one(request, result) for request, result in batch))
+            return
+        except asyncio.CancelledError:
+            for _, result in batch:
+                result.cancel()
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug: each waiter raises it in its own lane
+            for _, result in batch:
+                _fail(result, exc)
+            return
+        for (_, result), value in zip(batch, results, strict=True):
+            if not result.done():
+                result.set_result(value)
+
+    async def _one(self, request: Req, result: asyncio.Future[Res]) -> None:
+        try:
+            value = await self._single(request)
+        except Exception as exc:  # noqa: BLE001 - handed to the waiter, who handles or logs it
+            _fail(result, exc)
+        else:
+            if not result.done():
+                result.set_result(value)
 
 
-class _SerializedWrites:
-    """Proxy: the store's write methods take turns on a WriteQueue; reads go straight through."""
+def _fail(result: asyncio.Future[Res], exc: Exception) -> None:
+    if not result.done():
+        result.set_exception(exc)
 
-    def __init__(self, store: Store) -> None:
+
+class StoreWrites:
+    """mark_sending and record_delivery for one holder, each merged across concurrent lanes."""
+
+    def __init__(self, store: Store, holder: str, clock: Clock) -> None:
         self._store = store
-        self._queue = WriteQueue()
+        self._holder = holder
+        self._clock = clock
+        self._sending: Coalescer[int, bool] = Coalescer(self._mark_sending_many, self._mark_sending_one)
+        self._delivered: Coalescer[Delivery, None] = Coalescer(self._record_many, self._record_one)
 
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._store, name)
-        if name not in WRITES:
-            return attribute
-        queue, urgent = self._queue, name in URGENT_WRITES
+    async def mark_sending(self, item_id: int) -> bool:
+        """Commit "about to send" for the row (see Store.mark_sending); False if its claim is lost."""
+        return await self._sending.submit(item_id)
 
-        async def in_turn(*args: Any, **kwargs: Any) -> Any:
-            await queue.acquire(urgent=urgent)
-            try:
-                return await attribute(*args, **kwargs)
-            finally:
-                queue.release()
+    async def record_delivery(self, delivery: Delivery) -> None:
+        """Commit a delivered row, its posted card and its audit line (see Store.record_delivery)."""
+        await self._delivered.submit(delivery)
 
-        return in_turn
+    async def _mark_sending_many(self, item_ids: list[int]) -> list[bool]:
+        # The claim is checked against the clock of the commit, not of each request.
+        marked = await self._store.mark_sending_many(item_ids, self._holder, now=self._clock())
+        return [item_id in marked for item_id in item_ids]
 
-    def __repr__(self) -> str:
-        return f"serialized writes to {self._store!r}"
+    async def _mark_sending_one(self, item_id: int) -> bool:
+        return await self._store.mark_sending(item_id, self._holder, now=self._clock())
 
+    async def _record_many(self, deliveries: list[Delivery]) -> list[None]:
+        await self._store.record_deliveries(deliveries)
+        return [None] * len(deliveries)
 
-def serialize_sqlite_writes(store: Store) -> Store:
-    """`store` with its write transactions queued in-process when it is SQLite; else `store`."""
-    if getattr(store, "dialect_name", None) != "sqlite":
-        return store
-    return cast(Store, _SerializedWrites(store))
+    async def _record_one(self, delivery: Delivery) -> None:
+        await self._store.record_delivery(delivery.item_id, now=delivery.at, activity_id=delivery.activity_id,
+                                          posted_card=delivery.posted_card, audit=delivery.audit)

@@ -244,6 +244,7 @@ ALERT_TITLES = {
     "polling_recovered": "Polling Sage Intacct recovered",
     "credentials_rejected": "Sage Intacct rejected the credentials",
     "channel_gone": "A subscribed channel is gone",
+    "delivery_paused": "Posting to Teams is paused",
 }
 ERROR = "Error"
 FIX = "What to do"

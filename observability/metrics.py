@@ -25,6 +25,8 @@ class Metrics:
         self.events = Counter("mlc_events", "Events planned by kind (bills, payments, vendors, digest).", ["company", "kind"], registry=r)
         self.deliveries = Counter("mlc_deliveries", "Posts, updates and failures by action and outcome/status.", ["action", "outcome"], registry=r)
         self.outbox_depth = Gauge("mlc_outbox_depth", "Outbox rows pending or in flight.", registry=r)
+        # Alert on this: while Teams refuses the bot, even the alert card about it cannot be posted.
+        self.delivery_paused = Gauge("mlc_delivery_paused", "1 while posting is paused because Teams refuses the bot (401).", registry=r)
         self.delivery_latency = Histogram(
             "mlc_delivery_latency_seconds",
             "From Intacct WHENMODIFIED to the card posted in Teams.",

@@ -211,7 +211,8 @@ class AlertKind(enum.Enum):
     POLLING_RECOVERED = "polling_recovered"
     CREDENTIALS_REJECTED = "credentials_rejected"
     CHANNEL_GONE = "channel_gone"
-    DELIVERY_FAILED = "delivery_failed"  # the notifier gave up on a card (bot credentials, payload, retries)
+    DELIVERY_FAILED = "delivery_failed"  # the notifier gave up on a card (payload, retries, refusal)
+    DELIVERY_PAUSED = "delivery_paused"  # Teams refuses the bot itself: every card waits until it is fixed
 
 
 @dataclass(frozen=True, slots=True)

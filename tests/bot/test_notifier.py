@@ -180,3 +180,23 @@ async def test_a_burst_to_one_channel_stays_within_teams_limits_and_loses_nothin
         assert numbers == list(range(200, 245))
         assert (clock() - start).total_seconds() == pytest.approx(earliest_schedule(45)[-1])  # and no slower
         assert await world.rows("delivered") == await world.rows()
+
+
+async def test_a_channel_sends_its_next_card_only_once_the_previous_one_is_recorded(clock, tmp_path):
+    # A crash between Teams taking a card and its record committing repeats that card on restart;
+    # were the next card sent before the record, a crash there would repeat two.
+    async for world in make_world(clock, tmp_path):
+        await world.install(AP, AP_TEAM, name="AP bills")
+        await world.subscribe(AP)
+        await world.queue(*(created(300 + n) for n in range(12)))
+        unrecorded_at_send: list[int] = []
+
+        async def look(operation: str, conversation_id: str | None) -> None:
+            if operation == "create":
+                unrecorded_at_send.append(len(await world.rows("sending")))
+
+        world.fake.on_request = look
+        report = await world.notifier().drain_once()
+
+        assert report.posted == 12
+        assert unrecorded_at_send == [1] * 12, "only the card being sent may be sent-but-unrecorded"

@@ -1,5 +1,6 @@
 """The notifier when Teams says no: throttling, transient failures, gone channels, missing
-references, refused credentials and cards that cannot shrink — against the fake Bot Connector."""
+references and cards that cannot shrink — against the fake Bot Connector (a refused bot:
+test_notifier_pause.py)."""
 
 from __future__ import annotations
 
@@ -198,21 +199,6 @@ async def test_a_reinstalled_channel_takes_cards_again(world: World):
 
 
 # --- refusals ------------------------------------------------------------------------------------
-
-
-async def test_refused_bot_credentials_fail_the_cards_and_alert_once(world: World):
-    world.fake.fail_next(401, times=2, conversation_id=AP)
-    await world.queue(created(350), created(351))
-
-    report = await world.notifier().drain_once()
-
-    assert report.failed == 2 and len(world.ops("create", AP)) == 2
-    lines = [a for a in await world.audit() if a.conversation_id == AP]
-    assert [(a.action, a.outcome) for a in lines] == [("post", "failed")] * 2
-    assert all("HTTP 401 BotNotRegistered" in a.error for a in lines)
-    [alert] = await world.alerts(OPS)
-    assert alert.alert is AlertKind.DELIVERY_FAILED and alert.fix == texts.NOTIFIER_FIX_CREDENTIALS
-    assert len(world.posts(OPS)) == 1 and (await route_of(world, AP)).active, "a config error is not a gone channel"
 
 
 async def test_a_card_that_cannot_shrink_enough_fails_for_good(world: World):

@@ -1,11 +1,10 @@
-"""The notifier's pure decisions (bot/delivery_policy.py) and its in-process write queue
-(bot/store_writes.py): every Teams failure gets a verdict, back-off grows and is bounded,
-update-or-post follows the record, and SQLite writes take turns with sends first."""
+"""The notifier's pure decisions (bot/delivery_policy.py): every Teams failure gets a verdict,
+back-off and a pause's probes grow and are bounded, and update-or-post follows the record."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import datetime, timezone
+import dataclasses
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -19,12 +18,11 @@ from bot.delivery_policy import (
     classify,
     delivery_limits,
     may_have_card,
+    pause_delivery,
+    refuses_the_bot,
     retry_delay,
 )
 from bot.pacing import CONVERSATION_LIMITS, TENANT_LIMITS
-from bot.store_writes import WriteQueue, serialize_sqlite_writes
-from store.sql import open_store
-from store.types import AuditEntry
 from tests.bot.notifier_world import changed, created, vendor_held
 
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)
@@ -44,10 +42,10 @@ ERRORS = [
     (errors.ConversationBlockedByUserError("c", status=403), Verdict.ROUTE_GONE),
     (errors.ConversationNotFoundError("c", status=404), Verdict.ROUTE_GONE),
     (errors.InvalidReferenceError("i"), Verdict.ROUTE_GONE),
-    (errors.BotNotRegisteredError("r", status=401), Verdict.CONFIG),
+    (errors.BotNotRegisteredError("r", status=401), Verdict.PAUSE),
     (errors.BadArgumentError("b", status=400), Verdict.CONFIG),
     (errors.InvalidBotApiHostError("h", status=403), Verdict.CONFIG),
-    (errors.ConnectorAuthError("a"), Verdict.CONFIG),
+    (errors.ConnectorAuthError("a"), Verdict.PAUSE),
     (errors.ServiceInternalError("i", status=500), Verdict.FAIL),
     (errors.NotEnoughPermissionsError("p", status=403), Verdict.FAIL),
     (errors.ForbiddenOperationError("f", status=403), Verdict.FAIL),
@@ -103,38 +101,21 @@ def test_the_delivery_limits_add_the_margin_to_every_window():
         delivery_limits(-0.1)
 
 
-# --- the write queue ------------------------------------------------------------------------------
+def test_a_pause_probes_at_doubling_intervals_capped_and_ignores_cards_already_on_their_way():
+    policy = DeliveryPolicy()  # first try after 5 min nominal, capped at 30 min
+    pause, now, waits = None, NOW, []
+    for _ in range(5):
+        pause = pause_delivery(pause, reason="refused", error="HTTP 401", now=now, policy=policy, jitter=lambda: 0.5)
+        waits.append((pause.until - now).total_seconds())
+        now = pause.until
 
-
-async def test_the_write_queue_serves_one_at_a_time_urgent_first_and_survives_cancellation():
-    queue = WriteQueue()
-    order: list[str] = []
-    await queue.acquire(urgent=False)  # a bookkeeping write holds the turn
-
-    async def write(name: str, urgent: bool) -> None:
-        await queue.acquire(urgent=urgent)
-        order.append(name)
-        queue.release()
-
-    waiting = [asyncio.create_task(write(name, urgent)) for name, urgent in
-               [("audit-1", False), ("sending-1", True), ("audit-2", False), ("sending-2", True)]]
-    cancelled = asyncio.create_task(write("never", True))
-    await asyncio.sleep(0)
-    cancelled.cancel()
-    await asyncio.sleep(0)
-    queue.release()
-    await asyncio.wait_for(asyncio.gather(*waiting), 5)
-
-    assert order == ["sending-1", "sending-2", "audit-1", "audit-2"]
-    await asyncio.wait_for(queue.acquire(urgent=False), 5)  # free again: no turn was lost
-
-
-async def test_a_sqlite_store_gets_the_queue_and_still_answers(tmp_path):
-    store = open_store(None, data_dir=tmp_path)
-    try:
-        await store.migrate()
-        queued = serialize_sqlite_writes(store)
-        assert queued is not store and "serialized writes" in repr(queued)
-        assert await queued.outbox_depth() == 0 and await queued.append_audit(AuditEntry(NOW, "post", "ok")) == 1
-    finally:
-        await store.close()
+    assert waits == [225, 450, 900, 1350, 1350]  # 300, 600, 1200, 1800, 1800 with equal jitter at 0.5
+    assert (pause.since, pause.probes) == (NOW, 4)
+    late = pause_delivery(pause, reason="refused", error="HTTP 401", now=pause.until - timedelta(seconds=1), policy=policy,
+                          jitter=lambda: 0.5)
+    assert late is pause, "a refusal of a card sent before the pause's next try is no probe"
+    weeks_later = pause_delivery(dataclasses.replace(pause, probes=5000), reason="refused", error="HTTP 401", now=pause.until,
+                                 policy=policy, jitter=lambda: 0.5)
+    assert (weeks_later.until - pause.until).total_seconds() == 1350, "still capped after thousands of probes"
+    assert refuses_the_bot(errors.BotNotRegisteredError("r", status=401)) and refuses_the_bot(errors.ConnectorAuthError("a"))
+    assert not refuses_the_bot(errors.BadArgumentError("b", status=400))

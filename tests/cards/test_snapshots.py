@@ -79,6 +79,14 @@ CARDS: dict[str, Callable[[], dict[str, Any]]] = {
     "alert_polling_recovered": lambda: build_alert_card(s.alert(AlertKind.POLLING_RECOVERED)),
     "alert_credentials_rejected": lambda: build_alert_card(s.alert(AlertKind.CREDENTIALS_REJECTED)),
     "alert_channel_gone": lambda: build_alert_card(s.alert(AlertKind.CHANNEL_GONE)),
+    "alert_delivery_paused": lambda: build_alert_card(s.alert(
+        AlertKind.DELIVERY_PAUSED,
+        summary="Posting to Teams paused: Teams did not accept the bot's credentials. No card was dropped: they wait in "
+                "the outbox and go out as soon as Teams accepts the bot again.",
+        detail="create_thread: HTTP 401 BotNotRegistered: The bot is not registered",
+        fix="Check APP_ID, APP_PASSWORD, APP_TYPE and APP_TENANTID, then run: python app.py check.",
+        subject="19:ap-bills@thread.tacv2",
+    )),
 }
 
 

@@ -37,7 +37,7 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -207,6 +207,9 @@ class FakeBotConnector:
         self._stalls = 0
         self._released = asyncio.Event()
         self._server: TestServer | None = None
+        # Awaited with (operation, conversation id) as each request arrives: lets a test look at
+        # the sender's side (its database, say) at the moment Teams sees a request.
+        self.on_request: Callable[[str, str | None], Awaitable[None]] | None = None
 
     # --- lifecycle --------------------------------------------------------------------------
     def app(self) -> web.Application:
@@ -506,6 +509,8 @@ class FakeBotConnector:
             body: Any = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode("utf-8", "replace")
+        if self.on_request is not None:
+            await self.on_request(operation, conversation_id)
         if self._stalls > 0:
             self._stalls -= 1
             await self._released.wait()

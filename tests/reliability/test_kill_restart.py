@@ -144,6 +144,7 @@ async def test_kill_9_twenty_times_during_a_busy_run_loses_nothing(tmp_path: Pat
     assert check.complete, check.describe() + "\n" + diagnosis
     assert len(repeats) == check.duplicates, (repeats, check.describe())
     assert check.duplicates <= KILLS, check.describe()
+    assert max(blamed.values(), default=0) <= 1, "a kill repeated more than the one card in flight"
     assert failed == [], [f"{r.event_key}: {r.last_error}" for r in failed]
     assert workload.changes >= 50 and check.expected >= 25, "the workload must have kept the service busy"
 
