@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any, Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -25,13 +28,21 @@ class CompanySchedule:
     timezone: str
 
 
+# How long `stop()` lets running jobs finish before cancelling them: a poll's commit takes
+# milliseconds, so this only ever waits for Intacct; it ends well inside the 10 s that Docker and
+# most process managers give between SIGTERM and SIGKILL.
+STOP_GRACE_SECONDS = 5.0
+
+
 class PollScheduler:
     """Owns the scheduler; jobs of one company never overlap (the coordinator's lock) and a
     missed run is coalesced into one instead of a burst after a pause."""
 
-    def __init__(self, jobs: list[tuple[PollCoordinator, CompanySchedule]]) -> None:
+    def __init__(self, jobs: list[tuple[PollCoordinator, CompanySchedule]], *, stop_grace_seconds: float = STOP_GRACE_SECONDS) -> None:
         self.jobs = jobs
+        self.stop_grace_seconds = stop_grace_seconds
         self.scheduler = AsyncIOScheduler(timezone=timezone.utc, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
+        self.running: set[asyncio.Task[Any]] = set()  # jobs under way, for `stop()`
 
     def start(self, *, run_now: bool = True) -> None:
         """Add every job and start; with `run_now`, reference data and a first poll run at once."""
@@ -46,14 +57,38 @@ class PollScheduler:
             ):
                 first = now if run_now and name in ("poll", "reference") else None
                 kwargs = {"next_run_time": first} if first else {}
-                self.scheduler.add_job(job, make_trigger(expression, schedule.timezone), id=f"{company}:{name}", name=f"{name} {company}", **kwargs)
+                self.scheduler.add_job(self._tracked(job), make_trigger(expression, schedule.timezone), id=f"{company}:{name}", name=f"{name} {company}", **kwargs)
         self.scheduler.start()
         log.info("scheduler started for %d companies", len(self.jobs))
 
-    def stop(self) -> None:
-        """Stop firing jobs (running ones finish under the coordinator's lock)."""
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+    async def stop(self) -> None:
+        """Stop firing jobs, let the running ones finish (up to `stop_grace_seconds`), then
+        cancel what is left. APScheduler's own shutdown cancels running jobs at once, which would
+        cut a poll off mid-commit (rolled back, so nothing is lost, but the work is wasted)."""
+        if not self.scheduler.running:
+            return
+        self.scheduler.pause()
+        running = set(self.running)
+        if running:
+            _, late = await asyncio.wait(running, timeout=self.stop_grace_seconds)
+            if late:
+                log.warning("stopping: %d poller job(s) still running after %g s are cancelled; their work is rolled back "
+                            "and done again at the next start", len(late), self.stop_grace_seconds)
+        self.scheduler.shutdown(wait=False)  # cancels the late jobs
+        await asyncio.gather(*self.running, return_exceptions=True)
+
+    def _tracked(self, job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+        @functools.wraps(job)
+        async def run() -> Any:
+            task = asyncio.current_task()
+            assert task is not None
+            self.running.add(task)
+            try:
+                return await job()
+            finally:
+                self.running.discard(task)
+
+        return run
 
     def next_run(self, company: str, job: str = "poll") -> datetime | None:
         """When a company's job fires next (for `status`)."""
