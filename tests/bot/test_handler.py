@@ -16,31 +16,12 @@ from bot.context import BotPolicy
 from store.types import RouteFilter
 from tests.bot.bot_harness import AAD_GROUP_ID, THREAD, USER_AAD_ID, BotHarness, bot_harness
 from tests.bot.conftest import CHANNEL_ID, TEAM_ID, TENANT_ID
+from tests.cards.harness import card_text
 
 @pytest.fixture
 async def harness(clock, shared_dir: Path, tmp_path: Path):
     async with bot_harness(clock, shared_dir, tmp_path) as running:
         yield running
-
-
-def texts_of(card: dict) -> str:
-    """Every text a card shows, joined (TextBlocks, facts, action titles)."""
-    found: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key in ("text", "title", "value"):
-                if isinstance(node.get(key), str):
-                    found.append(node[key])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card.get("body", []))
-    walk(card.get("actions", []))
-    return "\n".join(found)
 
 
 def bill_rows(card: dict) -> int:
@@ -57,7 +38,7 @@ async def test_install_stores_the_channel_reference_and_posts_one_welcome_card(h
     assert len(posted) == 1, "Teams sends installationUpdate AND membersAdded: one welcome only"
     welcome = posted[0]
     assert welcome.is_thread_root and welcome.conversation_id.startswith(TEAM_ID + ";messageid=")
-    assert "subscribe bills" in texts_of(welcome.card)
+    assert "subscribe bills" in card_text(welcome.card)
     record = await harness.store.get_conversation(TEAM_ID)
     assert record is not None and record.scope == "channel"
     assert (record.team_id, record.aad_group_id, record.channel_id, record.tenant_id) == (TEAM_ID, AAD_GROUP_ID, TEAM_ID, TENANT_ID)
@@ -114,7 +95,7 @@ async def test_show_pending_bills_replies_in_the_thread_within_3_seconds(harness
     card = replies[0].card
     assert card["body"][0]["text"] == messages.ANSWER_PENDING_BILLS
     assert bill_rows(card) >= 1
-    states = {line.split(" · ")[-1] for line in texts_of(card).splitlines() if line.startswith("Due ")}
+    states = {line.split(" · ")[-1] for line in card_text(card).splitlines() if line.startswith("Due ")}
     assert states and states <= {"Submitted", "Partially Approved"}  # waiting for approval, nothing else
     assert elapsed_ms < 3000
 
@@ -125,14 +106,14 @@ async def test_show_bill_by_number_answers_with_the_detail_card(harness: BotHarn
     [reply] = await harness.say(f"show bill {bill['bill_number']}")
 
     assert reply.conversation_id == THREAD
-    assert bill["bill_number"] in texts_of(reply.card)
-    assert "845.10" in texts_of(reply.card)
+    assert bill["bill_number"] in card_text(reply.card)
+    assert "845.10" in card_text(reply.card)
 
 
 async def test_unknown_text_gets_the_help_card_with_what_was_not_understood(harness: BotHarness):
     [reply] = await harness.say("shwo bills")
 
-    shown = texts_of(reply.card)
+    shown = card_text(reply.card)
     assert "shwo bills" in shown and "show pending bills" in shown
     assert reply.card["body"][0]["text"] == messages.HELP_TITLE
 
@@ -140,7 +121,7 @@ async def test_unknown_text_gets_the_help_card_with_what_was_not_understood(harn
 async def test_an_invalid_command_explains_itself_above_the_help(harness: BotHarness):
     [reply] = await harness.say("show pending bills over -5")
 
-    assert "cannot be negative" in texts_of(reply.card)
+    assert "cannot be negative" in card_text(reply.card)
 
 
 # --- routes --------------------------------------------------------------------------------------
@@ -156,7 +137,7 @@ async def test_subscribe_lists_and_unsubscribe_from_a_channel(harness: BotHarnes
     assert subscribed.conversation_id == THREAD
     assert "now receives new and changed bills and payment requests" in subscribed.payload["text"]
     assert "department D100 · over 5,000.00" in subscribed.payload["text"]
-    shown = texts_of(listed.card)
+    shown = card_text(listed.card)
     assert "bills, payments" in shown and "department D100" in shown and "active" in shown
     assert "I no longer post new and changed bills here" in narrowed.payload["text"]
     [route] = await harness.store.list_routes()
@@ -275,7 +256,7 @@ async def test_routing_changes_follow_route_admins(clock, shared_dir: Path, tmp_
 
     assert "needs Microsoft Graph, which is not configured" in refused.payload["text"]
     assert routes == []
-    assert texts_of(listed.card).startswith("Subscriptions")
+    assert card_text(listed.card).startswith("Subscriptions")
 
 
 async def test_listed_admins_need_no_graph(clock, shared_dir: Path, tmp_path: Path):
@@ -365,7 +346,7 @@ async def test_the_teams_capture_text_is_not_a_command(harness: BotHarness):
     assert await harness.post(harness.sample("bot-framework/message-channel-mention.json")) == 201
 
     [reply] = harness.fake.replies_in(TEAMS_THREAD)
-    assert "“reply to thread”" in texts_of(reply.card)
+    assert "“reply to thread”" in card_text(reply.card)
 
 
 async def test_the_documented_channel_events_update_the_routes(harness: BotHarness):

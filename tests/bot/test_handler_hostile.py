@@ -9,7 +9,8 @@ import pytest
 
 from bot import messages
 from tests.bot.bot_harness import BotHarness, bot_harness
-from tests.bot.test_handler import bill_rows, texts_of
+from tests.bot.test_handler import bill_rows
+from tests.cards.harness import card_text
 
 
 @pytest.fixture
@@ -21,14 +22,14 @@ async def harness(clock, shared_dir: Path, tmp_path: Path):
 
 def everything_shown(reply) -> str:
     """The reply's text and its card's texts."""
-    return (reply.payload.get("text") or "") + "\n" + (texts_of(reply.card) if reply.card else "")
+    return (reply.payload.get("text") or "") + "\n" + (card_text(reply.card) if reply.card else "")
 
 
 async def test_a_real_vendor_search_finds_the_vendor(harness: BotHarness):
     # The control for the next test: searching works, so "no match" below means the injection failed.
     [reply] = await harness.say("show vendor Pacific Steel")
 
-    assert reply.card is not None and "Pacific Steel Supply" in texts_of(reply.card)
+    assert reply.card is not None and "Pacific Steel Supply" in card_text(reply.card)
 
 
 async def test_sql_style_injection_in_a_vendor_search_matches_nothing(harness: BotHarness):
@@ -44,7 +45,7 @@ async def test_cdata_breaking_text_in_a_filter_leaves_the_xml_intact(harness: Bo
 
     assert reply.card is not None, reply.payload.get("text")
     assert bill_rows(reply.card) == 0
-    shown = texts_of(reply.card)
+    shown = card_text(reply.card)
     assert "No bills are waiting for approval." in shown
     assert "vendor ]]›‹x›" in shown  # the filter is echoed, inert
     assert "<x>" not in shown
@@ -71,7 +72,7 @@ async def test_markup_in_values_is_echoed_inert(harness: BotHarness, command: st
 async def test_markup_in_unknown_text_stays_inert_on_the_help_card(harness: BotHarness):
     [reply] = await harness.say("please [click](javascript:alert(1)) <at>Everyone</at>")
 
-    shown = texts_of(reply.card)
+    shown = card_text(reply.card)
     assert "didn't understand" in shown
     assert "](" not in shown and "<at>" not in shown
 

@@ -11,6 +11,7 @@ import pytest
 
 from bot.pacing import CONVERSATION_LIMITS
 from tests.bot.notifier_world import AP, AP2, AP_TEAM, OPS, OPS_TEAM, World, bill, changed, created, make_world, vendor_held
+from tests.cards.harness import card_text
 
 
 @pytest.fixture
@@ -21,25 +22,6 @@ async def world(clock, tmp_path):
         await built.subscribe(AP, name="AP bills")
         await built.subscribe(OPS, frozenset({"alerts"}), name="Ops")
         yield built
-
-
-def card_text(card: dict) -> str:
-    """Every TextBlock and fact of a card, flattened (to read what a person sees)."""
-    found: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key in ("text", "title", "value"):
-                if isinstance(node.get(key), str):
-                    found.append(node[key])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card)
-    return " ".join(found)
 
 
 async def test_a_new_bill_becomes_exactly_one_new_thread_in_the_subscribed_channel(world: World):

@@ -24,7 +24,8 @@ from observability.metrics import Metrics
 from store.sql import open_store
 from store.types import PollState, RouteFilter
 from tests.bot.bot_harness import AAD_GROUP_ID, channel_origin, company, running_graph
-from tests.bot.test_handler import bill_rows, texts_of
+from tests.bot.test_handler import bill_rows
+from tests.cards.harness import card_text
 from tests.fakes.clock import FakeClock
 from tests.fakes.entra_graph import make_test_tls
 from tests.fakes.sandbox import RunningSandbox, running_sandbox
@@ -66,7 +67,7 @@ async def world(stack: AsyncExitStack, clock: FakeClock, tmp_path: Path, *seeds:
 
 
 def rows_text(reply: Reply) -> str:
-    return "\n".join(texts_of(m.card) if m.card else (m.text or "") for m in reply.messages)
+    return "\n".join(card_text(m.card) if m.card else (m.text or "") for m in reply.messages)
 
 
 # --- Intacct reads -------------------------------------------------------------------------------
@@ -84,7 +85,7 @@ async def test_pending_bills_narrowed_by_vendor_amount_and_department(stack, clo
 
     assert reply.outcome == "ok"
     [message] = reply.messages
-    shown = texts_of(message.card)
+    shown = card_text(message.card)
     assert bill_rows(message.card) == 2
     assert all(bill["bill_number"] in shown for bill in wanted)
     assert "department D300 · vendor pacific · over 5,000.00" in shown
@@ -96,7 +97,7 @@ async def test_an_empty_company_answers_with_empty_cards_and_texts(stack, clock,
     pending = await w.ask("show pending bills")
     due = await w.ask("due this week")
 
-    assert "No bills are waiting for approval." in texts_of(pending.messages[0].card)
+    assert "No bills are waiting for approval." in card_text(pending.messages[0].card)
     assert due.messages[0].text == "No open bills are due between Mon 23 Nov 2026 and Sun 29 Nov 2026."
 
 
@@ -120,7 +121,7 @@ async def test_due_this_week_is_the_companys_week(stack, tmp_path, now, inside, 
     [message] = (await w.ask("due this week")).messages
 
     assert bill_rows(message.card) == len(inside)
-    assert all(bill["bill_number"] in texts_of(message.card) for bill in expected)
+    assert all(bill["bill_number"] in card_text(message.card) for bill in expected)
 
 
 async def test_a_list_shows_the_soonest_due_of_all_matches_not_of_one_page(stack, clock, tmp_path):
@@ -130,7 +131,7 @@ async def test_a_list_shows_the_soonest_due_of_all_matches_not_of_one_page(stack
 
     [message] = (await w.ask("show pending bills")).messages
 
-    shown = texts_of(message.card)
+    shown = card_text(message.card)
     assert [b["bill_number"] in shown for b in bills] == [False, False, False, True, True, True]
     assert "Showing 3 of 6 bills" in shown
 
@@ -143,8 +144,8 @@ async def test_show_bill_finds_it_by_number_or_says_it_does_not_exist(stack, clo
     by_record_no = await w.ask(f"show bill {bill['record_no']}")
     missing = await w.ask("show bill INV-0000")
 
-    assert bill["bill_number"] in texts_of(found.messages[0].card) and "321.00" in texts_of(found.messages[0].card)
-    assert bill["bill_number"] in texts_of(by_record_no.messages[0].card)
+    assert bill["bill_number"] in card_text(found.messages[0].card) and "321.00" in card_text(found.messages[0].card)
+    assert bill["bill_number"] in card_text(by_record_no.messages[0].card)
     assert missing.outcome == "not_found"
     assert missing.messages[0].text.startswith("I found no bill “INV-0000” in Sage Intacct.")
 
@@ -157,8 +158,8 @@ async def test_show_vendor_by_id_by_name_ambiguous_and_unknown(stack, clock, tmp
     several = await w.ask("show vendor co")
     unknown = await w.ask("show vendor Nobody Such Ltd")
 
-    assert "Columbia Copper & Wire" in texts_of(by_id.messages[0].card)
-    assert "Columbia Copper & Wire" in texts_of(by_name.messages[0].card)
+    assert "Columbia Copper & Wire" in card_text(by_id.messages[0].card)
+    assert "Columbia Copper & Wire" in card_text(by_name.messages[0].card)
     assert several.messages[0].card is None and several.messages[0].text.startswith("Several vendors match “co”:")
     assert unknown.outcome == "not_found" and unknown.messages[0].text.startswith("No vendor matches “Nobody Such Ltd”")
 
@@ -172,7 +173,7 @@ async def test_a_vendor_card_lists_only_that_vendors_open_bills(stack, clock, tm
 
     [message] = (await w.ask("show vendor V1001")).messages
 
-    shown = texts_of(message.card)
+    shown = card_text(message.card)
     assert open_bill["bill_number"] in shown and paid["bill_number"] not in shown
     assert "Open bills (1)" in shown
 
@@ -190,8 +191,8 @@ async def test_pending_payments_are_only_those_still_waiting(stack, clock, tmp_p
     done = await payment_for("260.00")
     await sandbox.set_payment_state(done["record_no"], "Complete")
 
-    pending = texts_of((await w.ask("show payments pending")).messages[0].card)
-    everything = texts_of((await w.ask("show payments")).messages[0].card)
+    pending = card_text((await w.ask("show payments pending")).messages[0].card)
+    everything = card_text((await w.ask("show payments")).messages[0].card)
 
     assert f"Payment {waiting['record_no']}" in pending and f"Payment {done['record_no']}" not in pending
     assert f"Payment {done['record_no']}" in everything and messages.ANSWER_PAYMENTS in everything
@@ -211,7 +212,7 @@ async def test_several_companies_answer_one_card_each_titled_with_the_company(st
     titles = [m.card["body"][0]["text"] for m in pending.messages]
     assert titles == [f"{messages.ANSWER_PENDING_BILLS} · DEMO-CO", f"{messages.ANSWER_PENDING_BILLS} · DEMO-2"]
     [only] = found.messages  # the bill exists in the second company only
-    assert "42.00" in texts_of(only.card) and only.text == "DEMO-2"  # a detail card has no title to carry it
+    assert "42.00" in card_text(only.card) and only.text == "DEMO-2"  # a detail card has no title to carry it
     assert nothing_due.messages[1].text.startswith("DEMO-2: No open bills are due")
 
 
@@ -272,12 +273,12 @@ async def test_status_from_the_store_when_no_status_source_is_wired(stack, clock
     reply = await w.ask("status")
 
     status, subscriptions = reply.messages
-    shown = texts_of(status.card)
+    shown = card_text(status.card)
     assert "XL03000006 Sign-in information is incorrect" in shown and "3" in shown
     assert "19:gone@thread.tacv2: channel deleted" in shown
     assert "elsewhere" not in shown  # another tenant's channels are not shown here
     assert "not configured" in shown
-    assert texts_of(subscriptions.card).startswith("Subscriptions")
+    assert card_text(subscriptions.card).startswith("Subscriptions")
 
 
 async def test_status_uses_the_wired_status_source(stack, clock, tmp_path):
@@ -290,7 +291,7 @@ async def test_status_uses_the_wired_status_source(stack, clock, tmp_path):
     w.context.status = Source()
     [status] = (await w.ask("status", conversation_type="personal", channel_id=None)).messages
 
-    assert "17" in texts_of(status.card) and "No company is configured." in texts_of(status.card)
+    assert "17" in card_text(status.card) and "No company is configured." in card_text(status.card)
 
 
 async def test_routes_belong_to_channels(stack, clock, tmp_path):
@@ -325,10 +326,10 @@ async def test_subscriptions_show_channel_names_from_graph_and_status_counts_its
     subscribed = await w.ask("subscribe bills")
     status = await w.ask("status")
 
-    assert "Accounts Payable · bills" in texts_of(subscribed.messages[0].card)
+    assert "Accounts Payable · bills" in card_text(subscribed.messages[0].card)
     [route] = await w.context.store.list_routes()
     assert route.channel_name == "Accounts Payable"  # stored too, for when Graph is unreachable
-    assert "Microsoft Graph\nok" in texts_of(status.messages[0].card)
+    assert "Microsoft Graph\nok" in card_text(status.messages[0].card)
 
 
 async def test_a_store_failure_is_a_text_not_a_crash(stack, clock, tmp_path):

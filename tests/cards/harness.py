@@ -109,6 +109,15 @@ def shown_strings(card: dict[str, Any]) -> Iterator[str]:
                 yield node[key]
 
 
+def card_text(card: dict[str, Any]) -> str:
+    """What a person reads on the card (TextBlocks, facts, action titles; not the fallback text),
+    one string per line."""
+    return "\n".join(
+        node[key] for part in ("body", "actions") for node in walk(card.get(part, [])) for key in ("text", "title", "value")
+        if isinstance(node.get(key), str)
+    )
+
+
 def assert_valid_card(card: dict[str, Any], validator: Draft6Validator) -> None:
     """Schema-valid and within the house rules (`assert_house_rules`)."""
     error = best_match(validator.iter_errors(card))
