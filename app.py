@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import getpass
 import json
 import logging
@@ -225,6 +226,7 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
     from bot.server import create_web_app
     from bot.status import StatusBuilder, company_facts
     from poller.runner import CompanySchedule, PollScheduler
+    from store.retention import PRUNE_SCHEDULE, prune_finished_outbox
 
     settings, store, clock = runtime.settings, runtime.store, runtime.clock
     policy, send_timeout = delivery_timing(settings.outbox_claim_seconds)
@@ -245,7 +247,8 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
         (c.coordinator, CompanySchedule(c.settings.poll_schedule, c.settings.digest_schedule, settings.reconcile_schedule,
                                         settings.reference_schedule, c.settings.poll_timezone))
         for c in runtime.companies.values()
-    ])
+    ], maintenance=[("prune outbox", PRUNE_SCHEDULE,
+                     functools.partial(prune_finished_outbox, runtime.store, clock, retention_days=settings.outbox_retention_days))])
     for company in runtime.companies.values():
         company.coordinator.on_outbox = notifier.wake
 

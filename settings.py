@@ -121,6 +121,7 @@ class Settings:
     poll_overlap_seconds: int = 300
     poll_lease_seconds: int = 300
     outbox_claim_seconds: int = 120
+    outbox_retention_days: int = 30
     max_events_per_cycle_per_channel: int = 20
     reconcile_schedule: str = DEFAULT_RECONCILE_SCHEDULE
     reference_schedule: str = DEFAULT_REFERENCE_SCHEDULE
@@ -210,6 +211,7 @@ class _Parser:
             poll_overlap_seconds=self.integer("POLL_OVERLAP_SECONDS", 300, 0, 86400),
             poll_lease_seconds=self.integer("POLL_LEASE_SECONDS", 300, 2, 86400),
             outbox_claim_seconds=self.integer("OUTBOX_CLAIM_SECONDS", 120, 2, 3600),
+            outbox_retention_days=self.integer("OUTBOX_RETENTION_DAYS", 30, 1, 3650),
             max_events_per_cycle_per_channel=self.integer("MAX_EVENTS_PER_CYCLE_PER_CHANNEL", 20, 1, 10000),
             reconcile_schedule=self.schedule("RECONCILE_SCHEDULE", DEFAULT_RECONCILE_SCHEDULE),
             reference_schedule=self.schedule("REFERENCE_SCHEDULE", DEFAULT_REFERENCE_SCHEDULE),

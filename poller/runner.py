@@ -7,7 +7,7 @@ import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Sequence
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -38,8 +38,15 @@ class PollScheduler:
     """Owns the scheduler; jobs of one company never overlap (the coordinator's lock) and a
     missed run is coalesced into one instead of a burst after a pause."""
 
-    def __init__(self, jobs: list[tuple[PollCoordinator, CompanySchedule]], *, stop_grace_seconds: float = STOP_GRACE_SECONDS) -> None:
+    def __init__(
+        self,
+        jobs: list[tuple[PollCoordinator, CompanySchedule]],
+        *,
+        maintenance: Sequence[tuple[str, str, Callable[[], Awaitable[Any]]]] = (),
+        stop_grace_seconds: float = STOP_GRACE_SECONDS,
+    ) -> None:
         self.jobs = jobs
+        self.maintenance = list(maintenance)  # (name, cron in UTC, job): not per company
         self.stop_grace_seconds = stop_grace_seconds
         self.scheduler = AsyncIOScheduler(timezone=timezone.utc, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
         self.running: set[asyncio.Task[Any]] = set()  # jobs under way, for `stop()`
@@ -58,6 +65,8 @@ class PollScheduler:
                 first = now if run_now and name in ("poll", "reference") else None
                 kwargs = {"next_run_time": first} if first else {}
                 self.scheduler.add_job(self._tracked(job), make_trigger(expression, schedule.timezone), id=f"{company}:{name}", name=f"{name} {company}", **kwargs)
+        for name, expression, job in self.maintenance:
+            self.scheduler.add_job(self._tracked(job), make_trigger(expression, "UTC"), id=name, name=name)
         self.scheduler.start()
         log.info("scheduler started for %d companies", len(self.jobs))
 
@@ -74,8 +83,14 @@ class PollScheduler:
             if late:
                 log.warning("stopping: %d poller job(s) still running after %g s are cancelled; their work is rolled back "
                             "and done again at the next start", len(late), self.stop_grace_seconds)
-        self.scheduler.shutdown(wait=False)  # cancels the late jobs
-        await asyncio.gather(*self.running, return_exceptions=True)
+        self.scheduler.shutdown(wait=False)
+        late_jobs = set(self.running)
+        for task in late_jobs:
+            task.cancel()
+        await asyncio.gather(*late_jobs, return_exceptions=True)
+        # AsyncIOScheduler.shutdown only schedules the shutdown on the loop: let it run, so the
+        # scheduler is stopped when this returns.
+        await asyncio.sleep(0)
 
     def _tracked(self, job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
         @functools.wraps(job)

@@ -152,6 +152,10 @@ class Store(Protocol):
         """In ONE transaction: mark_failed and append_audit (the line is written even when
         another holder finished the row first: it records what this one saw)."""
 
+    async def prune_outbox(self, *, finished_before: datetime) -> int:
+        """Delete delivered and failed rows that finished before `finished_before` (the audit
+        trail keeps what became of them); returns how many. Pending and sending rows stay."""
+
     async def outbox_depth(self) -> int:
         """Rows still pending or sending."""
 

@@ -602,6 +602,12 @@ class SqlStore:
             raise StoreError(f"outbox row {item_id} does not exist")
         return status
 
+    async def prune_outbox(self, *, finished_before: datetime) -> int:
+        """Delete delivered and failed rows finished before `finished_before`; returns how many."""
+        stmt = delete(db.outbox).where(db.outbox.c.status.in_(("delivered", "failed")), db.outbox.c.finished_at < finished_before)
+        async with self._transaction("prune_outbox", write=True) as conn:
+            return (await conn.execute(stmt)).rowcount
+
     async def outbox_depth(self) -> int:
         """Rows still pending or sending."""
         query = select(func.count()).select_from(db.outbox).where(db.outbox.c.status.in_(_OPEN))

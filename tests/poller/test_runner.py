@@ -72,3 +72,22 @@ async def test_stop_cancels_a_poll_that_outlasts_the_grace_and_nothing_is_left_r
         gate.opened.set()
         await store.close()
         await sandbox_context.__aexit__(None, None, None)
+
+
+async def test_maintenance_jobs_are_scheduled_in_utc_and_stop_with_the_rest(clock, tmp_path):
+    ran: list[str] = []
+
+    async def prune() -> None:
+        ran.append("prune")
+
+    scheduler = PollScheduler([], maintenance=[("prune outbox", "30 3 * * *", prune)])
+    scheduler.start(run_now=False)
+    try:
+        job = scheduler.scheduler.get_job("prune outbox")
+        assert job is not None and str(job.trigger.timezone) == "UTC"
+        assert (job.next_run_time.hour, job.next_run_time.minute) == (3, 30)
+        await job.func()  # what the scheduler calls, tracked like the poller's jobs
+        assert ran == ["prune"] and scheduler.running == set()
+    finally:
+        await scheduler.stop()
+    assert not scheduler.scheduler.running

@@ -621,6 +621,24 @@ async def test_mark_sending_many_marks_the_rows_still_claimed_in_one_statement(s
     assert [r.status for r in await store.outbox_items()][2:] == ["pending", "pending"], "nothing marked"
 
 
+async def test_prune_outbox_removes_only_rows_finished_before_the_cutoff(store: SqlStore, clock: FakeClock):
+    await commit(store, outbox=[new_item(f"k{n}", record_no=n) for n in range(5)])
+    ids = [item.id for item in await store.claim_outbox("a", now=clock(), limit=5, claim_seconds=60)]
+    assert await store.mark_sending_many(ids, "a", now=clock()) == set(ids)
+    await store.mark_delivered(ids[0], now=T0, activity_id="act-0")  # old: goes
+    await store.mark_failed(ids[1], now=T0, error="HTTP 400")  # old: goes
+    await store.mark_delivered(ids[2], now=T0 + timedelta(days=31), activity_id="act-2")  # recent: stays
+    await store.mark_retry(ids[3], not_before=T0, error="503")  # pending, however old: stays
+    # ids[4] is still "sending": stays
+
+    removed = await store.prune_outbox(finished_before=T0 + timedelta(days=30))
+
+    assert removed == 2
+    assert sorted((r.id, r.status) for r in await store.outbox_items()) == [
+        (ids[2], "delivered"), (ids[3], "pending"), (ids[4], "sending")]
+    assert await store.prune_outbox(finished_before=T0 + timedelta(days=30)) == 0
+
+
 # --- routes ------------------------------------------------------------------------------------
 async def add(store: SqlStore, kinds: set[str], *, conversation: str = CHANNEL, filter: RouteFilter = RouteFilter(),
               company: str | None = "DEMO-CO", team: str | None = "team-guid-1", name: str | None = "AP approvals",
