@@ -170,7 +170,7 @@ async def _serve_fake(conn, channels: int) -> None:
         }
         accepted = [c.at for c in fake.calls if c.status < 300]
         conn.send({"posts": posts, "statuses": collections.Counter(c.status for c in fake.calls),
-                   "last_accepted": max(accepted) if accepted else None})
+                   "first_accepted": min(accepted) if accepted else None, "last_accepted": max(accepted) if accepted else None})
 
 
 async def run(channels: int, per_channel: int, margin: float, service_url: str) -> dict[str, object]:
@@ -254,13 +254,14 @@ def main() -> None:
     total = result["total_s"]
     overhead = (total - minimum) / minimum * 100
     last_card = (teams["last_accepted"] - result["started_at"]).total_seconds() if teams["last_accepted"] else float("nan")
+    first_card = (teams["first_accepted"] - result["started_at"]).total_seconds() if teams["first_accepted"] else float("nan")
     print(f"drain: {result['report']}")
     print(f"measured: {total:.3f} s for {delivered} cards (the last one in Teams after {last_card:.3f} s), {requests} "
           f"requests ({throttled} answered 429), {result['cpu_s']:.2f} s CPU in the notifier's process; "
           f"{result['undelivered_rows']} rows not delivered; overhead {overhead:.1f}% over the minimum")
     print(
         f"delivered={delivered} duplicates={duplicates} lost={lost} total_s={total:.3f} minimum_s={minimum:.3f} "
-        f"overhead_pct={overhead:.1f} throttled_429={throttled} last_card_s={last_card:.3f} margin_s={args.margin} "
+        f"overhead_pct={overhead:.1f} throttled_429={throttled} first_card_s={first_card:.3f} last_card_s={last_card:.3f} margin_s={args.margin} "
         f"cpu_s={result['cpu_s']:.2f} load1={os.getloadavg()[0]:.2f}"
     )
 

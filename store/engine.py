@@ -225,4 +225,13 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
             raise ValueError(f"unknown SQLite BEGIN mode {mode!r}")
         # Straight to aiosqlite: one round trip to the connection's thread, where a statement
         # through SQLAlchemy takes three (open a cursor, execute, close it).
-        connection.connection.dbapi_connection.run_async(lambda driver: driver.execute_fetchall(f"BEGIN {mode}"))
+        try:
+            connection.connection.dbapi_connection.run_async(lambda driver: driver.execute_fetchall(f"BEGIN {mode}"))
+        except BaseException:
+            # Cancelled (or failed) with the BEGIN already queued on the connection's thread: it
+            # may still run there after the connection is back in the pool, leaving an idle
+            # connection inside a transaction (holding SQLite's write lock, and failing its next
+            # BEGIN). SQLAlchemy's own error handling does not see this call, so invalidate here:
+            # the connection is then closed on its thread, after the BEGIN, never reused.
+            connection.invalidate()
+            raise
