@@ -439,6 +439,19 @@ def cmd_sandbox(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return 0
 
 
+DEMO_DATA_DIR = ROOT / "data" / "demo"
+
+
+def forget_last_demo(data_dir: Path) -> None:
+    """Start the demo's store empty. Its sandbox is seeded anew on every run, so what the last run
+    stored would be wrong about it: the first new bill (the same number and data as last time's)
+    would look known and never be announced."""
+    from store.engine import SQLITE_FILE_NAME
+
+    for suffix in ("", "-wal", "-shm"):
+        (data_dir / f"{SQLITE_FILE_NAME}{suffix}").unlink(missing_ok=True)
+
+
 def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """The embedded default: sandbox + SQLite + anonymous bot + Agents Playground."""
     from intacct.sandbox import run_sandbox
@@ -453,8 +466,9 @@ def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
                                                   on_ready=sandbox_url.set_result))
         url = await sandbox_url
         env = {**environ, **DEMO_ENV, "INTACCT_ENDPOINT_URL": f"{url}/ia/xml/xmlgw.phtml", "INTACCT_WEB_URL": url,
-               "DATA_DIR": str(ROOT / "data" / "demo"), "DATABASE_URL": ""}
+               "DATA_DIR": str(DEMO_DATA_DIR), "DATABASE_URL": ""}
         settings = load_settings(env)
+        forget_last_demo(settings.data_dir)
         runtime = await build_runtime(settings)
         playground = None
         try:

@@ -26,7 +26,7 @@ from intacct.errors import AuthenticationError, IntacctError
 from poller.events import AlertKind, AlertRaised, BillCreated, BillStateChanged, DigestPrepared, Event
 from poller.planning import BILLS, PAYMENTS, VENDORS, CyclePlan, RecordsRead, plan_cycle
 from poller.routing import fan_out
-from store.api import Store
+from store.api import Store, StoreError
 from store.types import PollState
 
 log = logging.getLogger("mlc.poller")
@@ -141,6 +141,16 @@ class PollCoordinator:
                 outcome.seconds = time.perf_counter() - started
                 self._observe(outcome)
         return outcome
+
+    async def release_lease(self) -> None:
+        """Give up this instance's poll lease (a clean shutdown), so a restarted or another
+        instance polls at once instead of after the lease expires. A store failure is logged:
+        the lease then simply expires."""
+        async with self._lock:  # never in the middle of a cycle that holds it
+            try:
+                await self.store.release_lease(self._lease_name, self.config.holder)
+            except StoreError as exc:
+                log.warning("%s: could not give up the poll lease (it expires by itself): %s", self.config.company, exc)
 
     @property
     def _lease_name(self) -> str:

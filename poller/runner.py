@@ -72,8 +72,9 @@ class PollScheduler:
 
     async def stop(self) -> None:
         """Stop firing jobs, let the running ones finish (up to `stop_grace_seconds`), then
-        cancel what is left. APScheduler's own shutdown cancels running jobs at once, which would
-        cut a poll off mid-commit (rolled back, so nothing is lost, but the work is wasted)."""
+        cancel what is left, and give up the companies' poll leases. APScheduler's own shutdown
+        cancels running jobs at once, which would cut a poll off mid-commit (rolled back, so
+        nothing is lost, but the work is wasted)."""
         if not self.scheduler.running:
             return
         self.scheduler.pause()
@@ -91,6 +92,10 @@ class PollScheduler:
         # AsyncIOScheduler.shutdown only schedules the shutdown on the loop: let it run, so the
         # scheduler is stopped when this returns.
         await asyncio.sleep(0)
+        # Give the poll leases up: a restart (or another instance) polls at once, not after
+        # POLL_LEASE_SECONDS.
+        for coordinator, _ in self.jobs:
+            await coordinator.release_lease()
 
     def _tracked(self, job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
         @functools.wraps(job)

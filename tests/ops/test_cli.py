@@ -118,3 +118,16 @@ async def test_audit_exports_csv_and_json_since_a_date(capsys, environ, tmp_path
 async def test_package_command_needs_the_bot_app_id(capsys, environ):
     code, out, err = await run(capsys, ["package"], environ)
     assert code == 1 and "APP_ID" in err
+
+
+def test_the_demo_starts_from_an_empty_store_and_keeps_the_rest(tmp_path):
+    from store.engine import SQLITE_FILE_NAME
+
+    for name in (SQLITE_FILE_NAME, f"{SQLITE_FILE_NAME}-wal", f"{SQLITE_FILE_NAME}-shm", "master.key"):
+        (tmp_path / name).write_text("last run")
+    (tmp_path / "playground").mkdir()
+
+    app.forget_last_demo(tmp_path)
+    app.forget_last_demo(tmp_path)  # nothing left to remove: fine
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["master.key", "playground"]

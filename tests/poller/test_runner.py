@@ -91,3 +91,23 @@ async def test_maintenance_jobs_are_scheduled_in_utc_and_stop_with_the_rest(cloc
     finally:
         await scheduler.stop()
     assert not scheduler.scheduler.running
+
+
+async def test_stop_gives_up_the_poll_lease_so_a_restart_polls_at_once(clock, tmp_path):
+    async with running_sandbox(clock, "demo") as sandbox:
+        store = open_store(None, data_dir=tmp_path)
+        await store.migrate()
+        try:
+            first = PollCoordinator(PollerConfig("DEMO-CO", "instance-a"), sandbox.client(clock), store, clock=clock, jitter=lambda: 0.5)
+            scheduler = PollScheduler([(first, CompanySchedule(NEVER, NEVER, NEVER, NEVER, "UTC"))])
+            scheduler.start(run_now=False)
+            assert (await first.poll()).ok  # holds the lease for POLL_LEASE_SECONDS from now
+
+            await scheduler.stop()
+
+            restarted = PollCoordinator(PollerConfig("DEMO-CO", "instance-b"), sandbox.client(clock), store, clock=clock,
+                                        jitter=lambda: 0.5)
+            outcome = await restarted.poll()
+            assert outcome.ok and outcome.skipped is None, "the new holder polls without waiting for the lease to expire"
+        finally:
+            await store.close()
