@@ -210,3 +210,14 @@ async def make_world(clock: FakeClock, tmp_path: Path, *, enforce_rate_limits: b
         await close_adapter(adapter)
         await http.close()
         await store.close()
+
+
+async def ap_and_ops_world(clock: FakeClock, tmp_path: Path):
+    """`make_world` with the AP channel subscribed to bills and the operators' channel to alerts
+    (the notifier tests' usual fixture: `world = pytest.fixture(ap_and_ops_world, name="world")`)."""
+    async for built in make_world(clock, tmp_path):
+        await built.install(AP, AP_TEAM, name="AP bills")
+        await built.install(OPS, OPS_TEAM, name="Ops")
+        await built.subscribe(AP, name="AP bills")
+        await built.subscribe(OPS, frozenset({"alerts"}), name="Ops")
+        yield built

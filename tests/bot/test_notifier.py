@@ -10,18 +10,11 @@ from datetime import timedelta
 import pytest
 
 from bot.pacing import CONVERSATION_LIMITS
-from tests.bot.notifier_world import AP, AP2, AP_TEAM, OPS, OPS_TEAM, World, bill, changed, created, make_world, vendor_held
+from tests.bot.notifier_world import ap_and_ops_world, AP, AP2, AP_TEAM, OPS, World, bill, changed, created, make_world, vendor_held
 from tests.cards.harness import card_text
 
 
-@pytest.fixture
-async def world(clock, tmp_path):
-    async for built in make_world(clock, tmp_path):
-        await built.install(AP, AP_TEAM, name="AP bills")
-        await built.install(OPS, OPS_TEAM, name="Ops")
-        await built.subscribe(AP, name="AP bills")
-        await built.subscribe(OPS, frozenset({"alerts"}), name="Ops")
-        yield built
+world = pytest.fixture(ap_and_ops_world, name="world")
 
 
 async def test_a_new_bill_becomes_exactly_one_new_thread_in_the_subscribed_channel(world: World):

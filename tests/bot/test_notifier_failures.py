@@ -11,17 +11,10 @@ import pytest
 
 from bot import messages as texts
 from poller.events import AlertKind
-from tests.bot.notifier_world import AP, AP2, AP_TEAM, OPS, OPS_TEAM, TENANT, World, changed, created, make_world, vendor_held
+from tests.bot.notifier_world import ap_and_ops_world, AP, AP2, AP_TEAM, OPS, TENANT, World, changed, created, vendor_held
 
 
-@pytest.fixture
-async def world(clock, tmp_path):
-    async for built in make_world(clock, tmp_path):
-        await built.install(AP, AP_TEAM, name="AP bills")
-        await built.install(OPS, OPS_TEAM, name="Ops")
-        await built.subscribe(AP, name="AP bills")
-        await built.subscribe(OPS, frozenset({"alerts"}), name="Ops")
-        yield built
+world = pytest.fixture(ap_and_ops_world, name="world")
 
 
 async def rows_of(world: World, channel: str):

@@ -13,17 +13,10 @@ from sqlalchemy import text
 
 from bot import messages as texts
 from bot.pacing import ConversationPacer
-from tests.bot.notifier_world import AP, AP2, AP_TEAM, OPS, OPS_TEAM, GatedSleep, World, changed, created, make_world, vendor_held
+from tests.bot.notifier_world import ap_and_ops_world, AP, AP2, AP_TEAM, GatedSleep, World, changed, created, vendor_held
 
 
-@pytest.fixture
-async def world(clock, tmp_path):
-    async for built in make_world(clock, tmp_path):
-        await built.install(AP, AP_TEAM, name="AP bills")
-        await built.install(OPS, OPS_TEAM, name="Ops")
-        await built.subscribe(AP, name="AP bills")
-        await built.subscribe(OPS, frozenset({"alerts"}), name="Ops")
-        yield built
+world = pytest.fixture(ap_and_ops_world, name="world")
 
 
 def numbers(posts) -> list[int]:
