@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -24,3 +25,14 @@ def shared_dir() -> Path:
     """../shared beside the repository (samples, schemas, docs)."""
     assert SHARED.is_dir(), f"{SHARED} is missing: the tests need ../shared beside the clone"
     return SHARED
+
+
+@pytest.fixture
+def restore_root_logger():
+    """For tests that run configure_logging (it installs a handler on the root logger): put the
+    test session's handlers and level back afterwards."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)

@@ -11,13 +11,7 @@ import pytest
 from observability.logs import SecretMasker, configure_logging
 
 
-@pytest.fixture(autouse=True)
-def _restore_root_logger():
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_root_logger")
 
 
 def test_json_lines_carry_the_message_level_and_structured_fields():

@@ -37,14 +37,7 @@ def mention(text: str, service_url: str) -> dict:
     return activity
 
 
-@pytest.fixture(autouse=True)
-def _restore_root_logger():
-    """configure_logs installs a handler on the root logger; put the test session's back."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_root_logger")
 
 
 @pytest.mark.slow
