@@ -5,27 +5,24 @@ its own thread)."""
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from botbuilder.core import ActivityHandler, TurnContext
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
 
 from bot import errors
 from bot.connector import create_adapter, strip_mention
 from tests.bot.conftest import load_sample
+from tests.fakes.bot_openid import OpenIdKeys, channel_token, keypair
 
 APP_ID = "00000000-0000-0000-0000-00000000000011"  # the Playground's bot id, as in the sample
-ISSUER = "https://api.botframework.com"
 
 
 @pytest.mark.parametrize(
@@ -90,61 +87,17 @@ async def test_anonymous_mode_accepts_the_playground_without_a_token(shared_dir:
     assert bot.texts == ["show pending bills"]
 
 
-class _OpenIdEndpoint:
-    """OpenID configuration + JWKS on a random loopback port, served from a thread."""
-
-    def __init__(self, jwks: dict[str, Any]) -> None:
-        documents: dict[str, bytes] = {}
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                body = documents.get(self.path)
-                self.send_response(200 if body else 404)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(body or b"{}")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        base = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self.metadata_url = f"{base}/{id(self)}/.well-known/openidconfiguration"  # unique: botbuilder caches per URL
-        openid = {"issuer": ISSUER, "jwks_uri": f"{base}/{id(self)}/keys"}
-        documents[f"/{id(self)}/.well-known/openidconfiguration"] = json.dumps(openid).encode()
-        documents[f"/{id(self)}/keys"] = json.dumps(jwks).encode()
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> _OpenIdEndpoint:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-def _keypair(kid: str) -> tuple[Any, dict[str, Any]]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
-    public.update({"kid": kid, "use": "sig", "endorsements": ["msteams"]})
-    return key, public
-
-
-def _token(key: Any, kid: str, service_url: str, **overrides: Any) -> str:
-    now = int(time.time())
-    claims = {"iss": ISSUER, "aud": APP_ID, "serviceurl": service_url, "nbf": now - 60, "exp": now + 3600, **overrides}
-    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+_token = functools.partial(channel_token, app_id=APP_ID)
 
 
 async def test_inbound_tokens_are_checked_against_the_overridden_openid_keys(shared_dir: Path):
-    signing_key, public = _keypair("k1")
-    stranger_key, _ = _keypair("k1")
+    signing_key, public = keypair("k1")
+    stranger_key, _ = keypair("k1")
     activity = load_sample(shared_dir, "playground/message-channel-mention.json")
     service_url = activity["serviceUrl"]
     bot = RecordingBot()
 
-    with _OpenIdEndpoint({"keys": [public]}) as openid:
+    with OpenIdKeys({"keys": [public]}) as openid:
         adapter = create_adapter(APP_ID, "not-used-here", "MultiTenant", openid_metadata_url=openid.metadata_url)
         client = await _client(adapter, bot)
         try:
@@ -153,13 +106,13 @@ async def test_inbound_tokens_are_checked_against_the_overridden_openid_keys(sha
                 return response.status
 
             statuses = {
-                "valid": await post({"Authorization": f"Bearer {_token(signing_key, 'k1', service_url)}"}),
+                "valid": await post({"Authorization": f"Bearer {_token(signing_key, service_url)}"}),
                 "missing": await post({}),
-                "forged": await post({"Authorization": f"Bearer {_token(stranger_key, 'k1', service_url)}"}),
-                "unknown key": await post({"Authorization": f"Bearer {_token(signing_key, 'k9', service_url)}"}),
-                "other bot": await post({"Authorization": f"Bearer {_token(signing_key, 'k1', service_url, aud='someone-else')}"}),
-                "other service": await post({"Authorization": f"Bearer {_token(signing_key, 'k1', 'https://evil.example/')}"}),
-                "expired": await post({"Authorization": f"Bearer {_token(signing_key, 'k1', service_url, exp=int(time.time()) - 3600)}"}),
+                "forged": await post({"Authorization": f"Bearer {_token(stranger_key, service_url)}"}),
+                "unknown key": await post({"Authorization": f"Bearer {_token(signing_key, service_url, kid='k9')}"}),
+                "other bot": await post({"Authorization": f"Bearer {_token(signing_key, service_url, aud='someone-else')}"}),
+                "other service": await post({"Authorization": f"Bearer {_token(signing_key, 'https://evil.example/')}"}),
+                "expired": await post({"Authorization": f"Bearer {_token(signing_key, service_url, exp=int(time.time()) - 3600)}"}),
                 "garbage": await post({"Authorization": "Bearer not.a.jwt"}),
             }
         finally:

@@ -3,72 +3,20 @@ with our own key, served by a local OpenID endpoint), body size, content type an
 
 from __future__ import annotations
 
-import json
-import threading
+import functools
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
 
 from tests.bot.bot_harness import BotHarness, bot_harness
+from tests.fakes.bot_openid import OpenIdKeys, channel_token, keypair
 
 APP_ID = "5b1f0f8e-2d7c-4f31-9a55-1c0de0b0a7e1"
-ISSUER = "https://api.botframework.com"  # what Bot Framework channel tokens carry
 
 
-class OpenIdKeys:
-    """OpenID metadata and a JWKS on a random loopback port (botbuilder fetches them with blocking
-    `requests`, so this endpoint answers from its own thread)."""
-
-    def __init__(self, public_jwk: dict[str, Any]) -> None:
-        prefix = f"/{id(self)}"  # botbuilder caches keys per metadata URL: one URL per test
-        documents = {
-            f"{prefix}/.well-known/openidconfiguration": None,
-            f"{prefix}/keys": json.dumps({"keys": [public_jwk]}).encode(),
-        }
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                body = documents.get(self.path)
-                self.send_response(200 if body else 404)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(body or b"{}")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        base = f"http://127.0.0.1:{self._server.server_address[1]}{prefix}"
-        documents[f"{prefix}/.well-known/openidconfiguration"] = json.dumps({"issuer": ISSUER, "jwks_uri": f"{base}/keys"}).encode()
-        self.metadata_url = f"{base}/.well-known/openidconfiguration"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> OpenIdKeys:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-def keypair() -> tuple[Any, dict[str, Any]]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
-    public.update({"kid": "k1", "use": "sig", "endorsements": ["msteams"]})
-    return key, public
-
-
-def token(key: Any, service_url: str, **claims: Any) -> str:
-    now = int(time.time())  # PyJWT checks exp/nbf against the wall clock
-    payload = {"iss": ISSUER, "aud": APP_ID, "serviceurl": service_url, "nbf": now - 60, "exp": now + 3600, **claims}
-    return jwt.encode(payload, key, algorithm="RS256", headers={"kid": "k1"})
+token = functools.partial(channel_token, app_id=APP_ID)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +29,7 @@ def keys() -> tuple[Any, Any, dict[str, Any]]:
 
 async def test_with_app_id_only_a_valid_bot_framework_token_gets_in(clock, shared_dir: Path, tmp_path: Path, keys):
     signing, stranger, public = keys
-    with OpenIdKeys(public) as openid:
+    with OpenIdKeys({"keys": [public]}) as openid:
         options = {"app_id": APP_ID, "app_password": "not-used-inbound", "openid_metadata_url": openid.metadata_url}
         async with bot_harness(clock, shared_dir, tmp_path, adapter_options=options) as harness:
             event = harness.sample("playground/conversation-update-channel-renamed.json")
