@@ -154,13 +154,7 @@ class SubscriptionManager:
                 except GraphNotFoundError:
                     log.warning("Graph subscription %s of team %s is gone; creating a new one",
                                 record.id, record.team_id)
-                    try:
-                        await self._recreate(record)
-                    except GraphError as error:
-                        self._fail(tally, record.team_id, "recreate the subscription of", error)
-                        continue
-                    tally.recreated.append(record.team_id)
-                    resync.append(record.team_id)
+                    await self._replace(record, tally, resync)
                     continue
                 except GraphError as error:
                     self._fail(tally, record.team_id, "renew the subscription of", error)
@@ -186,15 +180,20 @@ class SubscriptionManager:
                 if record.id in live:
                     continue
                 log.warning("Graph no longer has subscription %s of team %s; creating a new one", record.id, record.team_id)
-                try:
-                    await self._recreate(record)
-                except GraphError as error:
-                    self._fail(tally, record.team_id, "recreate the subscription of", error)
-                    continue
-                tally.recreated.append(record.team_id)
-                resync.append(record.team_id)
+                await self._replace(record, tally, resync)
         await self._resync_all(resync, tally)
         return tally.report()
+
+    async def _replace(self, record: SubscriptionRecord, tally: _Tally, resync: list[str]) -> None:
+        """Recreate a lost subscription; its team's channels are resynced after (a failure is
+        tallied and logged)."""
+        try:
+            await self._recreate(record)
+        except GraphError as error:
+            self._fail(tally, record.team_id, "recreate the subscription of", error)
+            return
+        tally.recreated.append(record.team_id)
+        resync.append(record.team_id)
 
     # --- notifications ---------------------------------------------------------------------
     async def handle(self, notification: Notification) -> None:
