@@ -22,15 +22,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable
 
-import aiohttp
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from lxml import etree
 
 from intacct.sandbox import GATEWAY_PATH, create_sandbox_app
 from intacct.sandbox.envelope import parse_document, read_operation
 from intacct.sandbox.errors import ControlFailure
-from tests.fakes.sandbox import RunningSandbox
+from tests.fakes.sandbox import RunningSandbox, serving_sandbox
 
 POLL_OBJECTS = frozenset({"APBILL", "APPYMT", "VENDOR"})
 
@@ -138,11 +136,5 @@ async def running_logged_sandbox(log: GatewayLog, seed: str = "demo", **options:
     create_sandbox_app (pass `clock` and `sleep`: the wall clock when a real process talks to it)."""
     app = create_sandbox_app(seed, **options)
     log.install(app)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    http = aiohttp.ClientSession()
-    try:
-        yield RunningSandbox(server, http)
-    finally:
-        await http.close()
-        await server.close()
+    async with serving_sandbox(app) as sandbox:
+        yield sandbox

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
 import aiohttp
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from intacct.client import IntacctClient
@@ -87,7 +88,14 @@ async def running_sandbox(clock: FakeClock, seed: str = "demo", **options: Any) 
     """Serve a sandbox on a random port for the duration of the block."""
     options.setdefault("clock", clock)
     options.setdefault("sleep", clock.sleep)
-    server = TestServer(create_sandbox_app(seed, **options))
+    async with serving_sandbox(create_sandbox_app(seed, **options)) as sandbox:
+        yield sandbox
+
+
+@asynccontextmanager
+async def serving_sandbox(app: web.Application) -> AsyncIterator[RunningSandbox]:
+    """Serve a sandbox application on a random loopback port for the duration of the block."""
+    server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     http = aiohttp.ClientSession()
     try:
