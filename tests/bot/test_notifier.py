@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.pacing import CONVERSATION_LIMITS
 from tests.bot.notifier_world import ap_and_ops_world, AP, AP2, AP_TEAM, OPS, World, bill, changed, created, make_world, vendor_held
+from tests.bot.test_delivery import earliest_schedule  # checked there against the published pattern
 from tests.cards.harness import card_text
 
 
@@ -128,16 +128,6 @@ async def test_a_card_too_big_for_teams_is_shrunk_and_delivered(clock, tmp_path)
         assert (line.action, line.outcome) == ("post", "shrunk")
         [row] = await world.rows()
         assert (row.status, row.attempts) == ("delivered", 2)
-
-
-def earliest_schedule(count: int) -> list[float]:
-    """Earliest times of `count` writes to one conversation under Teams' windows (first principles)."""
-    times: list[float] = []
-    for k in range(count):
-        bounds = [times[-1]] if times else [0.0]
-        bounds += [times[k - w.limit] + w.seconds for w in CONVERSATION_LIMITS if k >= w.limit]
-        times.append(max(bounds))
-    return times
 
 
 async def test_a_burst_to_one_channel_stays_within_teams_limits_and_loses_nothing(clock, tmp_path):
