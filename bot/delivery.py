@@ -37,7 +37,7 @@ from bot.delivery_policy import (
     retry_delay,
 )
 from bot.errors import BadArgumentError, ConnectorError, InvalidBotApiHostError
-from bot.pacing import ConversationPacer
+from bot.pacing import ConversationPacer, Write
 from bot.store_writes import StoreWrites
 from cards.alerts import alert_view, build_alert_card
 from cards.dispatch import card_for_event, shrink_card
@@ -250,12 +250,16 @@ class Deliverer:
                 if not self._claim_allows(claims, item, channel):
                     await self._give_back(item, channel, report, marked=True)
                     return None
-                if not await self._acquire(channel):
+                write = await self._acquire(channel)
+                if write is None:
                     await self._release(item, report, not_before=self._clock(), error=texts.NOTIFIER_RELEASED_AT_STOP,
                                         marked=True)
                     return None
                 try:
-                    message = await self._transmit(ready, channel)
+                    try:
+                        message = await self._transmit(ready, channel)
+                    finally:
+                        self._pacer.sent(write)  # Teams has counted it by now, if at all
                 except ConnectorError as error:
                     if await self._after_failure(ready, channel, claims, report, error):
                         continue
@@ -372,11 +376,11 @@ class Deliverer:
         ready.tries += 1
         return True
 
-    async def _acquire(self, channel: Channel) -> bool:
-        """The pacer's permission to write to the channel; False when the notifier stops first."""
+    async def _acquire(self, channel: Channel) -> Write | None:
+        """The pacer's grant of a write to the channel; None when the notifier stops first."""
         if self._stopping.is_set():
-            return False
-        acquire = asyncio.ensure_future(self._pacer.acquire(channel.conversation_id, tenant_id=channel.tenant_id))
+            return None
+        acquire = asyncio.ensure_future(self._pacer.reserve(channel.conversation_id, tenant_id=channel.tenant_id))
         stopped = asyncio.ensure_future(self._stopping.wait())
         try:
             await asyncio.wait({acquire, stopped}, return_when=asyncio.FIRST_COMPLETED)
@@ -386,9 +390,8 @@ class Deliverer:
                 acquire.cancel()  # safe: nothing was sent, and the pacer records a slot only when granted
             await asyncio.gather(acquire, stopped, return_exceptions=True)
         if acquire.cancelled():
-            return False
-        acquire.result()  # re-raises a pacer failure
-        return True
+            return None
+        return acquire.result()  # re-raises a pacer failure
 
     async def _settled_by_channel(self, item: OutboxItem, channel: Channel, report: DrainReport, *, marked: bool = False) -> bool:
         """Settle a row without sending when the notifier stops, its channel is gone or held

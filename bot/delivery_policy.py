@@ -176,21 +176,20 @@ def choose_action(event: Event, *, card_posted: bool) -> Action:
 
 
 def with_margin(limits: Sequence[RateWindow], margin_seconds: float) -> tuple[RateWindow, ...]:
-    """Rate windows lengthened by `margin_seconds`, for a pacer that must stay below the limits as
-    Teams measures them: Teams counts a request when it arrives, and the time from the pacer's
-    grant to the arrival varies (store commit, TLS, network), so a grant exactly on a window
-    boundary can arrive inside the window and be throttled."""
+    """Rate windows lengthened by `margin_seconds`: a knob for a Teams that measured its windows
+    more coarsely than it publishes. Not needed for the network's delay: the pacer stamps each
+    write when its answer is in (bot/pacing.py), after Teams counted it."""
     if margin_seconds < 0:
         raise ValueError("margin_seconds must not be negative")
     return tuple(RateWindow(w.seconds + margin_seconds, w.limit) for w in limits)
 
 
-PACING_MARGIN_SECONDS = 0.1  # Teams counts arrivals; a grant on a window's edge may arrive inside it
+PACING_MARGIN_SECONDS = 0.0  # writes are stamped at their answer, so the published windows suffice
 
 
 def delivery_limits(margin_seconds: float = PACING_MARGIN_SECONDS) -> dict[str, tuple[RateWindow, ...]]:
-    """Keyword arguments for `ConversationPacer` pacing at Teams' published limits plus a margin
-    (`ConversationPacer(clock, sleep, **delivery_limits())`)."""
+    """Keyword arguments for `ConversationPacer` pacing at Teams' published limits (plus a margin,
+    if one is given): `ConversationPacer(clock, sleep, **delivery_limits())`."""
     return {
         "conversation_limits": with_margin(CONVERSATION_LIMITS, margin_seconds),
         "tenant_limits": with_margin(TENANT_LIMITS, margin_seconds),

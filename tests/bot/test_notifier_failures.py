@@ -44,6 +44,7 @@ async def test_a_429_waits_for_its_retry_after_then_delivers_exactly_one_card(wo
     assert (row.status, row.attempts) == ("delivered", 2)
     assert [(a.action, a.outcome) for a in await world.audit()] == [("post", "ok")]
     assert world.context.metrics.deliveries.labels("post", "throttled")._value.get() == 1
+    assert world.pacer.writes_on_their_way == 0  # the refused write was stamped at its answer too
 
 
 async def test_a_long_retry_after_gives_the_channel_back_until_then_while_others_go_on(world: World):
@@ -82,6 +83,7 @@ async def test_transient_failures_back_off_and_are_delivered_later(world: World,
     first = await notifier.drain_once()
 
     assert (first.posted, first.retried) == (0, 1)
+    assert world.pacer.writes_on_their_way == 0
     [row] = await world.rows()
     assert (row.status, row.attempts) == ("pending", 1) and f"HTTP {status}" in row.last_error
     assert row.not_before == start + timedelta(seconds=3.75)  # 5 s nominal, equal jitter at 0.5
@@ -141,6 +143,7 @@ async def test_a_gone_channel_is_deactivated_its_rows_fail_and_operators_hear_on
     report = await notifier.drain_once()
 
     assert report.failed == 3 and report.posted == 1  # the posted one is the operators' alert
+    assert world.pacer.writes_on_their_way == 0
     [refused] = world.ops("create", AP)
     assert (refused.status, world.ops("update", AP)) == (status, [])
     assert [r.status for r in await rows_of(world, AP)] == ["failed"] * 3

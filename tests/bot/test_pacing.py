@@ -248,3 +248,55 @@ def test_limits_must_be_positive(clock: FakeClock):
         ConversationPacer(clock, clock.sleep, conversation_limits=[RateWindow(0, 5)])
     with pytest.raises(ValueError):
         ConversationPacer(clock, clock.sleep, tenant_limits=[])
+
+
+async def test_a_reserved_write_counts_from_its_answer_not_its_grant(clock: FakeClock):
+    # Teams counts a write when it arrives, at the latest when its answer comes back: a window
+    # measured from the grant could let the next write arrive inside it.
+    pacer = ConversationPacer(clock, clock.sleep)
+    start = clock()
+    writes = [await pacer.reserve(CHANNEL) for _ in range(7)]
+    assert [write.waited for write in writes] == [0.0] * 7
+    clock.advance(0.25)  # the answers come back a quarter of a second later
+    for write in writes:
+        pacer.sent(write)
+    pacer.sent(writes[0])  # a second report of the same write changes nothing
+
+    assert pacer.delay_for(CHANNEL) == 1.0
+    assert await pacer.acquire(CHANNEL) == 1.0
+    assert seconds_since(start, clock()) == 1.25
+
+
+async def test_a_write_still_on_its_way_holds_its_slot_until_its_answer(clock: FakeClock):
+    virtual = VirtualTime(clock)
+    pacer = ConversationPacer(clock, virtual.sleep, conversation_limits=(RateWindow(1, 1),))
+    start = clock()
+    slow = await pacer.reserve(CHANNEL)  # its answer takes 1.5 s
+    granted: list[float] = []
+
+    async def next_write() -> None:
+        await pacer.acquire(CHANNEL)
+        granted.append(seconds_since(start, clock()))
+
+    async def answer() -> None:
+        await virtual.sleep(1.5)
+        pacer.sent(slow)
+
+    await virtual.run(next_write(), answer())
+
+    # Not at 1.0 s, a window after the grant: a window after the answer.
+    assert granted == [2.5]
+    assert_within_limits([1.5, 2.5], [RateWindow(1, 1)])
+
+
+async def test_a_conversation_with_a_write_on_its_way_is_never_forgotten(clock: FakeClock):
+    pacer = ConversationPacer(clock, clock.sleep)
+    write = await pacer.reserve(CHANNEL)
+    clock.advance(7200)  # far past every window, but the answer is not in yet
+
+    assert pacer.delay_for("19:other@thread.tacv2") == 0.0  # a sweep-triggering look elsewhere
+    assert pacer.tracked_conversations == 1
+    pacer.sent(write)
+    clock.advance(3601)
+    assert pacer.delay_for(CHANNEL) == 0.0
+    assert pacer.tracked_conversations == 0
