@@ -281,3 +281,46 @@ async def test_a_reference_without_service_url_is_refused_before_any_request(tea
 
     assert caught.value.config_error
     assert fake.calls == []
+
+
+@pytest.mark.parametrize("tenant_id", [TENANT_ID, None])
+@pytest.mark.parametrize("summary", ["New bill B-1 from Acme", None])
+def test_a_new_threads_body_is_exactly_what_botbuilder_would_send(tenant_id, summary):
+    # The notifier's posts skip msrest's model walk (bot.connector._NewThread); the JSON must not change.
+    from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationParameters
+    from botframework.connector import models
+    from msrest import Serializer
+
+    from bot.connector import _NewThread
+
+    serializer = Serializer({name: value for name, value in models.__dict__.items() if isinstance(value, type)})
+    attachment = Attachment(content_type="application/vnd.microsoft.card.adaptive", content=CARD)
+    botbuilders = ConversationParameters(
+        is_group=True, channel_data={"channel": {"id": CHANNEL_ID}}, tenant_id=tenant_id,
+        activity=Activity(type=ActivityTypes.message, summary=summary, attachments=[attachment]),
+    )  # fmt: skip
+    ours = _NewThread(CHANNEL_ID, tenant_id, CARD, summary)
+
+    assert serializer.body(ours, "ConversationParameters") == serializer.body(botbuilders, "ConversationParameters")
+    assert (ours.tenant_id, ours.channel_data) == (tenant_id, {"channel": {"id": CHANNEL_ID}})  # read by the adapter
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        (lambda ref: ref.pop("serviceUrl"), "lacks serviceUrl"),
+        (lambda ref: ref.update(conversation={}), "lacks conversation.id"),
+        (lambda ref: ref.update(conversation=["19:x@thread.tacv2"]), "conversation is a list"),
+        (lambda ref: ref.update(serviceUrl=42), "serviceUrl not text"),
+        (lambda ref: ref["conversation"].update(tenantId={"id": TENANT_ID}), "conversation.tenantId not text"),
+    ],
+)
+async def test_a_new_thread_from_an_unusable_reference_is_refused_before_any_request(teams, fake, channel_ref, change, complaint):
+    broken = {**channel_ref, "conversation": dict(channel_ref["conversation"])}
+    change(broken)
+
+    with pytest.raises(errors.InvalidReferenceError, match=complaint) as caught:
+        await teams.create_thread(broken, CARD, text_fallback="x")
+
+    assert caught.value.config_error
+    assert fake.calls == []
