@@ -18,7 +18,7 @@ is therefore achievable. When both agree, that is the exact minimum; the last wr
 trip is not in it. Measured: from the start of the drain to its end (every row committed as
 delivered, posted card and audit line included), and to the last card Teams accepted.
 
-Usage: ``python bench/delivery.py [--channels 10] [--per-channel 20] [--margin 0.1]``
+Usage: ``python bench/delivery.py [--channels 10] [--per-channel 20] [--margin 0]``
 (``--margin`` lengthens the pacer's windows; see bot.delivery_policy.with_margin). The last line
 printed is ``name=value`` pairs; ``load1`` is the machine's 1-minute load average at the end (the
 figures depend on it: the notifier's CPU per card is what separates it from the minimum).
