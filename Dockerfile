@@ -1,4 +1,15 @@
 # ml-connector: the bot, the poller and the notifier in one process (python app.py serve).
+
+# Stage 1: compile the page reader (intacct/_fastpage.pyx) against the very lxml the app runs with.
+FROM python:3.11-slim AS fastpage
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY requirements.txt requirements-build.txt ./
+RUN pip install --no-cache-dir -r requirements.txt -r requirements-build.txt
+COPY intacct ./intacct
+RUN python -m intacct._fastpage_build --require
+
+# Stage 2: the app, without a compiler.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -17,6 +28,7 @@ RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin mlc \
     && mkdir -p /app/data && chown mlc /app/data && chmod 700 /app/data
 COPY --chown=root:root app.py settings.py ./
 COPY --chown=root:root intacct ./intacct
+COPY --from=fastpage --chown=root:root /app/intacct/_fastpage.cpython-311-*.so ./intacct/
 COPY --chown=root:root poller ./poller
 COPY --chown=root:root store ./store
 COPY --chown=root:root cards ./cards

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from intacct.values import Row, date_field, decimal_or_zero, optional_int, record_builder, required_int, timestamp_field
+from intacct.protocol import Result
+from intacct.records import Layout, amount, constant, day, integer, moment, text
+from intacct.values import Row
 
 # Display states of APBILL.STATE, grouped by what they mean to an AP team
 # (see shared/docs/intacct-xml-api.md §9.2).
@@ -78,54 +80,69 @@ BILL_LINE_FIELDS = (
 """APBILLITEM fields read; RECORDKEY is the RECORDNO of the bill the line belongs to."""
 
 
-_new_bill = record_builder(Bill)
-_new_bill_line = record_builder(BillLine)
+BILL_LAYOUT: Layout[Bill] = Layout(
+    Bill,
+    (
+        integer("RECORDNO"),  # record_no
+        text("RECORDID", empty=""),  # bill_number
+        text("VENDORID", empty=""),  # vendor_id
+        text("VENDORNAME", empty=""),  # vendor_name
+        text("STATE", empty=""),  # state
+        amount("TOTALENTERED"),  # total_entered
+        amount("TOTALDUE"),  # total_due
+        text("CURRENCY", empty=""),  # currency
+        amount("TOTALPAID"),  # total_paid
+        text("DESCRIPTION"),  # description
+        text("DOCNUMBER"),  # reference
+        day("WHENCREATED"),  # bill_date
+        day("WHENDUE"),  # due_date
+        day("WHENPAID"),  # paid_date
+        text("MEGAENTITYID"),  # entity_id
+        moment("WHENMODIFIED"),  # when_modified
+        text("RECORD_URL"),  # record_url
+        constant(()),  # lines: read separately (APBILLITEM)
+    ),
+)
+"""How an APBILL row becomes a Bill (in Bill's field order); the fields it reads are BILL_FIELDS."""
+
+BILL_LINE_LAYOUT: Layout[tuple[int, BillLine]] = Layout(
+    BillLine,
+    (
+        integer("RECORDNO"),  # record_no
+        integer("LINE_NO", empty=0),  # line_no
+        amount("AMOUNT"),  # amount
+        text("ACCOUNTNO", empty=""),  # gl_account_no
+        text("ACCOUNTTITLE"),  # gl_account_title
+        text("ENTRYDESCRIPTION"),  # memo
+        text("DEPARTMENTID"),  # department_id
+        text("DEPARTMENTNAME"),  # department_name
+        text("LOCATIONID"),  # location_id
+        text("LOCATIONNAME"),  # location_name
+        text("CLASSID"),  # class_id
+        text("CLASSNAME"),  # class_name
+        text("PROJECTID"),  # project_id
+        text("PROJECTNAME"),  # project_name
+    ),
+    key=integer("RECORDKEY"),
+)
+"""How an APBILLITEM row becomes (RECORDNO of its bill, BillLine); the fields it reads are BILL_LINE_FIELDS."""
 
 
 def parse_bill(row: Row, zone: timezone) -> Bill:
     """An APBILL row (timestamps in ``zone``, the user's GMT offset) → Bill without lines."""
-    # This runs 50,000+ times a second: plain text fields are read inline, and the record is
-    # built positionally (keywords cost a microsecond a bill), so the order below is Bill's.
-    get = row.get
-    return _new_bill(
-        required_int(row, "RECORDNO"),  # record_no
-        get("RECORDID") or "",  # bill_number
-        get("VENDORID") or "",  # vendor_id
-        get("VENDORNAME") or "",  # vendor_name
-        get("STATE") or "",  # state
-        decimal_or_zero(row, "TOTALENTERED"),  # total_entered
-        decimal_or_zero(row, "TOTALDUE"),  # total_due
-        get("CURRENCY") or "",  # currency
-        decimal_or_zero(row, "TOTALPAID"),  # total_paid
-        get("DESCRIPTION") or None,  # description
-        get("DOCNUMBER") or None,  # reference
-        date_field(row, "WHENCREATED"),  # bill_date
-        date_field(row, "WHENDUE"),  # due_date
-        date_field(row, "WHENPAID"),  # paid_date
-        get("MEGAENTITYID") or None,  # entity_id
-        timestamp_field(row, "WHENMODIFIED", zone),  # when_modified
-        get("RECORD_URL") or None,  # record_url
-        (),  # lines: read separately (APBILLITEM)
-    )
+    return BILL_LAYOUT.reader(zone).row(row)
+
+
+def parse_bill_page(result: Result, zone: timezone) -> list[Bill]:
+    """Every APBILL row of a readByQuery/readMore page → Bills (the compiled reader when built)."""
+    return BILL_LAYOUT.reader(zone).page(result)
 
 
 def parse_bill_line(row: Row) -> tuple[int, BillLine]:
     """An APBILLITEM row → (RECORDNO of its bill, BillLine)."""
-    get = row.get  # as in parse_bill: inline reads, positional build in BillLine's field order
-    line = _new_bill_line(
-        required_int(row, "RECORDNO"),  # record_no
-        optional_int(row, "LINE_NO") or 0,  # line_no
-        decimal_or_zero(row, "AMOUNT"),  # amount
-        get("ACCOUNTNO") or "",  # gl_account_no
-        get("ACCOUNTTITLE") or None,  # gl_account_title
-        get("ENTRYDESCRIPTION") or None,  # memo
-        get("DEPARTMENTID") or None,  # department_id
-        get("DEPARTMENTNAME") or None,  # department_name
-        get("LOCATIONID") or None,  # location_id
-        get("LOCATIONNAME") or None,  # location_name
-        get("CLASSID") or None,  # class_id
-        get("CLASSNAME") or None,  # class_name
-        get("PROJECTID") or None,  # project_id
-        get("PROJECTNAME") or None,  # project_name
-    )
-    return required_int(row, "RECORDKEY"), line
+    return BILL_LINE_LAYOUT.reader(timezone.utc).row(row)  # no timestamps: any zone
+
+
+def parse_bill_line_page(result: Result) -> list[tuple[int, BillLine]]:
+    """Every APBILLITEM row of a page → (RECORDNO of its bill, BillLine) (the compiled reader when built)."""
+    return BILL_LINE_LAYOUT.reader(timezone.utc).page(result)

@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import aiohttp
 
-from intacct.bills import BILL_FIELDS, BILL_LINE_FIELDS, BILL_LINE_OBJECT, BILL_OBJECT, Bill, BillLine, parse_bill, parse_bill_line
+from intacct.bills import BILL_FIELDS, BILL_LINE_FIELDS, BILL_LINE_OBJECT, BILL_OBJECT, Bill, BillLine, parse_bill, parse_bill_line, parse_bill_line_page, parse_bill_page
 from intacct.company import COMPANY_FIELDS, COMPANY_OBJECT, CompanyInfo, UserFormatting, parse_company, parse_user_formatting
 from intacct.credentials import IntacctCredentials
 from intacct.dimensions import Dimension, DimensionKind, dimension_fields, parse_dimension
@@ -194,7 +194,9 @@ class IntacctClient:
             for name in dict.fromkeys(objects):
                 moment = since.get(name)
                 condition = None if moment is None else field("WHENMODIFIED").ge(moment)
-                queries.append(PagedQuery(name, name, fields[name], render(condition, zone.utcoffset(None)), parsers[name]))
+                page_parser = (lambda result: parse_bill_page(result, zone)) if name == BILL_OBJECT else None
+                queries.append(PagedQuery(name, name, fields[name], render(condition, zone.utcoffset(None)), parsers[name],
+                                          parse_page=page_parser))  # fmt: skip
             outcomes = await run_queries(self.execute, queries)
         records = {name: outcome.records for name, outcome in outcomes.items()}
         return ChangeSet(
@@ -211,7 +213,8 @@ class IntacctClient:
         if not keys:
             return {}
         queries = [
-            PagedQuery(i, BILL_LINE_OBJECT, BILL_LINE_FIELDS, render(field("RECORDKEY").in_(chunk)), parse_bill_line)
+            PagedQuery(i, BILL_LINE_OBJECT, BILL_LINE_FIELDS, render(field("RECORDKEY").in_(chunk)), parse_bill_line,
+                       parse_page=parse_bill_line_page)  # fmt: skip
             for i, chunk in enumerate(_chunks(keys, KEYS_PER_QUERY))
         ]
         outcomes = await run_queries(self.execute, queries)
@@ -294,7 +297,8 @@ class IntacctClient:
             parts = conditions if group is None else [*conditions, field("RECORDNO").in_(group)]
             condition = all_of(*parts) if parts else None
             queries.append(
-                PagedQuery(i, BILL_OBJECT, BILL_FIELDS, render(condition), lambda row: parse_bill(row, zone), pagesize=pagesize, max_rows=limit)
+                PagedQuery(i, BILL_OBJECT, BILL_FIELDS, render(condition), lambda row: parse_bill(row, zone), pagesize=pagesize,
+                           max_rows=limit, parse_page=lambda result: parse_bill_page(result, zone))  # fmt: skip
             )
         outcomes = await run_queries(self.execute, queries)
         bills = sorted(chain.from_iterable(o.records for o in outcomes.values()), key=lambda b: (b.due_date or date.max, b.record_no))

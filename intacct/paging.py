@@ -37,6 +37,7 @@ class PagedQuery(Generic[T]):
     parse: Callable[[Row], T]
     pagesize: int = MAX_PAGE_SIZE
     max_rows: int | None = None
+    parse_page: Callable[[Result], list[T]] | None = None  # a whole page at once, when faster than row by row
 
     def first_page(self) -> Function:
         """The readByQuery function that starts (or restarts) this query."""
@@ -88,10 +89,11 @@ def _absorb(
         outcome.total = result.totalcount if result.totalcount is not None else (result.count or 0)
     limit = query.max_rows
     page_rows = 0
-    for row in result.rows():
+    page = query.parse_page(result) if query.parse_page is not None else map(query.parse, result.rows())
+    for record in page:
         if limit is not None and len(outcome.records) >= limit:
             return None
-        outcome.records.append(query.parse(row))
+        outcome.records.append(record)
         page_rows += 1
     remaining = result.numremaining or 0
     if remaining <= 0 or (limit is not None and len(outcome.records) >= limit):

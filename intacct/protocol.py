@@ -234,6 +234,11 @@ class Result:
         """Whether the function succeeded."""
         return self.error is None
 
+    @property
+    def data_element(self) -> etree._Element | None:
+        """The ``<data>`` element as parsed (None when the result has none), for page readers."""
+        return self._data
+
     def raise_for_error(self) -> Result:
         """Raise this function's typed error, if any; return the result otherwise."""
         if self.error is not None:

@@ -24,7 +24,8 @@ _TRUE = frozenset({"true", "t", "1", "yes"})
 _FALSE = frozenset({"false", "f", "0", "no"})
 
 
-def _bad(row: Row, field: str, value: str, kind: str) -> MalformedRecordError:
+def bad_field(row: Row, field: str, value: str, kind: str) -> MalformedRecordError:
+    """The error for a field whose text is not a valid ``kind``, naming the row's RECORDNO."""
     shown = value if len(value) <= 40 else value[:40] + "…"
     key = row.get("RECORDNO")
     where = f" (RECORDNO {key})" if key else ""
@@ -49,7 +50,7 @@ def required_int(row: Row, field: str) -> int:
     try:
         return int(value)
     except ValueError:
-        raise _bad(row, field, value, "integer") from None
+        raise bad_field(row, field, value, "integer") from None
 
 
 def optional_int(row: Row, field: str) -> int | None:
@@ -60,7 +61,7 @@ def optional_int(row: Row, field: str) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise _bad(row, field, value, "integer") from None
+        raise bad_field(row, field, value, "integer") from None
 
 
 def decimal_or_zero(row: Row, field: str) -> Decimal:
@@ -71,9 +72,9 @@ def decimal_or_zero(row: Row, field: str) -> Decimal:
     try:
         amount = Decimal(value)
     except InvalidOperation:
-        raise _bad(row, field, value, "decimal amount") from None
+        raise bad_field(row, field, value, "decimal amount") from None
     if not amount.is_finite():
-        raise _bad(row, field, value, "decimal amount")
+        raise bad_field(row, field, value, "decimal amount")
     return amount
 
 
@@ -87,7 +88,7 @@ def boolean(row: Row, field: str, default: bool = False) -> bool:
         return True
     if lowered in _FALSE:
         return False
-    raise _bad(row, field, value, "boolean")
+    raise bad_field(row, field, value, "boolean")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -107,7 +108,7 @@ def date_field(row: Row, field: str) -> date | None:
     try:
         return parse_date(value)
     except ValueError:
-        raise _bad(row, field, value, "date (MM/DD/YYYY)") from None
+        raise bad_field(row, field, value, "date (MM/DD/YYYY)") from None
 
 
 def parse_timestamp(value: str, zone: timezone) -> datetime:
@@ -133,7 +134,7 @@ def timestamp_field(row: Row, field: str, zone: timezone) -> datetime | None:
     try:
         return parse_timestamp(value, zone)
     except ValueError:
-        raise _bad(row, field, value, "timestamp (MM/DD/YYYY HH:MM:SS)") from None
+        raise bad_field(row, field, value, "timestamp (MM/DD/YYYY HH:MM:SS)") from None
 
 
 def format_timestamp(moment: datetime, gmt_offset: timedelta) -> str:

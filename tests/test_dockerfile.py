@@ -11,7 +11,15 @@ PACKAGES = [p.name for p in ROOT.iterdir() if p.is_dir() and (p / "__init__.py")
 
 
 def test_slim_python_311_base():
-    assert DOCKERFILE.splitlines()[1].startswith("FROM python:3.11-slim")
+    bases = [line.split()[1] for line in DOCKERFILE.splitlines() if line.startswith("FROM ")]
+    assert bases == ["python:3.11-slim", "python:3.11-slim"]  # the page reader's build stage, then the app
+
+
+def test_the_page_reader_is_compiled_in_a_build_stage_and_only_its_module_is_copied():
+    build, app = DOCKERFILE.split("\nFROM python:3.11-slim\n")
+    assert "python -m intacct._fastpage_build --require" in build and "gcc" in build
+    assert "requirements-build.txt" in build and "gcc" not in app
+    assert "COPY --from=fastpage --chown=root:root /app/intacct/_fastpage.cpython-311-*.so ./intacct/" in app
 
 
 def test_every_runtime_package_and_module_is_copied():

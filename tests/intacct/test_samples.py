@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 
 from intacct import errors as e
-from intacct.bills import Bill, parse_bill
+from intacct.bills import Bill, parse_bill, parse_bill_page
 from intacct.dimensions import Dimension, DimensionKind, parse_dimension
 from intacct.protocol import (
     LoginAuth,
@@ -117,6 +117,7 @@ def _partial_failure_apbill(r: Response) -> None:
     assert ok.raise_for_error() is ok and ok.controlid == "abcdef" and ok.listtype == "APBILL"
     bills = [parse_bill(row, PACIFIC) for row in ok.rows()]  # upper-case <APBILL> row tag
     assert bills == [Bill(16747, "E18-6465", "407258", "FOSSE BOB", "", Decimal(0), Decimal(0), "")]
+    assert parse_bill_page(ok, PACIFIC) == bills  # the compiled page reader, on Intacct's own answer
     assert r.auth is not None and r.auth.session_timeout == datetime(2019, 5, 30, 18, 29, 53, tzinfo=timezone(timedelta(hours=-7)))
 
 
