@@ -1,4 +1,4 @@
-"""The only places where SQLite and PostgreSQL need different SQL: upserts and the claim lock.
+"""The only places where SQLite and PostgreSQL need different SQL: upserts and the claim locks.
 
 Everything else in the store is portable SQLAlchemy Core. Both dialects spell an upsert
 `INSERT … ON CONFLICT (…) DO UPDATE/NOTHING [WHERE …] [RETURNING …]` (SQLite ≥ 3.35), but
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable, Union
 
-from sqlalchemy import Select, Table
+from sqlalchemy import Select, Table, TextClause, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 Insert = Union[postgresql.Insert, sqlite.Insert]
@@ -35,3 +35,18 @@ def lock_claim_candidates(query: Select, dialect_name: str) -> Select:
     if dialect_name == "postgresql":
         return query.with_for_update(skip_locked=True)
     return query
+
+
+CLAIM_LOCK_KEY = 0x6D6C635F6F7574  # "mlc_out": the advisory lock that takes outbox claims in turn
+
+
+def serialize_claims(dialect_name: str) -> TextClause | None:
+    """The statement that makes outbox claims take turns across instances, if the dialect needs one.
+
+    A claim hands a conversation to one holder at a time, and decides that from the claims it can
+    see. Two PostgreSQL claims running side by side (READ COMMITTED) would not see each other's and
+    could both take rows of one channel, so each first takes a transaction-scoped advisory lock (a
+    claim lasts milliseconds). SQLite's `BEGIN IMMEDIATE` already lets one writer in at a time."""
+    if dialect_name == "postgresql":
+        return text(f"SELECT pg_advisory_xact_lock({CLAIM_LOCK_KEY})")
+    return None

@@ -52,7 +52,7 @@ from store import rows
 from store import schema as db
 from store.api import StoreError
 from store.columns import NaiveDatetimeError, require_aware
-from store.dialects import lock_claim_candidates, upsert_factory
+from store.dialects import lock_claim_candidates, serialize_claims, upsert_factory
 from store.engine import SQLITE_BEGIN, create_engine, normalize_url, safe_url_text
 from store.migrate import upgrade_to_head
 from store.types import (
@@ -433,8 +433,12 @@ class SqlStore:
         Per (company, record, conversation) only the oldest unfinished row is ever due: a later
         change of a record waits until the earlier one is delivered or failed, so a bill's state
         change never overtakes (or races, on another instance) the post of its first card.
-        PostgreSQL uses FOR UPDATE SKIP LOCKED so two instances never claim the same row; SQLite
-        holds its write lock (BEGIN IMMEDIATE) across the select and the update.
+        A conversation belongs to one holder at a time: while another holder's claim on one of its
+        open rows lasts, none of its rows are due here. Teams' limits count per conversation and
+        each instance paces only its own writes, so two instances posting into one channel would
+        run into 429s. PostgreSQL uses FOR UPDATE SKIP LOCKED so two instances never claim the
+        same row, and an advisory lock so that claims take turns (store/dialects.py); SQLite holds
+        its write lock (BEGIN IMMEDIATE) across the select and the update.
         """
         if claim_seconds <= 0:
             raise ValueError("claim_seconds must be positive")
@@ -450,6 +454,13 @@ class SqlStore:
             earlier.c.id < db.outbox.c.id,
             earlier.c.status.in_(_OPEN),
         )
+        other = db.outbox.alias("other")
+        held_elsewhere = exists().where(
+            other.c.conversation_id == db.outbox.c.conversation_id,
+            other.c.status.in_(_OPEN),
+            other.c.claimed_until > now,
+            other.c.claimed_by != holder,
+        )
         due = (
             select(db.outbox)
             .where(
@@ -457,11 +468,15 @@ class SqlStore:
                 db.outbox.c.not_before <= now,
                 or_(db.outbox.c.claimed_until.is_(None), db.outbox.c.claimed_until <= now),
                 ~blocked,
+                ~held_elsewhere,
             )
             .order_by(db.outbox.c.id)
             .limit(limit)
         )
+        in_turn = serialize_claims(self._dialect)
         async with self._transaction("claim_outbox", write=True) as conn:
+            if in_turn is not None:
+                await conn.execute(in_turn)
             claimed = (await conn.execute(lock_claim_candidates(due, self._dialect))).all()
             if claimed:
                 await conn.execute(

@@ -14,7 +14,7 @@ from store.api import StoreError
 from store.sql import SqlStore, open_store
 from store.types import AuditEntry, Delivery
 from tests.fakes.clock import FakeClock
-from tests.store.builders import T0, commit, new_item
+from tests.store.builders import OTHER_CHANNEL, T0, commit, new_item
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ async def test_concurrent_sending_marks_share_one_transaction(store: SqlStore, c
 
 async def test_a_lost_claim_is_false_for_its_row_only(store: SqlStore, clock: FakeClock):
     mine = await claimed(store, clock, 2)
-    await commit(store, outbox=[new_item("other", record_no=99)])
+    await commit(store, outbox=[new_item("other", record_no=99, conversation=OTHER_CHANNEL)])  # b can have that channel
     [theirs] = [i.id for i in await store.claim_outbox("b", now=clock(), limit=5, claim_seconds=60)]
     writes = StoreWrites(store, "a", clock)
 

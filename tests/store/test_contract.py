@@ -22,6 +22,7 @@ from store.types import (
     ConversationRecord,
     Delivery,
     GraphSubscription,
+    OutboxItem,
     PollState,
     PostedCard,
     RouteFilter,
@@ -348,11 +349,28 @@ async def test_claim_takes_due_rows_oldest_first_up_to_the_limit(store: SqlStore
     await commit(store, outbox=[new_item(f"k{n}", record_no=n, at=T0 + timedelta(seconds=n)) for n in range(5)])
 
     first = await store.claim_outbox("a", now=T0 + timedelta(seconds=3), limit=3, claim_seconds=60)
-    rest = await store.claim_outbox("b", now=T0 + timedelta(seconds=10), limit=10, claim_seconds=60)
+    rest = await store.claim_outbox("a", now=T0 + timedelta(seconds=10), limit=10, claim_seconds=60)
 
     assert [i.event_key for i in first] == ["k0", "k1", "k2"]
     assert [i.event_key for i in rest] == ["k3", "k4"]  # k0–k2 stay claimed by a
     assert await store.claim_outbox("c", now=T0, limit=0, claim_seconds=60) == []
+
+
+async def test_a_conversation_belongs_to_one_holder_while_its_claims_last(store: SqlStore, clock: FakeClock):
+    # Teams' limits count per conversation and each instance paces only its own writes.
+    await commit(store, outbox=[new_item("k1", record_no=1), new_item("k2", record_no=2),
+                                new_item("k3", record_no=3, conversation=OTHER_CHANNEL)])  # fmt: skip
+    [mine] = await store.claim_outbox("a", now=clock(), limit=1, claim_seconds=60)
+
+    theirs = await store.claim_outbox("b", now=clock(), limit=10, claim_seconds=60)
+
+    assert mine.event_key == "k1"
+    assert [i.event_key for i in theirs] == ["k3"]  # not k2: a holds its channel
+    assert [i.event_key for i in await store.claim_outbox("a", now=clock(), limit=10, claim_seconds=60)] == ["k2"]
+    await store.mark_delivered(mine.id, now=clock.advance(1), activity_id="1")
+    assert await store.claim_outbox("b", now=clock(), limit=10, claim_seconds=60) == [], "k2 is still a's"
+    again = await store.claim_outbox("b", now=clock.advance(60), limit=10, claim_seconds=60)
+    assert [i.event_key for i in again] == ["k2", "k3"]  # a's claim on k2 ran out (b's own on k3 too)
 
 
 async def test_an_expired_claim_makes_the_row_claimable_again(store: SqlStore, clock: FakeClock):
@@ -453,12 +471,12 @@ async def test_a_later_change_of_a_record_waits_for_the_earlier_one_in_the_same_
     ]
     created = first[0]
     await store.mark_retry(created.id, not_before=clock() + timedelta(seconds=10), error="503")
-    assert await store.claim_outbox("b", now=clock.advance(5), limit=10, claim_seconds=60) == []
+    assert await store.claim_outbox("a", now=clock.advance(5), limit=10, claim_seconds=60) == []
 
-    [retried] = await store.claim_outbox("b", now=clock.advance(5), limit=10, claim_seconds=60)
+    [retried] = await store.claim_outbox("a", now=clock.advance(5), limit=10, claim_seconds=60)
     assert retried.id == created.id
     await store.mark_delivered(retried.id, now=clock(), activity_id="1")
-    [approved] = await store.claim_outbox("b", now=clock(), limit=10, claim_seconds=60)
+    [approved] = await store.claim_outbox("a", now=clock(), limit=10, claim_seconds=60)
     assert approved.event_key == "bill-5-approved"
 
 
@@ -481,22 +499,25 @@ async def test_a_huge_error_text_is_cut_visibly(store: SqlStore, clock: FakeCloc
     assert row.last_error is not None and len(row.last_error) <= 4000 and row.last_error.endswith("[truncated]")
 
 
-async def test_concurrent_claimers_never_claim_the_same_row(backend: Backend, clock: FakeClock):
+async def test_concurrent_claimers_never_claim_the_same_row_or_share_a_channel(backend: Backend, clock: FakeClock):
     setup = backend.open()
-    await commit(setup, outbox=[new_item(f"k{n}", record_no=n) for n in range(500)])
+    channel = [f"19:channel-{n % 20}@thread.tacv2" for n in range(500)]
+    await commit(setup, outbox=[new_item(f"k{n}", record_no=n, conversation=channel[n]) for n in range(500)])
     claimers = [backend.open() for _ in range(5)]
 
-    async def drain(store: SqlStore, holder: str) -> list[int]:
-        mine: list[int] = []
+    async def drain(store: SqlStore, holder: str) -> list[OutboxItem]:
+        mine: list[OutboxItem] = []
         while batch := await store.claim_outbox(holder, now=clock(), limit=7, claim_seconds=300):
-            mine.extend(item.id for item in batch)
+            mine.extend(batch)
         return mine
 
     results = await asyncio.gather(*(drain(store, f"instance-{n}") for n, store in enumerate(claimers)))
 
-    claimed = [item_id for result in results for item_id in result]
+    claimed = [item.id for result in results for item in result]
     assert len(claimed) == 500 and len(set(claimed)) == 500
     assert sum(1 for result in results if result) > 1  # they really ran side by side
+    holders = [{item.conversation_id for item in result} for result in results]
+    assert sum(map(len, holders)) == len(set().union(*holders)) == 20, "a channel went to two instances"
 
 
 def line(n: int, *, action: str = "post", outcome: str = "ok", error: str | None = None) -> AuditEntry:
@@ -604,7 +625,7 @@ async def test_mark_unsent_releases_the_row_and_takes_its_attempt_back(store: Sq
 
 
 async def test_mark_sending_many_marks_the_rows_still_claimed_in_one_statement(store: SqlStore, clock: FakeClock):
-    await commit(store, outbox=[new_item(f"k{n}", record_no=n) for n in range(4)])
+    await commit(store, outbox=[new_item(f"k{n}", record_no=n, conversation=CHANNEL if n < 2 else OTHER_CHANNEL) for n in range(4)])
     mine = [i.id for i in await store.claim_outbox("a", now=clock(), limit=2, claim_seconds=30)]
     theirs = [i.id for i in await store.claim_outbox("b", now=clock(), limit=2, claim_seconds=30)]
     statements = count_statements(store)
