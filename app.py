@@ -234,15 +234,17 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
                              timeout_seconds=send_timeout)
     runtime.closers.append(lambda: close_adapter(adapter))
     connector = TeamsConnector(adapter, app_id=settings.app_id, clock=clock)
+    pacer = ConversationPacer(clock, asyncio.sleep, **delivery_limits())  # cards and chat replies share Teams' budget
     context = BotContext(
         store=store,
         companies={key: c.context for key, c in runtime.companies.items()},
         clock=clock,
         metrics=runtime.metrics,
         policy=BotPolicy(settings.app_id, settings.allowed_tenant_ids, settings.route_admins, settings.max_request_bytes),
+        pacer=pacer,
     )
-    notifier = Notifier(context, connector, ConversationPacer(clock, asyncio.sleep, **delivery_limits()), holder=runtime.holder,
-                        sleep=asyncio.sleep, claim_seconds=settings.outbox_claim_seconds, policy=policy)
+    notifier = Notifier(context, connector, pacer, holder=runtime.holder, sleep=asyncio.sleep,
+                        claim_seconds=settings.outbox_claim_seconds, policy=policy)
     scheduler = PollScheduler([
         (c.coordinator, CompanySchedule(c.settings.poll_schedule, c.settings.digest_schedule, settings.reconcile_schedule,
                                         settings.reference_schedule, c.settings.poll_timezone))

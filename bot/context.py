@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Callable, Mapping, Protocol
 from zoneinfo import ZoneInfo
 
+from bot.pacing import ConversationPacer
 from cards.links import IntacctLinks
 from cards.views import StatusView
 from intacct.client import IntacctClient
@@ -70,6 +71,7 @@ class BotContext:
     channel_names: object | None = None  # graph.channels.ChannelDirectory when Graph is configured
     graph_members: object | None = None  # graph.client.GraphClient for ROUTE_ADMINS checks, when configured
     routes_changed: Callable[[], None] | None = None  # e.g. the Graph bridge's request_sync
+    pacer: ConversationPacer | None = None  # the notifier's: chat replies count in the same per-channel budget
 
     def notify_routes_changed(self) -> None:
         """Tell whoever follows routes (Graph subscriptions) that they changed."""

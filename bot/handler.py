@@ -58,6 +58,7 @@ _KNOWN_TYPES = frozenset(
     }
 )
 _SDK_PACKAGES = frozenset({"botbuilder", "botframework", "msrest", "requests"})
+REPLY_WAIT_SECONDS = 2.0  # the longest a chat reply waits for room in its channel's Teams budget
 HANDLED = "handled"
 FAILED = "failed"
 REFUSED_TENANT = "refused_tenant"
@@ -114,9 +115,29 @@ class MlConnectorBot(TeamsActivityHandler):
         if activity.type != ActivityTypes.message:
             return  # nobody is waiting for an answer to an event
         try:
-            await turn_context.send_activity(MessageFactory.text(messages.FAILED_APOLOGY))
+            await self._send(turn_context, MessageFactory.text(messages.FAILED_APOLOGY))
         except Exception as apology_error:  # noqa: BLE001 - the apology is best effort
             log.warning("could not apologise in %s: %s", where, map_connector_error(apology_error, operation="reply"))
+
+    async def _send(self, turn_context: TurnContext, activity: Activity) -> None:
+        """Answer in the turn's conversation, counted in the notifier's pacer: Teams' limits per
+        channel cover cards and replies alike, so a reply waits for room (cards then wait for it),
+        but never longer than REPLY_WAIT_SECONDS: a person is waiting, and a 429 is retried by
+        nobody, so past that it goes at once and only counts."""
+        pacer = self.context.pacer
+        if pacer is None:
+            await turn_context.send_activity(activity)
+            return
+        incoming = turn_context.activity
+        conversation, tenant = incoming.conversation.id, tenant_of(incoming)
+        if pacer.delay_for(conversation, tenant_id=tenant) <= REPLY_WAIT_SECONDS:
+            write = await pacer.reserve(conversation, tenant_id=tenant)
+        else:
+            write = pacer.grant_now(conversation, tenant_id=tenant)
+        try:
+            await turn_context.send_activity(activity)
+        finally:
+            pacer.sent(write)
 
     # --- messages -------------------------------------------------------------------------------
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -127,7 +148,7 @@ class MlConnectorBot(TeamsActivityHandler):
             return  # an Action.Submit from some card; ours only open URLs, so there is nothing to do
         reply = await self._service.run(parse_command(strip_mention(activity)), origin)
         for message in reply.messages:
-            await turn_context.send_activity(reply_activity(message))
+            await self._send(turn_context, reply_activity(message))
 
     # --- install and uninstall ------------------------------------------------------------------
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
@@ -158,7 +179,7 @@ class MlConnectorBot(TeamsActivityHandler):
         origin = origin_of(activity)
         first = await self._conversations.install(origin, reference_from_activity(activity), _channel_ref(activity))
         if first:
-            await turn_context.send_activity(reply_activity(ReplyMessage(card=welcome_card(origin.team_name))))
+            await self._send(turn_context, reply_activity(ReplyMessage(card=welcome_card(origin.team_name))))
 
     # --- channel and team events ----------------------------------------------------------------
     async def on_teams_channel_renamed(self, channel_info: ChannelInfo, team_info: TeamInfo, turn_context: TurnContext) -> None:

@@ -187,6 +187,16 @@ class ConversationPacer:
             if not queue and self._waiting.get(tenant) is queue:
                 del self._waiting[tenant]
 
+    def grant_now(self, conversation_id: str, *, tenant_id: str | None = None) -> Write:
+        """Count a write that goes now whatever the windows say (an answer a person waits for);
+        like a reserved one, it is on its way until `sent`."""
+        key, tenant = conversation_key(conversation_id), tenant_id or ""
+        now = self._now()
+        self._windows(self._conversations, key, self._conversation_limits).in_flight += 1
+        self._windows(self._tenants, tenant, self._tenant_limits).in_flight += 1
+        self._last = now
+        return Write(key, tenant, 0.0)
+
     def sent(self, write: Write) -> None:
         """Stamp a reserved write now: its answer (or its failure) is in. Idempotent."""
         if write.answered:

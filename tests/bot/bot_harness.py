@@ -18,6 +18,7 @@ from bot.connector import close_adapter, create_adapter
 from bot.context import BotContext, BotPolicy, CompanyContext
 from bot.conversations import ConversationBook, Origin
 from bot.handler import MlConnectorBot, make_messages_handler
+from bot.pacing import ConversationPacer
 from bot.server import create_web_app
 from bot.service import CommandService
 from cards.links import IntacctLinks
@@ -132,6 +133,7 @@ async def bot_harness(
     sandbox_options: Mapping[str, Any] | None = None,
     graph_members: Any = None,
     database_url: str | None = None,
+    pacer: ConversationPacer | None = None,
 ) -> AsyncIterator[BotHarness]:
     """Start everything; `companies` > 1 adds the same sandbox company under more keys; a
     `database_url` replaces the migrated SQLite store (e.g. one that cannot be reached)."""
@@ -153,6 +155,7 @@ async def bot_harness(
                 metrics=Metrics(),
                 policy=policy or BotPolicy(),
                 graph_members=graph_members,
+                pacer=pacer,
             )
             service = CommandService(context, **dict(service_options or {}))
             bot = MlConnectorBot(context, service=service, conversations=ConversationBook(store, clock))

@@ -300,3 +300,17 @@ async def test_a_conversation_with_a_write_on_its_way_is_never_forgotten(clock: 
     clock.advance(3601)
     assert pacer.delay_for(CHANNEL) == 0.0
     assert pacer.tracked_conversations == 0
+
+
+async def test_a_write_granted_now_does_not_wait_but_counts(clock: FakeClock):
+    pacer = ConversationPacer(clock, clock.sleep)
+    for _ in range(7):
+        await pacer.acquire(CHANNEL)
+    clock.advance(0.5)
+
+    write = pacer.grant_now(f"{CHANNEL};messageid=42")  # a reply in a thread of the full channel
+
+    assert write.waited == 0.0 and clock.sleeps == []
+    pacer.sent(write)
+    # Eight writes now sit in the 2 s window: the next one waits for the first to leave it (2.0 s).
+    assert pacer.delay_for(CHANNEL) == 1.5
