@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot import messages
 from bot.context import BotContext
+from bot.waiting import sleep_or_wake
 from cards.views import GraphState, GraphStatus
 from graph.channels import ChannelDiff
 from graph.errors import GraphError
@@ -138,13 +139,7 @@ class GraphBridge:
 
     async def _wait(self, seconds: float) -> None:
         """Until the next hourly run or a request_sync(), whichever comes first."""
-        sleeper = asyncio.ensure_future(self.sleep(seconds))
-        waker = asyncio.ensure_future(self._sync_requested.wait())
-        try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sleeper, waker):
-                task.cancel()
+        await sleep_or_wake(self.sleep, seconds, self._sync_requested)
 
 
 def graph_off_status() -> GraphStatus:

@@ -47,6 +47,7 @@ from bot.context import BotContext
 from bot.delivery import Channel, Deliverer, DrainReport
 from bot.delivery_policy import DeliveryPause, DeliveryPolicy
 from bot.pacing import ConversationPacer
+from bot.waiting import sleep_or_wake
 from store.api import StoreError
 from store.types import OutboxItem
 
@@ -178,16 +179,7 @@ class Notifier:
             await asyncio.wait({task})
 
     async def _pause(self, seconds: float) -> None:
-        if self._wake.is_set():
-            return
-        sleeper = asyncio.ensure_future(self._sleep(seconds))
-        waker = asyncio.ensure_future(self._wake.wait())
-        try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sleeper, waker):
-                task.cancel()
-            await asyncio.gather(sleeper, waker, return_exceptions=True)
+        await sleep_or_wake(self._sleep, seconds, self._wake)
 
     # --- one drain -----------------------------------------------------------------------------
     async def drain_once(self) -> DrainReport:
