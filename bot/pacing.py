@@ -13,12 +13,14 @@ its timestamp is the instant its answer came, the latest moment Teams can have c
 later write granted a window after that timestamp arrives more than a window after it, whatever
 the network did in between, and no fixed safety margin is needed (a margin of 0.1 s cost 7% of a
 burst's time). While a write is on its way it counts as the newest in every window; a write that
-needs its slot looks again a window later, by when the answer is usually long in. For one conversation, writing at the earliest
-allowed instant is optimal, so its backlog drains in the theoretical minimum time. When several
-conversations compete for the tenant's budget, first-come-first-served would let a few of them
-burst 7 each and then idle under their 8-per-2-s limit while the rest wait (20 conversations × 10
-writes took 5 s instead of 3); so a free tenant slot goes to the ready waiter whose conversation
-wrote least in the last 2 s (then the earliest arrival), which spreads the budget round-robin.
+needs its slot looks again a window later, by when the answer is usually long in.
+
+For one conversation, writing at the earliest allowed instant is optimal, so its backlog drains
+in the theoretical minimum time. When several conversations compete for the tenant's budget,
+first-come-first-served would let a few of them burst 7 each and then idle under their
+8-per-2-s limit while the rest wait (20 conversations × 10 writes took 5 s instead of 3); so a
+free tenant slot goes to the ready waiter whose conversation wrote least in the last 2 s (then
+the earliest arrival), which spreads the budget round-robin.
 
 Memory is bounded: timestamps older than the longest window are dropped, and a conversation with
 nothing left in its windows and no penalty is forgotten (checked on use and by a sweep every
@@ -177,11 +179,7 @@ class ConversationPacer:
                     await self._sleep(0)
                 else:
                     # No await between the check and the record: concurrent callers cannot both pass.
-                    self._windows(self._conversations, key, self._conversation_limits).in_flight += 1
-                    self._windows(self._tenants, tenant, self._tenant_limits).in_flight += 1
-                    self._last = now
-                    self._sweep(now)
-                    return Write(key, tenant, waited)
+                    return self._grant(key, tenant, now, waited)
         finally:
             queue.remove(me)
             if not queue and self._waiting.get(tenant) is queue:
@@ -190,12 +188,7 @@ class ConversationPacer:
     def grant_now(self, conversation_id: str, *, tenant_id: str | None = None) -> Write:
         """Count a write that goes now whatever the windows say (an answer a person waits for);
         like a reserved one, it is on its way until `sent`."""
-        key, tenant = conversation_key(conversation_id), tenant_id or ""
-        now = self._now()
-        self._windows(self._conversations, key, self._conversation_limits).in_flight += 1
-        self._windows(self._tenants, tenant, self._tenant_limits).in_flight += 1
-        self._last = now
-        return Write(key, tenant, 0.0)
+        return self._grant(conversation_key(conversation_id), tenant_id or "", self._now(), 0.0)
 
     def sent(self, write: Write) -> None:
         """Stamp a reserved write now: its answer (or its failure) is in. Idempotent."""
@@ -270,6 +263,14 @@ class ConversationPacer:
                 state.prune(now)
                 if state.idle(now):
                     del table[name]
+
+    def _grant(self, key: str, tenant: str, now: int, waited: float) -> Write:
+        """Count a granted write as on its way in its conversation's and its tenant's windows."""
+        self._windows(self._conversations, key, self._conversation_limits).in_flight += 1
+        self._windows(self._tenants, tenant, self._tenant_limits).in_flight += 1
+        self._last = now
+        self._sweep(now)
+        return Write(key, tenant, waited)
 
     def _now(self) -> int:
         return max(self._last, (self._clock() - _EPOCH) // _MICRO)
