@@ -189,14 +189,14 @@ class IntacctClient:
                 PAYMENT_OBJECT: lambda row: parse_payment(row, zone),
                 VENDOR_OBJECT: lambda row: parse_vendor(row, zone),
             }
+            page_parsers = {BILL_OBJECT: lambda result: parse_bill_page(result, zone)}  # payments, vendors: row by row
             fields = {BILL_OBJECT: BILL_FIELDS, PAYMENT_OBJECT: PAYMENT_FIELDS, VENDOR_OBJECT: VENDOR_FIELDS}
             queries = []
             for name in dict.fromkeys(objects):
                 moment = since.get(name)
                 condition = None if moment is None else field("WHENMODIFIED").ge(moment)
-                page_parser = (lambda result: parse_bill_page(result, zone)) if name == BILL_OBJECT else None
                 queries.append(PagedQuery(name, name, fields[name], render(condition, zone.utcoffset(None)), parsers[name],
-                                          parse_page=page_parser))  # fmt: skip
+                                          parse_page=page_parsers.get(name)))  # fmt: skip
             outcomes = await run_queries(self.execute, queries)
         records = {name: outcome.records for name, outcome in outcomes.items()}
         return ChangeSet(
