@@ -31,8 +31,8 @@ if str(ROOT) not in sys.path:
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
-SHARED = ROOT.parent / "shared"
-MENTION_SAMPLE = SHARED / "teams-samples" / "bot-framework" / "message-channel-mention.json"
+FIXTURES = ROOT / "tests" / "fixtures"
+MENTION_SAMPLE = FIXTURES / "teams-samples" / "bot-framework" / "message-channel-mention.json"
 COMPANY = "DEMO-CO"  # the sandbox's company id, which is also the company key in the store
 NEVER = "0 0 1 1 *"  # a schedule that does not fire during a benchmark (once a year)
 DEMO_CREDENTIALS_ENV = {
@@ -382,7 +382,7 @@ async def running_app(environ: Mapping[str, str], *, before_start: Callable[[Any
 
 
 def mention_activity(service_url: str, text: str, activity_id: str) -> dict[str, Any]:
-    """The recorded channel @mention (../shared/teams-samples) with our serviceUrl, text and id."""
+    """The recorded channel @mention (tests/fixtures/teams-samples) with our serviceUrl, text and id."""
     activity = json.loads(MENTION_SAMPLE.read_text())
     mention = activity["entities"][0]["text"]
     activity.update(serviceUrl=service_url, text=f"{mention} {text}", id=activity_id)

@@ -5,7 +5,7 @@ the whole app runs in-process (`app.build_runtime` + `app.build_web_app`: anonym
 handler, command service, scheduler, notifier) on a free loopback port, and a fake Bot Connector
 (tests/fakes/bot_connector.py) stands in for Teams. The start-up poll (the baseline) is let
 finish first and no other job is scheduled, so replies are measured alone. Each request is the
-recorded channel @mention (../shared/teams-samples/bot-framework/message-channel-mention.json)
+recorded channel @mention (tests/fixtures/teams-samples/bot-framework/message-channel-mention.json)
 with its serviceUrl pointed at the fake connector; a reply is timed from just before the POST to
 /api/messages until the fake connector recorded the reply in the thread. The first request of
 each run (cold connector client and caches; the Intacct session already exists, the start-up

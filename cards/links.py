@@ -1,6 +1,6 @@
 """Deep links into the Sage Intacct web UI for bills, payments and vendors.
 
-Intacct documents no URL scheme for its web UI (shared/docs/intacct-xml-api.md §10). What works in
+Intacct documents no URL scheme for its web UI (developer.intacct.com has no page on it). What works in
 practice is the read-only `RECORD_URL` field that most objects expose: an opaque link of the form
 `https://<host>/ia/acct/ur.phtml?.r=<token>` that opens the record for a reader signed in to that
 company (and entity) with permission to see it; anyone else lands on Intacct's sign-in page. It

@@ -11,7 +11,7 @@ from intacct.records import Layout, amount, constant, day, integer, moment, text
 from intacct.values import Row
 
 # Display states of APBILL.STATE, grouped by what they mean to an AP team
-# (see shared/docs/intacct-xml-api.md §9.2).
+# (Sage Intacct product help, "Bill states").
 PENDING_APPROVAL_STATES = frozenset({"Submitted", "Partially Approved"})
 DECLINED_STATES = frozenset({"Declined"})
 APPROVED_STATES = frozenset({"Posted", "Partially Paid", "Selected"})

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from intacct.values import Row, date_field, decimal_or_zero, record_builder, required_int, text, text_or_empty, timestamp_field
 
-# Display states of APPYMT.STATE (see shared/docs/intacct-xml-api.md §9.4).
+# Display states of APPYMT.STATE (Sage Intacct product help, payment request states).
 PENDING_APPROVAL_STATES = frozenset({"Submitted", "Partially Approved"})
 PENDING_PAYMENT_STATES = frozenset({"Approved", "Delivered"})
 DECLINED_STATES = frozenset({"Declined"})

@@ -1,6 +1,7 @@
 """The gateway envelope as pure functions: build request XML, parse response XML into results or errors.
 
-Request (shared/docs/intacct-xml-api.md §2; element order matters for the DTD)::
+Request (the official SDKs' RequestBlock and tests/fixtures/intacct-samples/request-*.xml; element
+order matters for the DTD)::
 
     request/control{senderid, password, controlid, uniqueid=false, dtdversion=3.0, includewhitespace=false}
     request/operation[@transaction=false]/authentication/(login{userid, companyid, password, [locationid]} | sessionid)

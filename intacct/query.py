@@ -1,6 +1,6 @@
 """A small builder for readByQuery conditions; every value placed in a query is escaped here.
 
-Syntax written (shared/docs/intacct-xml-api.md §4.2): upper-case field names, spaces around every
+Syntax written (developer.intacct.com, readByQuery): upper-case field names, spaces around every
 operator, strings in single quotes with ``\\'`` for a quote, numbers bare, dates ``'MM/DD/YYYY'``,
 timestamps ``'MM/DD/YYYY HH:MM:SS'`` in the user's GMT offset (so conditions are rendered late,
 with `render(condition, gmt_offset)`).

@@ -2,7 +2,7 @@
 
 readByQuery compares enumerations with stored codes (``STATE = 'S'``), while responses show display
 values (``Submitted``). The documented codes are D/S/PA/U/A for bills and D/S/A/C/V for payments;
-the others are ours (shared/docs/intacct-xml-api.md §9). They live here, in one place, so a
+the others are ours (developer.intacct.com's readByQuery object pages). They live here, in one place, so a
 customer can correct them after running ``lookup APBILL`` / ``lookup APPYMT`` on their company.
 """
 

@@ -2,7 +2,7 @@
 
 Used by `python app.py demo` and by the end-to-end tests. The Playground impersonates the Teams
 client and the Bot Connector (`/_connector`); its scriptable HTTP API installs the bot in its
-team and posts messages as a user (shared/docs/teams-bot-and-graph.md §5).
+team and posts messages as a user (the API its own web client uses, version 0.2.28).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.postgres import postgres_server  # noqa: F401  (one throwaway server per run)
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+FIXTURES = ROOT / "tests" / "fixtures"
 
 
 @pytest.fixture
@@ -21,10 +21,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """../shared beside the repository (samples, schemas, docs)."""
-    assert SHARED.is_dir(), f"{SHARED} is missing: the tests need ../shared beside the clone"
-    return SHARED
+def fixtures_dir() -> Path:
+    """tests/fixtures: recorded payloads and official schemas, each folder's README names its source."""
+    return FIXTURES
 
 
 @pytest.fixture

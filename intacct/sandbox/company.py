@@ -5,7 +5,7 @@ ACCOUNTTITLE/DEPARTMENTNAME/… on lines), the totals that follow a state (TOTAL
 TOTALSELECTED, WHENPAID) and WHENMODIFIED stay consistent. States are passed as stored codes
 (`objects.BILL_STATES`, `objects.PAYMENT_STATES`).
 
-Bill ↔ payment rules (shared/docs/intacct-xml-api.md §9.4): a payment request can be made for a
+Bill ↔ payment rules (Sage Intacct product help, payment requests): a payment request can be made for a
 Posted or Partially Paid bill and moves it to Selected; when the payment completes the bill
 becomes Paid (or Partially Paid); when it is declined or voided the bill goes back to Posted (or
 Partially Paid), and a voided completed payment gives its amount back.

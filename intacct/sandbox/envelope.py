@@ -5,7 +5,7 @@ malformed XML, any DOCTYPE (so no entity can be declared, let alone expanded: bi
 external entities never get a chance), a missing <control>/<operation>/<authentication>/
 <content>, both or neither of <login> and <sessionid>, a function without a 1–256 character
 controlid or without exactly one child. The response tree mirrors
-shared/intacct-samples/response-*.xml element for element.
+tests/fixtures/intacct-samples/response-*.xml element for element.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The objects the sandbox serves, their fields in `*` order, and the enumeration code tables.
 
-Field names follow `shared/docs/intacct-xml-api.md` §9; every field the client selects
+Field names follow developer.intacct.com's object pages and the recorded samples; every field the client selects
 (docs/design.md, "Fields read") is here, plus common neighbours so `*` looks like Intacct.
 Enumeration codes follow docs/design.md: the documented codes plus ours for the states Intacct's
 pages do not give a code for.

@@ -72,7 +72,7 @@ def channel_origin(**changes: Any) -> Origin:
 class BotHarness:
     """Everything a handler test talks to."""
 
-    shared_dir: Path
+    fixtures_dir: Path
     fake: FakeBotConnector
     sandbox: RunningSandbox
     store: SqlStore
@@ -83,8 +83,8 @@ class BotHarness:
     seen: set[str] = field(default_factory=set)
 
     def sample(self, name: str, **changes: Any) -> dict[str, Any]:
-        """A recorded activity from ../shared/teams-samples, aimed at the fake Bot Connector."""
-        activity = json.loads((self.shared_dir / "teams-samples" / name).read_text(encoding="utf-8"))
+        """A recorded activity from tests/fixtures/teams-samples, aimed at the fake Bot Connector."""
+        activity = json.loads((self.fixtures_dir / "teams-samples" / name).read_text(encoding="utf-8"))
         activity["serviceUrl"] = self.fake.service_url
         activity.update(changes)
         return activity
@@ -123,7 +123,7 @@ class BotHarness:
 @asynccontextmanager
 async def bot_harness(
     clock: FakeClock,
-    shared_dir: Path,
+    fixtures_dir: Path,
     data_dir: Path,
     *,
     policy: BotPolicy | None = None,
@@ -163,7 +163,7 @@ async def bot_harness(
             client = TestClient(TestServer(app, host="127.0.0.1", port=0))
             await client.start_server()
             try:
-                yield BotHarness(shared_dir, fake, sandbox, store, context, bot, client, clock)
+                yield BotHarness(fixtures_dir, fake, sandbox, store, context, bot, client, clock)
             finally:
                 await client.close()
     finally:

@@ -19,9 +19,9 @@ CHANNEL_ID = "channel-announcements-id"
 TENANT_ID = "00000000-0000-0000-0000-0000000000001"
 
 
-def load_sample(shared_dir: Path, name: str) -> dict[str, Any]:
-    """One recorded activity from ../shared/teams-samples."""
-    return json.loads((shared_dir / "teams-samples" / name).read_text(encoding="utf-8"))
+def load_sample(fixtures_dir: Path, name: str) -> dict[str, Any]:
+    """One recorded activity from tests/fixtures/teams-samples."""
+    return json.loads((fixtures_dir / "teams-samples" / name).read_text(encoding="utf-8"))
 
 
 @pytest.fixture
@@ -43,9 +43,9 @@ async def teams(clock: FakeClock):
 
 
 @pytest.fixture
-def playground_message(shared_dir: Path, fake: FakeBotConnector) -> dict[str, Any]:
+def playground_message(fixtures_dir: Path, fake: FakeBotConnector) -> dict[str, Any]:
     """The Playground's channel @mention, re-pointed at the fake connector."""
-    message = load_sample(shared_dir, "playground/message-channel-mention.json")
+    message = load_sample(fixtures_dir, "playground/message-channel-mention.json")
     message["serviceUrl"] = fake.service_url
     return message
 

@@ -33,7 +33,7 @@ from store.types import AuditEntry, ConversationRecord, OutboxItem, RouteFilter
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.clock import FakeClock
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 COMPANY = "DEMO-CO"
 TENANT = "50612dbb-0237-4969-b378-8d42590f9c00"
 AP_TEAM = "19:ap-team@thread.tacv2"  # a team's id is also its General channel's id
@@ -133,7 +133,7 @@ class World:
             self.teams_installed.add(team_id)
         else:
             self.fake.add_channel(team_id, channel_id, name)
-        activity = json.loads((SHARED / "teams-samples/bot-framework/message-channel-mention.json").read_text("utf-8"))
+        activity = json.loads((FIXTURES / "teams-samples/bot-framework/message-channel-mention.json").read_text("utf-8"))
         activity = copy.deepcopy(activity)
         activity["serviceUrl"] = self.fake.service_url
         activity["conversation"]["id"] = f"{channel_id};messageid=1759881511856"

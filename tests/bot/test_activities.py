@@ -17,8 +17,8 @@ PLAYGROUND_MESSAGE = "playground/message-channel-mention.json"
 
 
 @pytest.mark.parametrize(("sample", "command"), [(TEAMS_MESSAGE, "reply to thread"), (PLAYGROUND_MESSAGE, "show pending bills")])
-def test_strip_mention_on_the_recorded_messages(shared_dir: Path, sample: str, command: str):
-    raw = load_sample(shared_dir, sample)
+def test_strip_mention_on_the_recorded_messages(fixtures_dir: Path, sample: str, command: str):
+    raw = load_sample(fixtures_dir, sample)
     activity = Activity().deserialize(copy.deepcopy(raw))
 
     assert strip_mention(raw) == command
@@ -26,15 +26,15 @@ def test_strip_mention_on_the_recorded_messages(shared_dir: Path, sample: str, c
     assert activity.text == raw["text"]  # unlike remove_recipient_mention, the activity is untouched
 
 
-def test_strip_mention_ignores_the_html_attachment(shared_dir: Path):
-    raw = load_sample(shared_dir, TEAMS_MESSAGE)
+def test_strip_mention_ignores_the_html_attachment(fixtures_dir: Path):
+    raw = load_sample(fixtures_dir, TEAMS_MESSAGE)
     raw["attachments"][0]["content"] = "<p>show status</p>"
 
     assert strip_mention(raw) == "reply to thread"
 
 
-def test_strip_mention_removes_the_mention_once_not_every_occurrence_of_the_name(shared_dir: Path):
-    raw = load_sample(shared_dir, PLAYGROUND_MESSAGE)
+def test_strip_mention_removes_the_mention_once_not_every_occurrence_of_the_name(fixtures_dir: Path):
+    raw = load_sample(fixtures_dir, PLAYGROUND_MESSAGE)
     raw["text"] = "<at>Test Bot</at> show vendor Test Bot Supplies"
 
     assert strip_mention(raw) == "show vendor Test Bot Supplies"
@@ -42,16 +42,16 @@ def test_strip_mention_removes_the_mention_once_not_every_occurrence_of_the_name
     assert TurnContext.remove_recipient_mention(Activity().deserialize(copy.deepcopy(raw))).strip() == "show vendor  Supplies"
 
 
-def test_strip_mention_keeps_mentions_of_other_people(shared_dir: Path):
-    raw = load_sample(shared_dir, PLAYGROUND_MESSAGE)
+def test_strip_mention_keeps_mentions_of_other_people(fixtures_dir: Path):
+    raw = load_sample(fixtures_dir, PLAYGROUND_MESSAGE)
     raw["text"] = "<at>Test Bot</at> show vendor <at>Alex</at>"
     raw["entities"].append({"type": "mention", "mentioned": {"id": "user-id-0", "name": "Alex"}, "text": "<at>Alex</at>"})
 
     assert strip_mention(raw) == "show vendor <at>Alex</at>"
 
 
-def test_strip_mention_with_a_name_full_of_regex_characters(shared_dir: Path):
-    raw = load_sample(shared_dir, PLAYGROUND_MESSAGE)
+def test_strip_mention_with_a_name_full_of_regex_characters(fixtures_dir: Path):
+    raw = load_sample(fixtures_dir, PLAYGROUND_MESSAGE)
     raw["recipient"]["name"] = raw["entities"][0]["mentioned"]["name"] = "AP (Bot) [v2]*"
     raw["entities"][0]["text"] = "<at>AP (Bot) [v2]*</at>"
     raw["text"] = "<at>AP (Bot) [v2]*</at>  show   status "
@@ -59,8 +59,8 @@ def test_strip_mention_with_a_name_full_of_regex_characters(shared_dir: Path):
     assert strip_mention(raw) == "show   status"
 
 
-def test_strip_mention_without_any_mention_just_trims(shared_dir: Path):
-    raw = load_sample(shared_dir, PLAYGROUND_MESSAGE)
+def test_strip_mention_without_any_mention_just_trims(fixtures_dir: Path):
+    raw = load_sample(fixtures_dir, PLAYGROUND_MESSAGE)
     raw["entities"] = []
     raw["text"] = "  help \u00a0"
 
@@ -74,8 +74,8 @@ def test_strip_mention_without_any_mention_just_trims(shared_dir: Path):
         (PLAYGROUND_MESSAGE, "channel-announcements-id"),
     ],
 )
-def test_channel_reference_names_the_bare_channel(shared_dir: Path, sample: str, channel: str):
-    raw = load_sample(shared_dir, sample)
+def test_channel_reference_names_the_bare_channel(fixtures_dir: Path, sample: str, channel: str):
+    raw = load_sample(fixtures_dir, sample)
 
     reference = channel_reference(raw)
 
@@ -90,27 +90,27 @@ def test_channel_reference_names_the_bare_channel(shared_dir: Path, sample: str,
     assert loaded.conversation.id == channel and loaded.service_url == raw["serviceUrl"]
 
 
-def test_channel_reference_of_an_install_event_is_the_selected_channel(shared_dir: Path):
-    raw = load_sample(shared_dir, "bot-framework/installation-update-add-team.json")
+def test_channel_reference_of_an_install_event_is_the_selected_channel(fixtures_dir: Path):
+    raw = load_sample(fixtures_dir, "bot-framework/installation-update-add-team.json")
 
     assert channel_reference(raw)["conversation"]["id"] == "19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2"
 
 
-def test_channel_reference_without_channel_data_strips_the_thread_part(shared_dir: Path):
-    raw = load_sample(shared_dir, TEAMS_MESSAGE)
+def test_channel_reference_without_channel_data_strips_the_thread_part(fixtures_dir: Path):
+    raw = load_sample(fixtures_dir, TEAMS_MESSAGE)
     raw["channelData"] = {"tenant": raw["channelData"]["tenant"]}
 
     assert channel_reference(raw)["conversation"]["id"] == "19:6848757105754c8981c67612732d9aa7@thread.tacv2"
 
 
-def test_channel_reference_of_a_personal_chat_is_the_chat(shared_dir: Path):
-    raw = load_sample(shared_dir, "bot-framework/invoke-adaptive-card-action-execute.json")
+def test_channel_reference_of_a_personal_chat_is_the_chat(fixtures_dir: Path):
+    raw = load_sample(fixtures_dir, "bot-framework/invoke-adaptive-card-action-execute.json")
 
     assert channel_reference(raw)["conversation"]["id"] == raw["conversation"]["id"]
 
 
-def test_reference_from_activity_keeps_the_thread_and_teams_tenant_key(shared_dir: Path):
-    raw = load_sample(shared_dir, TEAMS_MESSAGE)
+def test_reference_from_activity_keeps_the_thread_and_teams_tenant_key(fixtures_dir: Path):
+    raw = load_sample(fixtures_dir, TEAMS_MESSAGE)
 
     reference = reference_from_activity(raw)
 
@@ -121,14 +121,14 @@ def test_reference_from_activity_keeps_the_thread_and_teams_tenant_key(shared_di
     assert set(reference) <= {"activityId", "user", "bot", "conversation", "channelId", "locale", "serviceUrl"}
 
 
-def test_reference_from_a_team_install_uses_the_channel_data_tenant(shared_dir: Path):
-    raw = load_sample(shared_dir, "bot-framework/conversation-update-bot-added-to-team.json")
+def test_reference_from_a_team_install_uses_the_channel_data_tenant(fixtures_dir: Path):
+    raw = load_sample(fixtures_dir, "bot-framework/conversation-update-bot-added-to-team.json")
 
     assert reference_from_activity(raw)["conversation"]["tenantId"] == "b28fdbfd-2b78-4f93-b0f8-8881793f0f8f"
 
 
-def test_thread_reference_retargets_a_copy(shared_dir: Path):
-    channel = channel_reference(load_sample(shared_dir, PLAYGROUND_MESSAGE))
+def test_thread_reference_retargets_a_copy(fixtures_dir: Path):
+    channel = channel_reference(load_sample(fixtures_dir, PLAYGROUND_MESSAGE))
 
     thread = thread_reference(channel, "channel-announcements-id;messageid=42")
 

@@ -75,11 +75,11 @@ async def _client(adapter: Any, bot: RecordingBot) -> TestClient:
     return client
 
 
-async def test_anonymous_mode_accepts_the_playground_without_a_token(shared_dir: Path):
+async def test_anonymous_mode_accepts_the_playground_without_a_token(fixtures_dir: Path):
     bot = RecordingBot()
     client = await _client(create_adapter("", ""), bot)
     try:
-        response = await client.post("/api/messages", json=load_sample(shared_dir, "playground/message-channel-mention.json"))
+        response = await client.post("/api/messages", json=load_sample(fixtures_dir, "playground/message-channel-mention.json"))
     finally:
         await client.close()
 
@@ -90,10 +90,10 @@ async def test_anonymous_mode_accepts_the_playground_without_a_token(shared_dir:
 _token = functools.partial(channel_token, app_id=APP_ID)
 
 
-async def test_inbound_tokens_are_checked_against_the_overridden_openid_keys(shared_dir: Path):
+async def test_inbound_tokens_are_checked_against_the_overridden_openid_keys(fixtures_dir: Path):
     signing_key, public = keypair("k1")
     stranger_key, _ = keypair("k1")
-    activity = load_sample(shared_dir, "playground/message-channel-mention.json")
+    activity = load_sample(fixtures_dir, "playground/message-channel-mention.json")
     service_url = activity["serviceUrl"]
     bot = RecordingBot()
 

@@ -157,12 +157,12 @@ async def test_without_a_user_id_or_a_team_id_nothing_can_be_checked(graph: Grap
 # --- through Teams ---------------------------------------------------------------------------------
 
 
-async def test_only_a_team_owner_subscribes_a_channel_from_teams(clock, shared_dir, tmp_path, graph: GraphClient, env: RunningEntraGraph):
+async def test_only_a_team_owner_subscribes_a_channel_from_teams(clock, fixtures_dir, tmp_path, graph: GraphClient, env: RunningEntraGraph):
     env.fake.add_team(AAD_GROUP_ID)
     env.fake.add_team_member(AAD_GROUP_ID, OWNER, "Olga Owner", roles=("owner",))
     env.fake.add_team_member(AAD_GROUP_ID, MEMBER, "Max Member")
     policy = BotPolicy(route_admins=("team-owners",))
-    async with bot_harness(clock, shared_dir, tmp_path, policy=policy, graph_members=graph) as harness:
+    async with bot_harness(clock, fixtures_dir, tmp_path, policy=policy, graph_members=graph) as harness:
         await harness.install()
         as_member = {"from": {"id": "29:max", "name": "Max Member", "aadObjectId": MEMBER}}
         as_owner = {"from": {"id": "29:olga", "name": "Olga Owner", "aadObjectId": OWNER}}

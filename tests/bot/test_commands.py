@@ -241,8 +241,8 @@ def test_catalogue_fits_the_teams_command_menu():
     assert len({spec.title for spec in COMMANDS}) == len(COMMANDS)
 
 
-def test_manifest_command_lists_validate_against_the_v1_25_schema(shared_dir: Path):
-    schema = json.loads((shared_dir / "schemas" / "teams-manifest-v1.25.schema.json").read_text(encoding="utf-8"))
+def test_manifest_command_lists_validate_against_the_v1_25_schema(fixtures_dir: Path):
+    schema = json.loads((fixtures_dir / "schemas" / "teams-manifest-v1.25.schema.json").read_text(encoding="utf-8"))
     command_lists_schema = schema["properties"]["bots"]["items"]["properties"]["commandLists"]
 
     lists = manifest_command_lists()
@@ -252,8 +252,8 @@ def test_manifest_command_lists_validate_against_the_v1_25_schema(shared_dir: Pa
     assert [c["title"] for c in lists[0]["commands"]][:1] == ["show pending bills"]
 
 
-def test_a_too_long_description_would_fail_the_schema(shared_dir: Path):
-    schema = json.loads((shared_dir / "schemas" / "teams-manifest-v1.25.schema.json").read_text(encoding="utf-8"))
+def test_a_too_long_description_would_fail_the_schema(fixtures_dir: Path):
+    schema = json.loads((fixtures_dir / "schemas" / "teams-manifest-v1.25.schema.json").read_text(encoding="utf-8"))
     command_lists_schema = schema["properties"]["bots"]["items"]["properties"]["commandLists"]
     too_many = [{"scopes": ["team"], "commands": [{"title": f"c{n}", "description": "d"} for n in range(13)]}]
 

@@ -70,12 +70,11 @@ EXPECTED_FLAGS = {
 }
 
 
-def doc_table(shared_dir: Path) -> list[tuple[int, str | None]]:
-    """The (status, code) rows of §1.9's table in ../shared/docs/teams-bot-and-graph.md."""
-    text = (shared_dir / "docs" / "teams-bot-and-graph.md").read_text(encoding="utf-8")
-    section = text.split("### 1.9", 1)[1].split("### 1.10", 1)[0]
+def doc_table(fixtures_dir: Path) -> list[tuple[int, str | None]]:
+    """The (status, code) rows of Microsoft's table (tests/fixtures/teams-samples/connector-status-codes.md)."""
+    text = (fixtures_dir / "teams-samples" / "connector-status-codes.md").read_text(encoding="utf-8")
     rows = []
-    for line in section.splitlines():
+    for line in text.splitlines():
         match = re.match(r"^\|\s*(\d{3})\s*\|\s*([^|]*?)\s*\|", line)
         if match:
             code = match.group(2).strip("` ")
@@ -83,15 +82,15 @@ def doc_table(shared_dir: Path) -> list[tuple[int, str | None]]:
     return rows
 
 
-def test_the_doc_table_and_this_mapping_list_the_same_rows(shared_dir: Path):
-    rows = doc_table(shared_dir)
+def test_the_doc_table_and_this_mapping_list_the_same_rows(fixtures_dir: Path):
+    rows = doc_table(fixtures_dir)
 
-    assert len(rows) >= 17, "the §1.9 table was not found"
+    assert len(rows) >= 17, "the status table was not found"
     assert sorted(rows, key=str) == sorted(EXPECTED, key=str)
 
 
-async def test_every_row_of_the_teams_table_maps_to_its_own_class(shared_dir: Path, teams, fake, channel_ref):
-    for status, code in doc_table(shared_dir):
+async def test_every_row_of_the_teams_table_maps_to_its_own_class(fixtures_dir: Path, teams, fake, channel_ref):
+    for status, code in doc_table(fixtures_dir):
         fake.fail_next(status, code, conversation_id=CHANNEL_ID)
 
         with pytest.raises(errors.ConnectorError) as caught:

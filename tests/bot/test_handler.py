@@ -19,8 +19,8 @@ from tests.bot.conftest import CHANNEL_ID, TEAM_ID, TENANT_ID
 from tests.cards.harness import card_text
 
 @pytest.fixture
-async def harness(clock, shared_dir: Path, tmp_path: Path):
-    async with bot_harness(clock, shared_dir, tmp_path) as running:
+async def harness(clock, fixtures_dir: Path, tmp_path: Path):
+    async with bot_harness(clock, fixtures_dir, tmp_path) as running:
         yield running
 
 
@@ -246,9 +246,9 @@ async def test_team_deleted_forgets_the_team(harness: BotHarness):
     assert await harness.store.list_conversations() == []
 
 
-async def test_routing_changes_follow_route_admins(clock, shared_dir: Path, tmp_path: Path):
+async def test_routing_changes_follow_route_admins(clock, fixtures_dir: Path, tmp_path: Path):
     policy = BotPolicy(route_admins=("team-owners",))
-    async with bot_harness(clock, shared_dir, tmp_path, policy=policy) as harness:
+    async with bot_harness(clock, fixtures_dir, tmp_path, policy=policy) as harness:
         await harness.install()
         [refused] = await harness.say("subscribe bills")
         [listed] = await harness.say("subscriptions")  # read-only: open to everyone
@@ -259,9 +259,9 @@ async def test_routing_changes_follow_route_admins(clock, shared_dir: Path, tmp_
     assert card_text(listed.card).startswith("Subscriptions")
 
 
-async def test_listed_admins_need_no_graph(clock, shared_dir: Path, tmp_path: Path):
+async def test_listed_admins_need_no_graph(clock, fixtures_dir: Path, tmp_path: Path):
     policy = BotPolicy(route_admins=("team-owners", USER_AAD_ID))
-    async with bot_harness(clock, shared_dir, tmp_path, policy=policy) as harness:
+    async with bot_harness(clock, fixtures_dir, tmp_path, policy=policy) as harness:
         await harness.install()
         [reply] = await harness.say("subscribe vendors")
         routes = await harness.store.list_routes()
@@ -273,9 +273,9 @@ async def test_listed_admins_need_no_graph(clock, shared_dir: Path, tmp_path: Pa
 # --- tenants and metrics -------------------------------------------------------------------------
 
 
-async def test_other_tenants_get_no_reply_are_logged_once_and_counted(clock, shared_dir: Path, tmp_path: Path, caplog):
+async def test_other_tenants_get_no_reply_are_logged_once_and_counted(clock, fixtures_dir: Path, tmp_path: Path, caplog):
     policy = BotPolicy(allowed_tenant_ids=frozenset({"11111111-2222-3333-4444-555555555555"}))
-    async with bot_harness(clock, shared_dir, tmp_path, policy=policy) as harness:
+    async with bot_harness(clock, fixtures_dir, tmp_path, policy=policy) as harness:
         with caplog.at_level(logging.WARNING, logger="bot.handler"):
             statuses = [await harness.post(harness.message("show pending bills")) for _ in range(3)]
             statuses.append(await harness.post(harness.sample("playground/installation-update-add.json")))
@@ -291,9 +291,9 @@ async def test_other_tenants_get_no_reply_are_logged_once_and_counted(clock, sha
     assert 'mlc_inbound_activities_total{outcome="refused_tenant",type="installationUpdate"} 1.0' in metrics
 
 
-async def test_the_allowed_tenant_is_answered_and_counted(clock, shared_dir: Path, tmp_path: Path):
+async def test_the_allowed_tenant_is_answered_and_counted(clock, fixtures_dir: Path, tmp_path: Path):
     policy = BotPolicy(allowed_tenant_ids=frozenset({TENANT_ID}))
-    async with bot_harness(clock, shared_dir, tmp_path, policy=policy) as harness:
+    async with bot_harness(clock, fixtures_dir, tmp_path, policy=policy) as harness:
         replies = await harness.say("help")
         metrics = (await (await harness.client.get("/metrics")).read()).decode()
 
@@ -398,9 +398,9 @@ async def test_a_message_heals_routes_the_notifier_switched_off_because_the_bot_
     assert not still_off.active  # only presence reasons heal
 
 
-async def test_the_tenant_is_also_read_from_the_conversation(clock, shared_dir: Path, tmp_path: Path):
+async def test_the_tenant_is_also_read_from_the_conversation(clock, fixtures_dir: Path, tmp_path: Path):
     policy = BotPolicy(allowed_tenant_ids=frozenset({TENANT_ID}))
-    async with bot_harness(clock, shared_dir, tmp_path, policy=policy) as harness:
+    async with bot_harness(clock, fixtures_dir, tmp_path, policy=policy) as harness:
         only_conversation = harness.message("help")
         del only_conversation["channelData"]["tenant"]  # conversation.tenantId still says TENANT_ID
         stranger = harness.message("help")

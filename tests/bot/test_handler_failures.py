@@ -17,8 +17,8 @@ SECRETS = ("sandbox-secret", "demo-pass")
 
 
 @pytest.fixture
-async def harness(clock, shared_dir: Path, tmp_path: Path):
-    async with bot_harness(clock, shared_dir, tmp_path) as running:
+async def harness(clock, fixtures_dir: Path, tmp_path: Path):
+    async with bot_harness(clock, fixtures_dir, tmp_path) as running:
         yield running
 
 
@@ -48,8 +48,8 @@ async def test_an_unreachable_intacct_gets_a_friendly_text_after_the_client_gave
     assert harness.clock.sleeps, "the client retried (on the fake clock) before giving up"
 
 
-async def test_refused_credentials_say_so_without_echoing_them(clock, shared_dir: Path, tmp_path: Path):
-    async with bot_harness(clock, shared_dir, tmp_path) as harness:
+async def test_refused_credentials_say_so_without_echoing_them(clock, fixtures_dir: Path, tmp_path: Path):
+    async with bot_harness(clock, fixtures_dir, tmp_path) as harness:
         wrong = IntacctCredentials("mlc-sandbox", "sandbox-secret", "DEMO-CO", "ap-admin", "not-the-password")
         harness.context.companies = {"DEMO-CO": company(harness.sandbox, clock, credentials=wrong)}
         [reply] = await harness.say("due this week")
@@ -61,7 +61,7 @@ async def test_refused_credentials_say_so_without_echoing_them(clock, shared_dir
     assert_no_secret(text)
 
 
-async def test_a_hung_intacct_gets_the_slow_text_once_the_deadline_passes(clock, shared_dir: Path, tmp_path: Path):
+async def test_a_hung_intacct_gets_the_slow_text_once_the_deadline_passes(clock, fixtures_dir: Path, tmp_path: Path):
     in_delay = asyncio.Event()
     release = asyncio.Event()
 
@@ -74,7 +74,7 @@ async def test_a_hung_intacct_gets_the_slow_text_once_the_deadline_passes(clock,
         await in_delay.wait()
 
     async with bot_harness(
-        clock, shared_dir, tmp_path, sandbox_options={"sleep": hang}, service_options={"sleep": deadline}
+        clock, fixtures_dir, tmp_path, sandbox_options={"sleep": hang}, service_options={"sleep": deadline}
     ) as harness:
         await harness.sandbox.fault("delay", seconds=60)
         try:
@@ -88,8 +88,8 @@ async def test_a_hung_intacct_gets_the_slow_text_once_the_deadline_passes(clock,
     assert after.card is not None
 
 
-async def test_one_failing_company_does_not_hide_the_others(clock, shared_dir: Path, tmp_path: Path):
-    async with bot_harness(clock, shared_dir, tmp_path, companies=2) as harness:
+async def test_one_failing_company_does_not_hide_the_others(clock, fixtures_dir: Path, tmp_path: Path):
+    async with bot_harness(clock, fixtures_dir, tmp_path, companies=2) as harness:
         wrong = IntacctCredentials("mlc-sandbox", "sandbox-secret", "DEMO-CO", "ap-admin", "wrong")
         harness.context.companies = {
             "DEMO-CO": harness.context.companies["DEMO-CO"],
@@ -118,9 +118,9 @@ async def test_an_unexpected_failure_is_logged_with_its_traceback_and_apologised
     assert answer.card is not None
 
 
-async def test_without_a_database_events_are_logged_and_commands_still_answered(clock, shared_dir: Path, tmp_path: Path, caplog):
+async def test_without_a_database_events_are_logged_and_commands_still_answered(clock, fixtures_dir: Path, tmp_path: Path, caplog):
     unreachable = "postgresql://mlc@127.0.0.1:9/mlc"  # nothing listens on port 9
-    async with bot_harness(clock, shared_dir, tmp_path, database_url=unreachable) as harness:
+    async with bot_harness(clock, fixtures_dir, tmp_path, database_url=unreachable) as harness:
         with caplog.at_level(logging.WARNING):
             status = await harness.post(harness.sample("playground/installation-update-remove.json"))
             [answer] = await harness.say("show vendor V1001")

@@ -14,8 +14,8 @@ from tests.cards.harness import card_text
 
 
 @pytest.fixture
-async def harness(clock, shared_dir: Path, tmp_path: Path):
-    async with bot_harness(clock, shared_dir, tmp_path) as running:
+async def harness(clock, fixtures_dir: Path, tmp_path: Path):
+    async with bot_harness(clock, fixtures_dir, tmp_path) as running:
         await running.install()
         yield running
 

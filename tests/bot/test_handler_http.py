@@ -27,11 +27,11 @@ def keys() -> tuple[Any, Any, dict[str, Any]]:
     return signing, stranger, public
 
 
-async def test_with_app_id_only_a_valid_bot_framework_token_gets_in(clock, shared_dir: Path, tmp_path: Path, keys):
+async def test_with_app_id_only_a_valid_bot_framework_token_gets_in(clock, fixtures_dir: Path, tmp_path: Path, keys):
     signing, stranger, public = keys
     with OpenIdKeys({"keys": [public]}) as openid:
         options = {"app_id": APP_ID, "app_password": "not-used-inbound", "openid_metadata_url": openid.metadata_url}
-        async with bot_harness(clock, shared_dir, tmp_path, adapter_options=options) as harness:
+        async with bot_harness(clock, fixtures_dir, tmp_path, adapter_options=options) as harness:
             event = harness.sample("playground/conversation-update-channel-renamed.json")
             url = event["serviceUrl"]
 
@@ -54,8 +54,8 @@ async def test_with_app_id_only_a_valid_bot_framework_token_gets_in(clock, share
 
 
 @pytest.fixture
-async def harness(clock, shared_dir: Path, tmp_path: Path):
-    async with bot_harness(clock, shared_dir, tmp_path) as running:
+async def harness(clock, fixtures_dir: Path, tmp_path: Path):
+    async with bot_harness(clock, fixtures_dir, tmp_path) as running:
         yield running
 
 

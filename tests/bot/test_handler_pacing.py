@@ -18,8 +18,8 @@ from tests.fakes.clock import FakeClock
 
 
 @pytest.fixture
-async def harness(clock: FakeClock, shared_dir: Path, tmp_path: Path):
-    async with bot_harness(clock, shared_dir, tmp_path, pacer=ConversationPacer(clock, clock.sleep)) as running:
+async def harness(clock: FakeClock, fixtures_dir: Path, tmp_path: Path):
+    async with bot_harness(clock, fixtures_dir, tmp_path, pacer=ConversationPacer(clock, clock.sleep)) as running:
         yield running
 
 

@@ -11,6 +11,6 @@ from tests.cards.harness import load_validator
 
 
 @pytest.fixture(scope="session")
-def validator(shared_dir: Path) -> Draft6Validator:
+def validator(fixtures_dir: Path) -> Draft6Validator:
     """The Adaptive Card 1.5 schema (plus Teams' msteams) as an offline Draft-6 validator."""
-    return load_validator(shared_dir)
+    return load_validator(fixtures_dir)

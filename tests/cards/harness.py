@@ -1,6 +1,6 @@
 """Checks every card must pass: the official 1.5 schema (offline), the house rules, and snapshots.
 
-Schema: `shared/schemas/adaptive-card-1.5.0.schema.json` has `additionalProperties: false` on
+Schema: `tests/fixtures/schemas/adaptive-card-1.5.0.schema.json` has `additionalProperties: false` on
 AdaptiveCard, so Teams' top-level `msteams` extension is added to a copy of the schema here
 (schemas/README.md). The schema has only local `#/definitions/…` references; the validator's
 registry refuses any retrieval, so validation can never touch the network.
@@ -68,12 +68,12 @@ def _refuse(uri: str) -> Any:
 
 
 def load_validator(
-    shared_dir: Path, retrieve: Callable[[str], Any] | None = None, *, stock: bool = False
+    fixtures_dir: Path, retrieve: Callable[[str], Any] | None = None, *, stock: bool = False
 ) -> Draft6Validator:
     """A Draft-6 validator for the Teams flavour of the Adaptive Card 1.5 schema, fully offline:
     any remote reference goes to `retrieve`, which by default refuses. `stock` gives the unmodified
     Draft6Validator instead of the faster CardValidator."""
-    schema = copy.deepcopy(json.loads((shared_dir / SCHEMA_FILE).read_text(encoding="utf-8")))
+    schema = copy.deepcopy(json.loads((fixtures_dir / SCHEMA_FILE).read_text(encoding="utf-8")))
     schema["definitions"]["AdaptiveCard"]["properties"]["msteams"] = MSTEAMS_SCHEMA
     Draft6Validator.check_schema(schema)
     cls = Draft6Validator if stock else CardValidator

@@ -13,14 +13,14 @@ from cards.help import build_help_card
 from tests.cards.harness import SCHEMA_FILE, NetworkRetrievalError, assert_valid_card, load_validator, remote_refs
 
 
-def test_the_official_schema_has_no_remote_refs(shared_dir: Path) -> None:
-    schema = json.loads((shared_dir / SCHEMA_FILE).read_text(encoding="utf-8"))
+def test_the_official_schema_has_no_remote_refs(fixtures_dir: Path) -> None:
+    schema = json.loads((fixtures_dir / SCHEMA_FILE).read_text(encoding="utf-8"))
     assert remote_refs(schema) == []
     assert schema["$schema"] == "http://json-schema.org/draft-06/schema#"
 
 
-def test_a_remote_ref_would_fail_instead_of_fetching(tmp_path: Path, shared_dir: Path) -> None:
-    schema = json.loads((shared_dir / SCHEMA_FILE).read_text(encoding="utf-8"))
+def test_a_remote_ref_would_fail_instead_of_fetching(tmp_path: Path, fixtures_dir: Path) -> None:
+    schema = json.loads((fixtures_dir / SCHEMA_FILE).read_text(encoding="utf-8"))
     schema["definitions"]["TextBlock"]["properties"]["text"] = {"$ref": "https://example.invalid/remote.json"}
     (tmp_path / "schemas").mkdir()
     (tmp_path / SCHEMA_FILE).write_text(json.dumps(schema), encoding="utf-8")
@@ -82,8 +82,8 @@ def test_the_house_rules_catch_what_the_schema_allows(break_it, validator) -> No
         assert_valid_card(card, validator)
 
 
-def test_the_fast_validator_agrees_with_the_stock_draft6_validator(shared_dir: Path, validator) -> None:
-    stock = load_validator(shared_dir, stock=True)
+def test_the_fast_validator_agrees_with_the_stock_draft6_validator(fixtures_dir: Path, validator) -> None:
+    stock = load_validator(fixtures_dir, stock=True)
     good = build_help_card()
     broken = copy.deepcopy(good)
     broken["body"][1]["items"] = "not a list"

@@ -1,7 +1,7 @@
 """A protocol-faithful fake Bot Connector: the Teams service a bot posts to (its `serviceUrl`).
 
 It serves the Bot Framework v3 REST API the way the Microsoft 365 Agents Playground's mock
-connector and real Teams do (see ../shared/docs/teams-bot-and-graph.md §1 and §5):
+connector and real Teams do (Microsoft Learn's Bot Connector REST reference and botbuilder 4.17's client):
 
     POST   {prefix}/v3/conversations                              create (a new thread in a channel,
                                                                   or a 1:1 chat) → 201 {id, activityId}

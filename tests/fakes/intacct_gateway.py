@@ -5,7 +5,7 @@ the injected clock), answers getAPISession / readByQuery / readMore / readUserFo
 in-memory tables (it records query strings but does not evaluate them unless a test installs a
 ``filters[object]`` function), and replays scripted replies (HTTP failures, raw bodies, stalls,
 invalid sessions, function errors) before normal processing. Answers use the shapes of
-../shared/intacct-samples/.
+tests/fixtures/intacct-samples/.
 """
 
 from __future__ import annotations

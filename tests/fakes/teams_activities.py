@@ -1,7 +1,7 @@
 """Teams activities for a running bot: the Agents Playground's recorded team, aimed at a fake
 Bot Connector, and POSTed to a bot's /api/messages over HTTP (anonymous mode, as the Playground).
 
-The recorded samples (../shared/teams-samples/playground) come from one team, `team-id`, whose
+The recorded samples (tests/fixtures/teams-samples/playground) come from one team, `team-id`, whose
 channel `channel-announcements-id` a person @mentions the bot in. `add_playground_team()` installs
 the bot in that team on the fake, so the bot's replies and cards are accepted there.
 """
@@ -18,7 +18,7 @@ import aiohttp
 
 from tests.fakes.bot_connector import FakeBotConnector
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TEAM_ID = "team-id"  # a team's id is also its General channel's id
 CHANNEL_ID = "channel-announcements-id"
 TENANT_ID = "00000000-0000-0000-0000-0000000000001"
@@ -34,7 +34,7 @@ def add_playground_team(fake: FakeBotConnector) -> None:
 
 def sample(name: str, service_url: str) -> dict[str, Any]:
     """A recorded activity whose replies go to `service_url` (the fake connector)."""
-    activity = json.loads((SHARED / "teams-samples" / name).read_text(encoding="utf-8"))
+    activity = json.loads((FIXTURES / "teams-samples" / name).read_text(encoding="utf-8"))
     activity["serviceUrl"] = service_url
     return activity
 

@@ -34,8 +34,8 @@ def _accepting(expected: str):
     return verify
 
 
-def _sample(shared_dir: Path, name: str) -> bytes:
-    return (shared_dir / "teams-samples" / "graph" / name).read_bytes()
+def _sample(fixtures_dir: Path, name: str) -> bytes:
+    return (fixtures_dir / "teams-samples" / "graph" / name).read_bytes()
 
 
 async def test_graph_handshake_succeeds_against_our_endpoint(manager: SubscriptionManager, env: RunningEntraGraph):
@@ -133,8 +133,8 @@ async def test_a_bad_item_does_not_sink_the_good_ones():
     assert result == [ChannelChanged(TEAM_A, GENERAL, "updated", "s1")]
 
 
-async def test_documented_channel_notification_sample(shared_dir: Path):
-    body = _sample(shared_dir, "notification-channel-with-resource-data.json")
+async def test_documented_channel_notification_sample(fixtures_dir: Path):
+    body = _sample(fixtures_dir, "notification-channel-with-resource-data.json")
 
     result = await parse_notification_request({}, body, JSON, verify_client_state=_accepting(SAMPLE_STATE))
 
@@ -144,8 +144,8 @@ async def test_documented_channel_notification_sample(shared_dir: Path):
 
 
 @pytest.mark.parametrize("kind", list(LifecycleEventKind))
-async def test_documented_lifecycle_sample_with_each_event(shared_dir: Path, kind: LifecycleEventKind):
-    document = json.loads(_sample(shared_dir, "lifecycle-notification-template.json"))
+async def test_documented_lifecycle_sample_with_each_event(fixtures_dir: Path, kind: LifecycleEventKind):
+    document = json.loads(_sample(fixtures_dir, "lifecycle-notification-template.json"))
     document["value"][0]["lifecycleEvent"] = kind.value  # the sample holds the doc's placeholder text
 
     [event] = await parse_notification_request({}, json.dumps(document).encode(), JSON,
@@ -155,8 +155,8 @@ async def test_documented_lifecycle_sample_with_each_event(shared_dir: Path, kin
                                    datetime(2019, 3, 20, 11, 0, tzinfo=timezone.utc))
 
 
-async def test_team_level_notification_is_ignored(shared_dir: Path, caplog):
-    item = json.loads(_sample(shared_dir, "notification-team-without-resource-data.json"))
+async def test_team_level_notification_is_ignored(fixtures_dir: Path, caplog):
+    item = json.loads(_sample(fixtures_dir, "notification-team-without-resource-data.json"))
     body = json.dumps({"value": [item]}).encode()
 
     result = await parse_notification_request({}, body, JSON, verify_client_state=_accepting(SAMPLE_STATE))

@@ -17,9 +17,9 @@ from tests.fakes.intacct_gateway import GATEWAY_PATH, FakeIntacctGateway
 
 
 @pytest.fixture
-def samples(shared_dir: Path) -> Path:
-    """../shared/intacct-samples."""
-    return shared_dir / "intacct-samples"
+def samples(fixtures_dir: Path) -> Path:
+    """tests/fixtures/intacct-samples (recorded gateway payloads)."""
+    return fixtures_dir / "intacct-samples"
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Every file of ../shared/intacct-samples/ is exercised: responses parse to the right records or the
+"""Every file of tests/fixtures/intacct-samples/ is exercised: responses parse to the right records or the
 right typed errors, request fragments match what our builders produce. A new sample fails until
 it is classified here."""
 
@@ -31,7 +31,7 @@ from intacct.protocol import (
 )
 from intacct.vendors import Vendor, parse_vendor
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "intacct-samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "intacct-samples"
 PACIFIC = timezone(timedelta(hours=-8))
 UTC = timezone.utc
 

@@ -67,7 +67,7 @@ async def test_missing_configuration_is_one_clear_message(capsys, tmp_path):
     assert code == 2 and "PORT must be a whole number" in err and "Traceback" not in err
 
 
-async def test_poll_once_dry_run_json_prints_events_with_their_cards(capsys, environ, gateway, shared_dir):
+async def test_poll_once_dry_run_json_prints_events_with_their_cards(capsys, environ, gateway, fixtures_dir):
     code, out, _ = await run(capsys, ["poll", "--once"], environ)  # the baseline: no event
     assert code == 0 and out == ""
     async with aiohttp.ClientSession() as http:
@@ -78,7 +78,7 @@ async def test_poll_once_dry_run_json_prints_events_with_their_cards(capsys, env
     (line,) = [json.loads(text) for text in out.splitlines()]
     assert line["kind"] == "BillCreated" and line["record_no"] == bill["record_no"] and line["company"] == "DEMO-CO"
     assert line["key"] == f"DEMO-CO|bill|{bill['record_no']}|created"
-    schema = json.loads((shared_dir / "schemas/adaptive-card-1.5.0.schema.json").read_text())
+    schema = json.loads((fixtures_dir / "schemas/adaptive-card-1.5.0.schema.json").read_text())
     card = {k: v for k, v in line["card"].items() if k != "msteams"}  # Teams' extension (schemas/README.md)
     jsonschema.Draft6Validator(schema).validate(card)
     # --dry-run committed nothing: the same event comes again.

@@ -13,25 +13,25 @@ from ops.package import APP_PACKAGE, SCHEMA_FILE, PackageError, build_manifest, 
 APP_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
 
 
-def test_the_shipped_schema_is_the_official_one(shared_dir):
-    assert SCHEMA_FILE.read_bytes() == (shared_dir / "schemas/teams-manifest-v1.25.schema.json").read_bytes()
+def test_the_shipped_schema_is_the_official_one(fixtures_dir):
+    assert SCHEMA_FILE.read_bytes() == (fixtures_dir / "schemas/teams-manifest-v1.25.schema.json").read_bytes()
 
 
-def test_committed_manifest_is_valid_and_lists_the_commands(shared_dir):
+def test_committed_manifest_is_valid_and_lists_the_commands(fixtures_dir):
     manifest = json.loads((APP_PACKAGE / "manifest.json").read_text())
-    assert validate_manifest(manifest, schema_file=shared_dir / "schemas/teams-manifest-v1.25.schema.json") == []
+    assert validate_manifest(manifest, schema_file=fixtures_dir / "schemas/teams-manifest-v1.25.schema.json") == []
     assert manifest["manifestVersion"] == "1.25"
     assert manifest["bots"][0]["commandLists"] == manifest_command_lists()
     assert not manifest["bots"][0]["isNotificationOnly"], "people type commands"
 
 
-def test_package_has_the_real_app_id_and_files_at_the_zip_root(tmp_path, shared_dir):
+def test_package_has_the_real_app_id_and_files_at_the_zip_root(tmp_path, fixtures_dir):
     path = write_package(APP_ID, output=tmp_path / "ml-connector.zip")
     with zipfile.ZipFile(path) as archive:
         assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png"]
         manifest = json.loads(archive.read("manifest.json"))
     assert manifest["id"] == APP_ID and manifest["bots"][0]["botId"] == APP_ID
-    assert validate_manifest(manifest, schema_file=shared_dir / "schemas/teams-manifest-v1.25.schema.json") == []
+    assert validate_manifest(manifest, schema_file=fixtures_dir / "schemas/teams-manifest-v1.25.schema.json") == []
 
 
 @pytest.mark.parametrize("app_id", ["", "not-a-guid", "12345"])

@@ -22,7 +22,7 @@ from ops.setup import run_setup
 from store.sql import open_store
 from tests.fakes.bot_connector import FakeBotConnector
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PLAYGROUND_TENANT = "00000000-0000-0000-0000-0000000000001"
 CHANNEL = "channel-announcements-id"
 SENDER_PASSWORD, USER_PASSWORD = "sandbox-secret", "demo-pass"  # what the sandbox accepts
@@ -30,7 +30,7 @@ MASTER_KEY_NAME = "master.key"
 
 
 def mention(text: str, service_url: str) -> dict:
-    activity = json.loads((SHARED / "teams-samples/playground/message-channel-mention.json").read_text())
+    activity = json.loads((FIXTURES / "teams-samples/playground/message-channel-mention.json").read_text())
     activity = copy.deepcopy(activity)
     activity["serviceUrl"] = service_url
     activity["text"] = f"<at>Test Bot</at> {text}"
