@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 DEFAULT_ENDPOINT_URL = "https://api.intacct.com/ia/xml/xmlgw.phtml"
 DEFAULT_WEB_URL = "https://www.intacct.com"
 DEFAULT_POLL_SCHEDULE = "*/2 6-19 * * mon-fri"  # every 2 minutes, Mon–Fri 06:00–20:00
+# With Intacct wake-ups on, the regular poll is only the fallback: every 15 minutes in the AP day.
+DEFAULT_WAKEUP_POLL_SCHEDULE = "*/15 6-19 * * mon-fri"
 DEFAULT_DIGEST_SCHEDULE = "0 8 * * mon-fri"
 DEFAULT_RECONCILE_SCHEDULE = "17 6-19 * * mon-fri"  # hourly in the AP day, off the busy minute
 DEFAULT_REFERENCE_SCHEDULE = "43 6-19 * * mon-fri"
@@ -34,11 +36,17 @@ SECRET_KEYS = frozenset(
         "APP_PASSWORD",
         "GRAPH_CLIENT_SECRET",
         "ML_CONNECTOR_MASTER_KEY",
+        "INTACCT_EVENTS_SECRET",
+        "INTACCT_EVENTS_CLIENT_SECRET",
     }
 )
 INTACCT_REQUIRED = ("INTACCT_SENDER_ID", "INTACCT_SENDER_PASSWORD", "INTACCT_COMPANY_ID", "INTACCT_USER_ID", "INTACCT_USER_PASSWORD")
 
 _INTERVAL = re.compile(r"^every\s+(\d+)\s*(s|m|h)$", re.IGNORECASE)
+# A wake-up secret travels in a URL or a templated body: URL-safe characters only, long enough
+# that guessing it is hopeless.
+_EVENTS_SECRET = re.compile(r"^[A-Za-z0-9._~-]{16,200}$")
+MIN_EVENTS_SECRET_LENGTH = 16
 
 
 class SettingsError(ValueError):
@@ -93,6 +101,7 @@ class CompanySettings:
     poll_schedule: str = DEFAULT_POLL_SCHEDULE
     poll_timezone: str = "UTC"
     digest_schedule: str = DEFAULT_DIGEST_SCHEDULE
+    events_secret: Secret = field(default_factory=lambda: Secret(""))  # Smart Event wake-ups of this company
 
 
 @dataclass(frozen=True)
@@ -128,6 +137,27 @@ class Settings:
     allowed_tenant_ids: frozenset[str] = frozenset()
     route_admins: tuple[str, ...] = ()
     max_request_bytes: int = 256 * 1024
+    events_client_id: str = ""  # Platform Triggers with webhook delivery: the trigger's Client ID
+    events_client_secret: Secret = field(default_factory=lambda: Secret(""))  # that REST client's secret
+    events_issuer: str = ""  # when set, a Platform Trigger token's `iss` must equal it
+    events_max_age_seconds: int = 300  # a Platform Trigger token older than this is refused
+    wakeup_min_interval_seconds: int = 2  # wake-up polls of one company start at least this far apart
+    wakeup_max_polls_per_hour: int = 60  # and at most this many an hour (then they wait for the budget)
+
+    @property
+    def platform_triggers_enabled(self) -> bool:
+        """Platform Trigger wake-ups need the REST client's id and secret."""
+        return bool(self.events_client_id and self.events_client_secret)
+
+    def wakeup_kinds(self, company: CompanySettings) -> tuple[str, ...]:
+        """Which wake-up kinds this company accepts: "platform_trigger", "smart_event" (empty: off)."""
+        kinds = ("platform_trigger",) if self.platform_triggers_enabled else ()
+        return kinds + (("smart_event",) if company.events_secret else ())
+
+    @property
+    def wakeups_enabled(self) -> bool:
+        """Whether any company can be woken up by Intacct."""
+        return any(self.wakeup_kinds(c) for c in self.companies)
 
     @property
     def graph_enabled(self) -> bool:
@@ -188,8 +218,12 @@ class _Parser:
         if app_password and not app_id:
             self.problem("APP_PASSWORD is set but APP_ID is empty (set both, or neither for anonymous local use)")
         data_dir = Path(self.get("DATA_DIR", "data"))
+        client_id, client_secret = self.get("INTACCT_EVENTS_CLIENT_ID"), self.get("INTACCT_EVENTS_CLIENT_SECRET")
+        if bool(client_id) != bool(client_secret):
+            self.problem("INTACCT_EVENTS_CLIENT_ID and INTACCT_EVENTS_CLIENT_SECRET go together (Platform Trigger wake-ups "
+                         "need both: the REST client id entered in the trigger and that client's secret), or set neither")
         settings = Settings(
-            companies=self.companies(),
+            companies=self.companies(platform_triggers=bool(client_id and client_secret)),
             app_id=app_id,
             app_password=Secret(app_password),
             app_type=app_type,
@@ -218,21 +252,27 @@ class _Parser:
             allowed_tenant_ids=frozenset(self.csv("ALLOWED_TENANT_IDS")),
             route_admins=tuple(self.csv("ROUTE_ADMINS")),
             max_request_bytes=self.integer("MAX_REQUEST_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024),
+            events_client_id=client_id,
+            events_client_secret=Secret(client_secret),
+            events_issuer=self.get("INTACCT_EVENTS_ISSUER"),
+            events_max_age_seconds=self.integer("INTACCT_EVENTS_MAX_AGE_SECONDS", 300, 30, 3600),
+            wakeup_min_interval_seconds=self.integer("WAKEUP_MIN_INTERVAL_SECONDS", 2, 1, 3600),
+            wakeup_max_polls_per_hour=self.integer("WAKEUP_MAX_POLLS_PER_HOUR", 60, 1, 3600),
         )
         if self.problems:
             raise SettingsError(self.problems)
         return settings
 
     # --- companies ---------------------------------------------------------------------------
-    def companies(self) -> tuple[CompanySettings, ...]:
+    def companies(self, *, platform_triggers: bool = False) -> tuple[CompanySettings, ...]:
         config_path = self.get("ML_CONNECTOR_CONFIG")
         if config_path:
-            return self.companies_from_toml(Path(config_path))
+            return self.companies_from_toml(Path(config_path), platform_triggers)
         if not any(self.get(k) for k in INTACCT_REQUIRED):
             return ()  # nothing configured: commands that need Intacct say so themselves
-        return (self.company({}, "", "the company set by the INTACCT_* keys"),)
+        return (self.company({}, "", "the company set by the INTACCT_* keys", platform_triggers),)
 
-    def companies_from_toml(self, path: Path) -> tuple[CompanySettings, ...]:
+    def companies_from_toml(self, path: Path, platform_triggers: bool = False) -> tuple[CompanySettings, ...]:
         try:
             document = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -245,14 +285,17 @@ class _Parser:
         if not isinstance(tables, list) or not tables:
             self.problem(f"ML_CONNECTOR_CONFIG: {path} has no [[company]] table")
             return ()
-        companies = [self.company(t, _suffix(t.get("name", "")), f"{path} company #{i + 1}") for i, t in enumerate(tables)]
+        companies = [self.company(t, _suffix(t.get("name", "")), f"{path} company #{i + 1}", platform_triggers)
+                     for i, t in enumerate(tables)]
         keys = [c.key for c in companies]
         for key in sorted({k for k in keys if keys.count(k) > 1}):
             self.problem(f"ML_CONNECTOR_CONFIG: company name {key!r} is used twice")
         return tuple(companies)
 
-    def company(self, table: Mapping[str, Any], suffix: str, where: str) -> CompanySettings:
-        """One company from a TOML table, falling back to the INTACCT_* keys (secrets too)."""
+    def company(self, table: Mapping[str, Any], suffix: str, where: str, platform_triggers: bool = False) -> CompanySettings:
+        """One company from a TOML table, falling back to the INTACCT_* keys (secrets too). With
+        wake-ups on (its events secret, or Platform Triggers for every company) the poll's default
+        is the fallback schedule."""
 
         def pick(name: str, default: str = "") -> str:
             env_key = f"INTACCT_{name.upper()}"
@@ -273,7 +316,13 @@ class _Parser:
         gmt_offset = pick("gmt_offset") or None
         if gmt_offset and not re.fullmatch(r"[+-]\d{2}:\d{2}", gmt_offset):
             self.problem(f"INTACCT_GMT_OFFSET must look like -08:00 or +05:30 (got {gmt_offset!r})")
-        poll = str(table.get("poll_schedule") or self.get("POLL_SCHEDULE", DEFAULT_POLL_SCHEDULE))
+        events_secret = pick("events_secret")
+        if events_secret and not _EVENTS_SECRET.match(events_secret):
+            self.problem(f"INTACCT_EVENTS_SECRET{f' of {where}' if suffix else ''} must be {MIN_EVENTS_SECRET_LENGTH} to 200 "
+                         "URL-safe characters (letters, digits, - . _ ~), e.g. the output of "
+                         "`python -c \"import secrets; print(secrets.token_urlsafe(24))\"`")
+        default_poll = DEFAULT_WAKEUP_POLL_SCHEDULE if events_secret or platform_triggers else DEFAULT_POLL_SCHEDULE
+        poll = str(table.get("poll_schedule") or self.get("POLL_SCHEDULE", default_poll))
         digest = str(table.get("digest_schedule") or self.get("DIGEST_SCHEDULE", DEFAULT_DIGEST_SCHEDULE))
         self.check_schedule(poll, "POLL_SCHEDULE")
         self.check_schedule(digest, "DIGEST_SCHEDULE")
@@ -296,6 +345,7 @@ class _Parser:
             poll_schedule=poll,
             poll_timezone=timezone,
             digest_schedule=digest,
+            events_secret=Secret(events_secret),
         )
 
     # --- typed readers -------------------------------------------------------------------------

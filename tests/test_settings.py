@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from settings import Secret, SettingsError, interval_seconds, load_settings
+from settings import DEFAULT_WAKEUP_POLL_SCHEDULE, Secret, SettingsError, interval_seconds, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPANY = {
@@ -143,3 +143,50 @@ def test_env_example_documents_every_key_and_is_valid():
 @pytest.mark.parametrize("expr,seconds", [("every 30s", 30), ("every 2m", 120), ("EVERY 1h", 3600), ("*/2 * * * *", None)])
 def test_interval_schedules(expr, seconds):
     assert interval_seconds(expr) == seconds
+
+
+# --- Intacct wake-ups -----------------------------------------------------------------------------
+EVENTS_SECRET = "a-company-events-secret-0123"
+
+
+def test_wake_ups_make_the_regular_poll_a_fallback_unless_it_is_set():
+    (company,) = load_settings(COMPANY | {"INTACCT_EVENTS_SECRET": EVENTS_SECRET}).companies
+    assert company.poll_schedule == DEFAULT_WAKEUP_POLL_SCHEDULE and company.events_secret.reveal() == EVENTS_SECRET
+    (company,) = load_settings(COMPANY | {"INTACCT_EVENTS_SECRET": EVENTS_SECRET, "POLL_SCHEDULE": "every 5m"}).companies
+    assert company.poll_schedule == "every 5m"
+    platform = load_settings(COMPANY | {"INTACCT_EVENTS_CLIENT_ID": "client.app.sage.com", "INTACCT_EVENTS_CLIENT_SECRET": "cs-1"})
+    assert platform.companies[0].poll_schedule == DEFAULT_WAKEUP_POLL_SCHEDULE
+    assert platform.wakeup_kinds(platform.companies[0]) == ("platform_trigger",) and platform.wakeups_enabled
+    assert not load_settings(COMPANY).wakeups_enabled
+
+
+def test_events_secrets_per_company_from_toml_or_the_environment(tmp_path):
+    config = tmp_path / "companies.toml"
+    config.write_text(f'[[company]]\nname = "us"\nevents_secret = "{EVENTS_SECRET}"\n\n[[company]]\nname = "uk"\n\n'
+                      '[[company]]\nname = "fr"\n')
+    env = COMPANY | {"ML_CONNECTOR_CONFIG": str(config), "INTACCT_EVENTS_SECRET__UK": "uk-secret-from-the-environment"}
+    settings = load_settings(env)
+    us, uk, fr = settings.companies
+
+    assert us.events_secret.reveal() == EVENTS_SECRET and uk.events_secret.reveal() == "uk-secret-from-the-environment"
+    assert not fr.events_secret and settings.wakeup_kinds(fr) == ()
+    assert [c.poll_schedule for c in settings.companies] == [DEFAULT_WAKEUP_POLL_SCHEDULE, DEFAULT_WAKEUP_POLL_SCHEDULE,
+                                                             "*/2 6-19 * * mon-fri"]
+
+
+@pytest.mark.parametrize("secret", ["short-secret", "has spaces in it, 0123456789", "ümlaut-secret-0123456789", "a" * 201])
+def test_an_events_secret_must_be_long_and_url_safe_and_is_never_echoed(secret):
+    with pytest.raises(SettingsError, match="INTACCT_EVENTS_SECRET must be 16 to 200 URL-safe characters") as error:
+        load_settings(COMPANY | {"INTACCT_EVENTS_SECRET": secret})
+    assert secret not in str(error.value)
+
+
+def test_platform_trigger_keys_go_together_and_bounds_are_checked():
+    with pytest.raises(SettingsError) as error:
+        load_settings(COMPANY | {"INTACCT_EVENTS_CLIENT_ID": "client.app.sage.com", "INTACCT_EVENTS_MAX_AGE_SECONDS": "5",
+                                 "WAKEUP_MIN_INTERVAL_SECONDS": "0", "WAKEUP_MAX_POLLS_PER_HOUR": "lots"})
+    problems = str(error.value)
+    assert "INTACCT_EVENTS_CLIENT_ID and INTACCT_EVENTS_CLIENT_SECRET go together" in problems
+    assert "INTACCT_EVENTS_MAX_AGE_SECONDS must be between 30 and 3600" in problems
+    assert "WAKEUP_MIN_INTERVAL_SECONDS must be between 1 and 3600" in problems
+    assert "WAKEUP_MAX_POLLS_PER_HOUR must be a whole number" in problems
