@@ -24,6 +24,7 @@ from store.types import (
     Route,
     RouteFilter,
     Snapshot,
+    WakeUpState,
 )
 
 
@@ -94,6 +95,19 @@ class Store(Protocol):
 
     async def poll_states(self) -> list[PollState]:
         """Every company's last poll outcome."""
+
+    # --- Intacct wake-ups -------------------------------------------------------------------
+    async def record_wakeup(self, company: str, *, kind: str, now: datetime) -> int:
+        """Note an authentic wake-up: last arrival and kind, one more received, and any "the
+        trigger is broken" alert cleared (wake-ups arrive again). Returns the new count, by which
+        every instance tells new wake-ups from those it has seen (clocks may differ, counts not)."""
+
+    async def wakeup_states(self) -> list[WakeUpState]:
+        """Every company's wake-up record (companies never woken up and never alerted are absent)."""
+
+    async def raise_trigger_alert(self, company: str, *, now: datetime) -> bool:
+        """Mark "wake-ups stopped arriving" as alerted unless it already is; True only for the
+        one caller (of every instance) that marked it, which then tells the operators."""
 
     # --- leases (one poller per company across instances) ----------------------------------
     async def try_lease(self, name: str, holder: str, *, now: datetime, ttl_seconds: float) -> bool:

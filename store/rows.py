@@ -20,6 +20,7 @@ from store.types import (
     Route,
     RouteFilter,
     Snapshot,
+    WakeUpState,
 )
 
 T = TypeVar("T")
@@ -166,6 +167,11 @@ def poll_state_values(state: PollState) -> dict[str, Any]:
 def poll_state_from_row(row: Row[Any]) -> PollState:
     """A PollState from a `poll_states` row."""
     return build(PollState, row)
+
+
+def wakeup_state_from_row(row: Row[Any]) -> WakeUpState:
+    """A WakeUpState from a `wakeups` row."""
+    return build(WakeUpState, row)
 
 
 def subscription_values(subscription: Any) -> dict[str, Any]:

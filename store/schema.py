@@ -8,6 +8,7 @@
 | `reference_maps` | company, reference object | cached id → name map (JSON) and when it was loaded |
 | `poll_states` | company | last poll outcome, shared by every instance |
 | `leases` | lease name | holder and expiry (one poller per company across instances) |
+| `wakeups` | company | the last Intacct wake-up, how many arrived, whether "the trigger is broken" was alerted |
 | `outbox` | event, conversation | a notification to deliver: payload, status, attempts, claim |
 | `routes` | channel subscription | event kinds, filter, company, channel name, active flag |
 | `conversations` | conversation | Bot Framework conversation reference (JSON) |
@@ -103,6 +104,16 @@ poll_states = Table(
     Column("consecutive_failures", Integer, nullable=False),
     Column("functions_last_cycle", Integer, nullable=False),
     Column("events_last_cycle", Integer, nullable=False),
+)
+
+wakeups = Table(
+    "wakeups",
+    metadata,
+    Column("company", Text, primary_key=True),
+    Column("last_at", UtcDateTime, nullable=True),
+    Column("last_kind", Text, nullable=True),
+    Column("received", BigInteger, nullable=False),
+    Column("trigger_alert_at", UtcDateTime, nullable=True),
 )
 
 leases = Table(

@@ -67,6 +67,7 @@ from store.types import (
     Route,
     RouteFilter,
     Snapshot,
+    WakeUpState,
 )
 
 log = logging.getLogger(__name__)
@@ -394,6 +395,37 @@ class SqlStore:
         async with self._transaction("poll_states") as conn:
             result = await conn.execute(select(db.poll_states).order_by(db.poll_states.c.company))
             return [rows.poll_state_from_row(row) for row in result]
+
+    # --- Intacct wake-ups -------------------------------------------------------------------
+    async def record_wakeup(self, company: str, *, kind: str, now: datetime) -> int:
+        """Upsert the company's row: last arrival and kind, received + 1, alert cleared."""
+        now = require_aware(now, "now")
+        stmt = self._upsert(db.wakeups).values(company=company, last_at=now, last_kind=kind, received=1, trigger_alert_at=None)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["company"],
+            set_={"last_at": now, "last_kind": kind, "received": db.wakeups.c.received + 1, "trigger_alert_at": None},
+        ).returning(db.wakeups.c.received)
+        async with self._transaction("record_wakeup", write=True) as conn:
+            return int((await conn.execute(stmt)).scalar_one())
+
+    async def wakeup_states(self) -> list[WakeUpState]:
+        """Every company's wake-up row, by company."""
+        async with self._transaction("wakeup_states") as conn:
+            result = await conn.execute(select(db.wakeups).order_by(db.wakeups.c.company))
+            return [rows.wakeup_state_from_row(row) for row in result]
+
+    async def raise_trigger_alert(self, company: str, *, now: datetime) -> bool:
+        """One atomic statement: insert the row alerted, or set the alert where none is set; of
+        several racing instances exactly one gets True."""
+        now = require_aware(now, "now")
+        stmt = self._upsert(db.wakeups).values(company=company, last_at=None, last_kind=None, received=0, trigger_alert_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["company"],
+            set_={"trigger_alert_at": now},
+            where=db.wakeups.c.trigger_alert_at.is_(None),
+        ).returning(db.wakeups.c.company)
+        async with self._transaction("raise_trigger_alert", write=True) as conn:
+            return (await conn.execute(stmt)).first() is not None
 
     # --- leases (one poller per company across instances) ----------------------------------
     async def try_lease(self, name: str, holder: str, *, now: datetime, ttl_seconds: float) -> bool:

@@ -156,6 +156,17 @@ class PollState:
 
 
 @dataclass(frozen=True, slots=True)
+class WakeUpState:
+    """Intacct wake-ups of one company, shared by every instance (status, the broken-trigger alert)."""
+
+    company: str
+    last_at: datetime | None = None  # when the last authentic wake-up arrived
+    last_kind: str | None = None  # "platform_trigger" or "smart_event"
+    received: int = 0  # authentic wake-ups so far (repeats of one delivery not counted)
+    trigger_alert_at: datetime | None = None  # "wake-ups stopped" was alerted (cleared by the next wake-up)
+
+
+@dataclass(frozen=True, slots=True)
 class GraphSubscription:
     """A Microsoft Graph change-notification subscription the app owns."""
 

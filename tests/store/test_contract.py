@@ -27,6 +27,7 @@ from store.types import (
     PostedCard,
     RouteFilter,
     Snapshot,
+    WakeUpState,
 )
 from tests.fakes.clock import FakeClock
 from tests.store.builders import CHANNEL, OTHER_CHANNEL, PLUS_FIVE, T0, Backend, commit, count_statements, new_item
@@ -292,6 +293,36 @@ async def test_poll_states_are_upserted_per_company(store: SqlStore):
     states = await store.poll_states()
 
     assert states == [PollState("B-CO", last_attempt_at=T0, last_success_at=T0, functions_last_cycle=3), recovered]
+
+
+# --- Intacct wake-ups ---------------------------------------------------------------------------
+async def test_wakeups_are_counted_per_company_with_the_last_arrival(store: SqlStore):
+    assert await store.wakeup_states() == []
+    assert await store.record_wakeup("DEMO-CO", kind="smart_event", now=T0) == 1
+    assert await store.record_wakeup("B-CO", kind="platform_trigger", now=T0) == 1
+    assert await store.record_wakeup("DEMO-CO", kind="platform_trigger", now=T0 + timedelta(seconds=5)) == 2
+
+    assert await store.wakeup_states() == [
+        WakeUpState("B-CO", last_at=T0, last_kind="platform_trigger", received=1),
+        WakeUpState("DEMO-CO", last_at=T0 + timedelta(seconds=5), last_kind="platform_trigger", received=2),
+    ]
+
+
+async def test_the_trigger_alert_is_raised_once_until_a_wakeup_clears_it(store: SqlStore):
+    assert await store.raise_trigger_alert("DEMO-CO", now=T0)  # no wake-up ever: the row is created alerted
+    assert not await store.raise_trigger_alert("DEMO-CO", now=T0 + timedelta(minutes=15))
+    assert await store.wakeup_states() == [WakeUpState("DEMO-CO", received=0, trigger_alert_at=T0)]
+
+    await store.record_wakeup("DEMO-CO", kind="smart_event", now=T0 + timedelta(hours=1))
+    assert (await store.wakeup_states())[0].trigger_alert_at is None
+    assert await store.raise_trigger_alert("DEMO-CO", now=T0 + timedelta(hours=2))  # broken again: alerted again
+
+
+async def test_racing_instances_raise_the_trigger_alert_once(backend: Backend, clock: FakeClock):
+    stores = [backend.open() for _ in range(4)]
+    await stores[0].record_wakeup("DEMO-CO", kind="smart_event", now=clock())
+    raised = await asyncio.gather(*(s.raise_trigger_alert("DEMO-CO", now=clock()) for s in stores))
+    assert sum(raised) == 1, raised
 
 
 # --- leases ------------------------------------------------------------------------------------
