@@ -16,6 +16,7 @@ _TONES = {
     AlertKind.POLLING_RECOVERED: Tone.GOOD,
     AlertKind.CREDENTIALS_REJECTED: Tone.ATTENTION,
     AlertKind.CHANNEL_GONE: Tone.WARNING,
+    AlertKind.WAKEUPS_MISSING: Tone.WARNING,
 }
 
 

@@ -245,6 +245,7 @@ ALERT_TITLES = {
     "credentials_rejected": "Sage Intacct rejected the credentials",
     "channel_gone": "A subscribed channel is gone",
     "delivery_paused": "Posting to Teams is paused",
+    "wakeups_missing": "Intacct wake-ups stopped arriving",
 }
 ERROR = "Error"
 FIX = "What to do"
@@ -258,4 +259,5 @@ DEFAULT_FIXES = {
         "then run: python app.py check."
     ),
     "channel_gone": "Its routes are now inactive. Subscribe another channel, or remove them (python app.py routes remove).",
+    "wakeups_missing": "Check the company's triggers in Intacct (python app.py check shows the set-up). Cards still come with the regular poll.",
 }

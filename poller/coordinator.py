@@ -33,6 +33,8 @@ log = logging.getLogger("mlc.poller")
 
 Clock = Callable[[], datetime]
 REFERENCE_KINDS = tuple(DimensionKind)
+LEASE_HELD = "lease held by another instance"  # CycleOutcome.skipped: another instance polls this company
+BACKOFF = "backoff"  # CycleOutcome.skipped: the company's polls fail and wait their back-off
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class CycleOutcome:
     """What one job did, for logs, `poll --once` and tests."""
 
     job: str
+    reason: str = "schedule"  # what started a poll: "schedule", "wake-up", "recheck" (an Intacct wake-up's follow-up)
     ok: bool = False
     skipped: str | None = None  # why nothing ran: "backoff", "lease held elsewhere"
     events: list[Event] = field(default_factory=list)
@@ -79,6 +82,7 @@ class PollCoordinator:
         jitter: Callable[[], float] = random.random,
         metrics=None,
         on_outbox: Callable[[], None] | None = None,
+        after_poll: Callable[[CycleOutcome], Awaitable[None]] | None = None,
     ) -> None:
         self.config = config
         self.client = client
@@ -87,6 +91,7 @@ class PollCoordinator:
         self.jitter = jitter
         self.metrics = metrics
         self.on_outbox = on_outbox  # e.g. the notifier's wake(): new rows go out without waiting
+        self.after_poll = after_poll  # e.g. the wake-ups' check that the fallback poll found nothing unannounced
         self._lock = asyncio.Lock()
         self.failing_since: datetime | None = None
         self.consecutive_failures = 0
@@ -95,9 +100,16 @@ class PollCoordinator:
         self.last_error: str | None = None
 
     # --- jobs ------------------------------------------------------------------------------
-    async def poll(self, *, dry_run: bool = False) -> CycleOutcome:
-        """Read what changed since the watermark (minus the overlap), plan, commit."""
-        return await self._run("poll", lambda outcome: self._poll(outcome, dry_run), dry_run=dry_run)
+    async def poll(self, *, dry_run: bool = False, reason: str = "schedule") -> CycleOutcome:
+        """Read what changed since the watermark (minus the overlap), plan, commit. `reason` says
+        what asked for it (logs; a wake-up's poll is the same incremental cycle)."""
+        outcome = await self._run("poll", lambda outcome: self._poll(outcome, dry_run), dry_run=dry_run, reason=reason)
+        if self.after_poll is not None and not dry_run:
+            try:
+                await self.after_poll(outcome)
+            except Exception as exc:  # noqa: BLE001 - a follow-up check must not turn a poll into a failure
+                log.error("%s: the check after the poll failed: %s", self.config.company, describe_error(exc))
+        return outcome
 
     async def reconcile(self) -> CycleOutcome:
         """Digest-compare open bills and payments (catches records whose WHENMODIFIED did not move)."""
@@ -112,18 +124,19 @@ class PollCoordinator:
         return await self._run("digest", self._prepare_digest)
 
     # --- the guarded runner ----------------------------------------------------------------
-    async def _run(self, job: str, work: Callable[[CycleOutcome], Awaitable[None]], *, lease: bool = True, dry_run: bool = False) -> CycleOutcome:
-        outcome = CycleOutcome(job)
+    async def _run(self, job: str, work: Callable[[CycleOutcome], Awaitable[None]], *, lease: bool = True, dry_run: bool = False,
+                   reason: str = "schedule") -> CycleOutcome:
+        outcome = CycleOutcome(job, reason)
         now = self.clock()
         if job == "poll" and self.next_attempt_at is not None and now < self.next_attempt_at:
-            outcome.skipped = "backoff"
+            outcome.skipped = BACKOFF
             return outcome
         async with self._lock:
             started = time.perf_counter()
             before = _counts(self.client)
             try:
                 if lease and not dry_run and not await self.store.try_lease(self._lease_name, self.config.holder, now=now, ttl_seconds=self.config.lease_seconds):
-                    outcome.skipped = "lease held by another instance"
+                    outcome.skipped = LEASE_HELD
                     return outcome
                 await work(outcome)
                 outcome.ok = True
@@ -197,6 +210,10 @@ class PollCoordinator:
         if not dry_run:
             await self._record_state(outcome, failed=True)
 
+    async def tell_operators(self, alert: AlertRaised) -> None:
+        """Queue an alert card for the operators' channels (a failure to queue is logged, not raised)."""
+        await self._alert(alert)
+
     async def _alert(self, alert: AlertRaised) -> None:
         try:
             routes = await self.store.list_routes(active_only=True)
@@ -223,11 +240,14 @@ class PollCoordinator:
             log.warning("%s: could not record poll status: %s", self.config.company, describe_error(exc))
 
     def _observe(self, outcome: CycleOutcome) -> None:
-        if outcome.skipped and outcome.skipped != "backoff":
-            log.info("%s: %s skipped (%s)", self.config.company, outcome.job, outcome.skipped)
+        job = outcome.job if outcome.reason == "schedule" else f"{outcome.job} ({outcome.reason})"
+        if outcome.skipped and outcome.skipped != BACKOFF:
+            # Every instance hears of a wake-up and tries; only the lease holder polls.
+            level = logging.INFO if outcome.reason == "schedule" else logging.DEBUG
+            log.log(level, "%s: %s skipped (%s)", self.config.company, job, outcome.skipped)
         elif outcome.ok:
             log.info("%s: %s ok: %d events, %d outbox rows, %d requests, %d functions, %.2fs",
-                     self.config.company, outcome.job, len(outcome.events), outcome.outbox_rows,
+                     self.config.company, job, len(outcome.events), outcome.outbox_rows,
                      outcome.requests, outcome.functions, outcome.seconds)
         if self.metrics is not None and not outcome.skipped:
             self.metrics.polls.labels(self.config.company, outcome.job, "ok" if outcome.ok else "failed").inc()

@@ -213,6 +213,7 @@ class AlertKind(enum.Enum):
     CHANNEL_GONE = "channel_gone"
     DELIVERY_FAILED = "delivery_failed"  # the notifier gave up on a card (payload, retries, refusal)
     DELIVERY_PAUSED = "delivery_paused"  # Teams refuses the bot itself: every card waits until it is fixed
+    WAKEUPS_MISSING = "wakeups_missing"  # the regular poll found changes no Intacct wake-up announced
 
 
 @dataclass(frozen=True, slots=True)
