@@ -103,9 +103,10 @@ def configure_logs(settings: Settings, *, stream=None) -> None:
     """Logging with every configured secret masked (to stderr, or `stream`)."""
     from observability.logs import configure_logging
 
-    secrets = [settings.app_password.reveal(), settings.graph_client_secret.reveal(), settings.master_key.reveal(), settings.database_url.reveal()]
+    secrets = [settings.app_password.reveal(), settings.graph_client_secret.reveal(), settings.master_key.reveal(), settings.database_url.reveal(),
+               settings.events_client_secret.reveal()]
     for company in settings.companies:
-        secrets += [company.sender_password.reveal(), company.user_password.reveal()]
+        secrets += [company.sender_password.reveal(), company.user_password.reveal(), company.events_secret.reveal()]
     configure_logging(settings.log_level, settings.log_format, stream=stream, secrets=secrets)
 
 
@@ -225,6 +226,7 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
     from bot.pacing import ConversationPacer
     from bot.server import create_web_app
     from bot.status import StatusBuilder, company_facts
+    from bot.wakeup_loop import wakeups_context
     from poller.runner import CompanySchedule, PollScheduler
     from store.retention import PRUNE_SCHEDULE, prune_finished_outbox
 
@@ -253,6 +255,7 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
                      functools.partial(prune_finished_outbox, runtime.store, clock, retention_days=settings.outbox_retention_days))])
     for company in runtime.companies.values():
         company.coordinator.on_outbox = notifier.wake
+    wakeups, events = build_wakeups(settings, runtime)
 
     bridge = None
     graph_status = None
@@ -272,6 +275,8 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
     )
     bot = MlConnectorBot(context)
     background = [_scheduler_context(scheduler), _notifier_context(notifier)]
+    if wakeups is not None:
+        background.append(wakeups_context(wakeups, clock=clock))
     if bridge is not None:
         background.append(bridge.background)
     app = create_web_app(
@@ -279,9 +284,36 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
         messages=make_messages_handler(adapter, bot),
         graph_notifications=bridge.handle_request if bridge else None,
         graph_lifecycle=bridge.handle_request if bridge else None,
+        intacct_events=events.handle if events else None,
         background=background,
     )
     return app, context
+
+
+def build_wakeups(settings: Settings, runtime: Runtime):
+    """(WakeUps, the /api/intacct/events endpoint) for the companies that take Intacct wake-ups,
+    or (None, None) when none does. Each such company's regular poll then checks that its
+    changes were announced (the broken-trigger alert)."""
+    from bot.intacct_events import IntacctEventsEndpoint, WakeUpAccess, events_url
+    from intacct.wakeups import PlatformTriggerKeys
+    from poller.wakeups import WakeUpPolicy, WakeUps
+
+    enabled = {key: c for key, c in runtime.companies.items() if settings.wakeup_kinds(c.settings)}
+    if not enabled:
+        return None, None
+    keys = None
+    if settings.platform_triggers_enabled:
+        keys = PlatformTriggerKeys(settings.events_client_id, settings.events_client_secret.reveal(), settings.events_issuer,
+                                   timedelta(seconds=settings.events_max_age_seconds))
+    policy = WakeUpPolicy(min_interval=timedelta(seconds=settings.wakeup_min_interval_seconds),
+                          max_per_hour=settings.wakeup_max_polls_per_hour)
+    public_url = settings.public_url
+    wakeups = WakeUps({key: c.coordinator for key, c in enabled.items()}, runtime.store, clock=runtime.clock, policy=policy,
+                      fallback_url=(lambda key: events_url(public_url, key)) if public_url else None)
+    for company in enabled.values():
+        company.coordinator.after_poll = wakeups.check_announced
+    access = WakeUpAccess.build({key: c.settings.events_secret.reveal() for key, c in enabled.items()}, keys)
+    return wakeups, IntacctEventsEndpoint(wakeups, access, clock=runtime.clock, metrics=runtime.metrics)
 
 
 def delivery_timing(claim_seconds: float) -> tuple[DeliveryPolicy, float]:

@@ -1,4 +1,5 @@
-"""The aiohttp application: /api/messages, health, readiness, metrics and the Graph notification URLs.
+"""The aiohttp application: /api/messages, health, readiness, metrics, the Graph notification URLs and
+Intacct's wake-up URL.
 
 Background work (poll scheduler, notifier, Graph jobs) starts and stops with the app through
 `cleanup_ctx` entries that app.py passes in, so SIGTERM → aiohttp shutdown → every task ends.
@@ -13,6 +14,7 @@ from typing import AsyncIterator, Awaitable, Callable, Sequence
 from aiohttp import web
 
 from bot.context import BotContext
+from bot.intacct_events import EVENTS_PATH
 from observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
 log = logging.getLogger("mlc.bot")
@@ -29,6 +31,7 @@ def create_web_app(
     messages: Handler,
     graph_notifications: Handler | None = None,
     graph_lifecycle: Handler | None = None,
+    intacct_events: Handler | None = None,
     background: Sequence[CleanupContext] = (),
 ) -> web.Application:
     """Wire the routes. `messages` is the bot's /api/messages handler (bot/handler.py builds it
@@ -44,6 +47,8 @@ def create_web_app(
         app.router.add_post("/api/graph/notifications", graph_notifications)
     if graph_lifecycle is not None:
         app.router.add_post("/api/graph/lifecycle", graph_lifecycle)
+    if intacct_events is not None:
+        app.router.add_post(EVENTS_PATH, intacct_events)
     app.cleanup_ctx.extend(background)
     return app
 

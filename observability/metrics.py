@@ -36,6 +36,8 @@ class Metrics:
         self.activities = Counter("mlc_inbound_activities", "Activities received on /api/messages by type and outcome.", ["type", "outcome"], registry=r)
         self.commands = Counter("mlc_commands", "Chat commands answered, by command name.", ["command"], registry=r)
         self.graph_notifications = Counter("mlc_graph_notifications", "Graph notifications by outcome.", ["outcome"], registry=r)
+        self.wakeups = Counter("mlc_intacct_wakeups", "Requests to /api/intacct/events by company, kind and outcome "
+                               "(accepted, repeat, refused, too_large).", ["company", "kind", "outcome"], registry=r)
 
     def watch_intacct(self, stats_by_company: Callable[[], Iterable[tuple[str, object]]]) -> None:
         """Expose the Intacct clients' own counters (requests, functions, errors) at scrape time."""

@@ -1,0 +1,190 @@
+"""POST /api/intacct/events: Intacct's Platform Triggers and Smart Events wake the poller up.
+
+Each request is checked (intacct/wakeups.py says how and on what evidence). An authentic one for
+a company that takes wake-ups asks the poller for that company's next poll now (poller/wakeups.py
+debounces, coalesces and bounds it) and is answered 200; what its body says about the change is
+never used. A repeat of a delivery (the same idempotency key, or the same token) is answered 200
+and asks for nothing. Anything else is answered 401, counted, logged in one line (a flood in one
+summary line a minute), and never causes a poll or any request to Intacct.
+
+The URL names the company: `/api/intacct/events?company=<key>` (`check` prints it per company).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable, Mapping
+from urllib.parse import quote
+
+from aiohttp import web
+
+from intacct.wakeups import (
+    COMPANY_FIELD,
+    PLATFORM_TRIGGER,
+    SMART_EVENT,
+    PlatformTriggerKeys,
+    WakeUpRefused,
+    has_bearer_token,
+    verify_platform_trigger,
+    verify_smart_event,
+    wakeup_fields,
+)
+from observability.metrics import Metrics
+from poller.wakeups import WakeUps
+
+log = logging.getLogger("mlc.wakeups")
+
+Clock = Callable[[], datetime]
+
+EVENTS_PATH = "/api/intacct/events"
+# A wake-up body is a few hundred bytes of template; anything much bigger is not one.
+MAX_BODY_BYTES = 16 * 1024
+# Remember deliveries this long: Intacct's retries end 130 s after the first attempt (10 + 30 +
+# 90 s, developer.sage.com "Outbound webhooks"), a token lives at most INTACCT_EVENTS_MAX_AGE_SECONDS.
+REPEAT_MEMORY = timedelta(minutes=15)
+MAX_REMEMBERED = 20_000
+# Refusals logged one by one per minute; the rest of a flood is one summary line.
+REFUSALS_LOGGED_PER_MINUTE = 10
+UNKNOWN = "unknown"
+
+
+def events_url(public_url: str, company: str) -> str:
+    """The URL to paste into Intacct for `company` (PUBLIC_URL + the events path + the company)."""
+    return f"{public_url.rstrip('/')}{EVENTS_PATH}?{COMPANY_FIELD}={quote(company, safe='')}"
+
+
+@dataclass(frozen=True)
+class WakeUpAccess:
+    """Which company takes which kind of wake-up, and what each is checked against."""
+
+    smart_event_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)  # company → events secret
+    platform_trigger: PlatformTriggerKeys | None = None  # the REST client's keys, when set
+    platform_companies: frozenset[str] = frozenset()  # every company, when Platform Triggers are set
+
+    @classmethod
+    def build(cls, companies: Mapping[str, str], platform_trigger: PlatformTriggerKeys | None) -> WakeUpAccess:
+        """From company key → events secret ("" for none) and the Platform Trigger keys (shared)."""
+        secrets = {key: secret for key, secret in companies.items() if secret}
+        return cls(secrets, platform_trigger, frozenset(companies) if platform_trigger else frozenset())
+
+    def companies(self) -> set[str]:
+        """Every company key that takes some kind of wake-up."""
+        return set(self.smart_event_secrets) | set(self.platform_companies)
+
+
+class _RecentDeliveries:
+    """Repeat keys seen lately (bounded in number and age)."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._seen: OrderedDict[str, datetime] = OrderedDict()
+
+    def seen_before(self, keys: tuple[str, ...]) -> bool:
+        """Whether any key was seen within REPEAT_MEMORY; remembers them all either way."""
+        now = self._clock()
+        while self._seen and (len(self._seen) > MAX_REMEMBERED or next(iter(self._seen.values())) < now - REPEAT_MEMORY):
+            self._seen.popitem(last=False)
+        repeat = any(key in self._seen for key in keys)
+        for key in keys:
+            self._seen[key] = now
+            self._seen.move_to_end(key)
+        return repeat
+
+
+class _RefusalLog:
+    """One WARNING line per refused request, up to a few a minute; then one summary line."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._window_start: datetime | None = None
+        self._logged = 0
+        self._suppressed = 0
+
+    def refused(self, remote: str | None, reason: str) -> None:
+        now = self._clock()
+        if self._window_start is None or now - self._window_start >= timedelta(minutes=1):
+            if self._suppressed:
+                log.warning("refused %d more Intacct wake-up requests in the last minute (401; not logged one by one)",
+                            self._suppressed)
+            self._window_start, self._logged, self._suppressed = now, 0, 0
+        if self._logged < REFUSALS_LOGGED_PER_MINUTE:
+            self._logged += 1
+            log.warning("refused an Intacct wake-up request from %s (401): %s", remote or "?", reason)
+        else:
+            self._suppressed += 1
+
+
+class IntacctEventsEndpoint:
+    """The aiohttp handler of POST /api/intacct/events."""
+
+    def __init__(self, wakeups: WakeUps, access: WakeUpAccess, *, clock: Clock, metrics: Metrics) -> None:
+        self.wakeups = wakeups
+        self.access = access
+        self.clock = clock
+        self.metrics = metrics
+        self._companies = access.companies() & set(wakeups.companies)
+        self._recent = _RecentDeliveries(clock)
+        self._refusals = _RefusalLog(clock)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Check the request; 200 and a poll asked for, 200 for a repeat, 401 for anything else."""
+        body = await _read_bounded(request, MAX_BODY_BYTES)
+        if body is None:
+            self._count(UNKNOWN, UNKNOWN, "too_large")
+            self._refusals.refused(request.remote, f"body above {MAX_BODY_BYTES} bytes")
+            return web.json_response({"error": "request body too large"}, status=413)
+        company, kind = UNKNOWN, UNKNOWN
+        try:
+            fields = wakeup_fields(request.query, body)
+            company = self._company(fields.get(COMPANY_FIELD))
+            if has_bearer_token(request.headers) and company in self.access.platform_companies:
+                kind = PLATFORM_TRIGGER
+                assert self.access.platform_trigger is not None  # platform_companies is empty without it
+                proof = verify_platform_trigger(request.headers, self.access.platform_trigger, now=self.clock())
+            else:
+                kind = SMART_EVENT
+                proof = verify_smart_event(fields.get("secret"), self.access.smart_event_secrets.get(company, ""), request.headers)
+        except WakeUpRefused as exc:
+            self._count(company, kind, "refused")
+            self._refusals.refused(request.remote, f"{exc} (company {company})")
+            return web.json_response({"error": "unauthorized"}, status=401)
+        if proof.repeat_keys and self._recent.seen_before(tuple(f"{company}|{key}" for key in proof.repeat_keys)):
+            self._count(company, kind, "repeat")
+            log.debug("%s: repeated %s wake-up ignored", company, kind)
+            return web.json_response({"status": "repeat"})
+        self._count(company, kind, "accepted")
+        log.debug("%s: %s wake-up accepted", company, kind)
+        await self.wakeups.receive(company, kind)
+        return web.json_response({"status": "accepted"})
+
+    def _company(self, named: str | None) -> str:
+        if named is None:
+            if len(self._companies) == 1:
+                return next(iter(self._companies))
+            raise WakeUpRefused("the URL names no company (?company=<key>)")
+        if named not in self._companies:
+            raise WakeUpRefused(f"no company {named[:60]!r} takes wake-ups")
+        return named
+
+    def _count(self, company: str, kind: str, outcome: str) -> None:
+        # Only configured names become label values: a forged name cannot grow the metrics.
+        label = company if company in self._companies else UNKNOWN
+        self.metrics.wakeups.labels(label, kind, outcome).inc()
+
+
+async def _read_bounded(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None when it is longer than `limit` (read no further than that)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks, size = [], 0
+    while True:
+        chunk = await request.content.readany()
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)

@@ -1,0 +1,74 @@
+"""The whole app (app.build_runtime + build_web_app) with wake-ups on: a wake-up makes the new bill a
+card within seconds, with the regular poll far away; the route exists only when wake-ups are set."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+import app
+from bot.intacct_events import EVENTS_PATH
+from intacct.sandbox import create_sandbox_app
+from settings import DEFAULT_WAKEUP_POLL_SCHEDULE, load_settings
+from tests.bot.test_observability import CHANNEL, environ, subscribe
+from tests.fakes.bot_connector import FakeBotConnector
+
+SECRET = "demo-events-secret-0123456789"
+
+
+@pytest.fixture
+async def gateway():
+    server = TestServer(create_sandbox_app("demo", clock=app.utc_now, web_url=None))
+    await server.start_server()
+    yield server
+    await server.close()
+
+
+async def test_a_wake_up_turns_a_new_bill_into_a_card_without_waiting_for_the_poll(gateway, tmp_path, clock):
+    settings = load_settings(environ(gateway, tmp_path, INTACCT_EVENTS_SECRET=SECRET))
+    async with FakeBotConnector() as connector:
+        runtime = await app.build_runtime(settings)
+        await subscribe(runtime.store, connector, clock)
+        web_app, _ = await app.build_web_app(runtime)
+        server = TestServer(web_app)
+        await server.start_server()
+        try:
+            async with aiohttp.ClientSession() as http:
+                async with asyncio.timeout(30):  # the scheduler's start-up poll takes the baseline
+                    while not await runtime.store.has_baseline("DEMO-CO"):
+                        await asyncio.sleep(0.05)
+                async with http.post(str(gateway.make_url("/sandbox/bills")), json={"amount": "2718.28"}) as response:
+                    bill = await response.json()
+                url = str(server.make_url(f"{EVENTS_PATH}?company=DEMO-CO"))
+                async with http.post(url, json={"secret": SECRET, "object": "APBILL", "event": "add"}) as response:
+                    assert response.status == 200
+                async with asyncio.timeout(10):
+                    while not connector.posts_in(CHANNEL):
+                        await asyncio.sleep(0.05)
+                async with http.post(url, json={"secret": "guessed-wrong-secret-000"}) as response:
+                    assert response.status == 401
+        finally:
+            await server.close()
+            await runtime.close()
+    [post] = connector.posts_in(CHANNEL)
+    assert bill["bill_number"] in json.dumps(post.cards)
+
+
+async def test_without_wake_ups_the_route_is_absent_and_the_poll_keeps_its_default(gateway, tmp_path):
+    settings = load_settings({k: v for k, v in environ(gateway, tmp_path).items() if k != "POLL_SCHEDULE"})
+    assert settings.companies[0].poll_schedule != DEFAULT_WAKEUP_POLL_SCHEDULE
+    runtime = await app.build_runtime(settings)
+    web_app, _ = await app.build_web_app(runtime)
+    server = TestServer(web_app)
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(str(server.make_url(EVENTS_PATH)), json={"secret": SECRET}) as response:
+                assert response.status == 404
+    finally:
+        await server.close()
+        await runtime.close()
