@@ -265,7 +265,8 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
     estimates = {c.settings.key: await asyncio.to_thread(usage_estimate, c.settings, settings) for c in runtime.companies.values()}
     context.status = StatusBuilder(
         store,
-        [company_facts(c.settings.key, c.settings.poll_schedule, c.settings.poll_timezone, estimates[c.settings.key].total)
+        [company_facts(c.settings.key, c.settings.poll_schedule, c.settings.poll_timezone, estimates[c.settings.key].total,
+                       wakeups=settings.wakeup_kinds(c.settings))
          for c in runtime.companies.values()],
         clock=clock,
         next_poll=lambda key: scheduler.next_run(key),
@@ -610,7 +611,7 @@ def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 
 async def _checks(settings: Settings, overrides: Mapping[str, str] | None = None) -> list[tuple[bool, str]]:
-    from ops.check import check_bot, check_graph_access, check_intacct, check_store
+    from ops.check import check_bot, check_graph_access, check_intacct, check_store, check_wakeups
 
     results = []
     try:
@@ -622,9 +623,16 @@ async def _checks(settings: Settings, overrides: Mapping[str, str] | None = None
     try:
         description = "PostgreSQL" if settings.database_url.reveal().startswith("postgres") else f"SQLite in {settings.data_dir}"
         results.append(await check_store(runtime.store, description))
+        try:
+            wakeups = {w.company: w for w in await runtime.store.wakeup_states()}
+        except Exception:  # noqa: BLE001 - the store line above already says what is wrong
+            wakeups = {}
         for company in runtime.companies.values():
             estimate = await asyncio.to_thread(usage_estimate, company.settings, settings)
-            results += await check_intacct(company.settings, company.context.client, estimate)
+            woken = bool(settings.wakeup_kinds(company.settings))
+            results += await check_intacct(company.settings, company.context.client, estimate,
+                                           max_wakeup_polls_per_hour=settings.wakeup_max_polls_per_hour if woken else None)
+            results += check_wakeups(settings, company.settings, wakeups.get(company.settings.key), now=runtime.clock())
         results.append(await check_bot(settings, runtime.http))
         teams = sorted({r.team_id for r in await runtime.store.list_routes(active_only=True) if r.team_id})
         results += await check_graph_access(settings, runtime.http, teams, clock=runtime.clock)

@@ -1,4 +1,4 @@
-"""The `status` view: per company the last poll, next poll, errors and Intacct usage; outbox; Graph."""
+"""The `status` view: per company the last poll, next poll, errors, Intacct usage and wake-ups; outbox; Graph."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class CompanyFacts:
     schedule: str
     monthly_transactions_estimate: int | None = None
     name: str | None = None
+    wakeups: tuple[str, ...] = ()  # the Intacct wake-up kinds it takes
 
 
 class StatusBuilder:
@@ -54,9 +55,11 @@ class StatusBuilder:
     async def status_view(self) -> StatusView:
         """The current status (one store round trip per kind of fact)."""
         states = {s.company: s for s in await self.store.poll_states()}
+        wakeups = {w.company: w for w in await self.store.wakeup_states()} if any(f.wakeups for f in self.companies) else {}
         companies = []
         for facts in self.companies:
             state = states.get(facts.key)
+            woken = wakeups.get(facts.key)
             companies.append(
                 CompanyStatus(
                     company=facts.key,
@@ -70,6 +73,8 @@ class StatusBuilder:
                     consecutive_failures=state.consecutive_failures if state else 0,
                     functions_last_cycle=state.functions_last_cycle if state else 0,
                     monthly_transactions_estimate=facts.monthly_transactions_estimate,
+                    wakeups=facts.wakeups,
+                    last_wakeup_at=woken.last_at if woken else None,
                 )
             )
         inactive = [r for r in await self.store.list_routes() if not r.active]
@@ -106,7 +111,8 @@ def route_view(route: Route, channel_name: str | None = None) -> RouteView:
     )
 
 
-def company_facts(key: str, schedule: str, timezone: str, estimate: int | None, name: str | None = None) -> CompanyFacts:
+def company_facts(key: str, schedule: str, timezone: str, estimate: int | None, name: str | None = None,
+                  wakeups: tuple[str, ...] = ()) -> CompanyFacts:
     """CompanyFacts with the schedule written as people read it."""
-    return CompanyFacts(key, f"{schedule} ({timezone})", estimate, name)
+    return CompanyFacts(key, f"{schedule} ({timezone})", estimate, name, wakeups)
 

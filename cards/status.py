@@ -101,6 +101,11 @@ def _company(company: CompanyStatus, view: StatusView) -> Element | None:
     if error and company.last_error_at:
         error = f"{error} · {ago(company.last_error_at, view.now)}"
     estimate = company.monthly_transactions_estimate
+    if estimate is not None and company.wakeups:
+        estimate_text: str | None = f"{estimate:,} {texts.PER_WAKEUP_POLL}"
+    else:
+        estimate_text = f"{estimate:,}" if estimate is not None else None
+    wakeup_kinds = " · ".join(texts.WAKEUP_KINDS.get(kind, kind) for kind in company.wakeups)
     pairs: list[tuple[str, object]] = [
         (texts.SCHEDULE, clean_optional(company.schedule, DESCRIPTION_LIMIT)),
         (texts.LAST_POLL, ago(company.last_attempt_at, view.now)),
@@ -109,7 +114,10 @@ def _company(company: CompanyStatus, view: StatusView) -> Element | None:
         (texts.FAILURES, f"{company.consecutive_failures:,}" if company.consecutive_failures else None),
         (texts.LAST_ERROR, error),
         (texts.FUNCTIONS_PER_CYCLE, f"{company.functions_last_cycle:,}"),
-        (texts.MONTHLY_ESTIMATE, f"{estimate:,}" if estimate is not None else None),
+        (texts.MONTHLY_ESTIMATE, estimate_text),
+        (texts.WAKEUPS, clean_optional(wakeup_kinds, DESCRIPTION_LIMIT) if wakeup_kinds else None),
+        (texts.LAST_WAKEUP, (ago(company.last_wakeup_at, view.now) if company.last_wakeup_at else texts.NO_WAKEUP_YET)
+         if company.wakeups else None),
         (texts.OUTBOX, f"{company.outbox_depth:,}" if company.outbox_depth is not None else None),
     ]
     tone = Tone.ATTENTION if company.consecutive_failures > 0 else Tone.GOOD

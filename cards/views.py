@@ -44,6 +44,8 @@ class CompanyStatus:
     functions_last_cycle: int = 0
     monthly_transactions_estimate: int | None = None  # API transactions a month at this schedule
     outbox_depth: int | None = None  # this company's undelivered posts, when known
+    wakeups: tuple[str, ...] = ()  # Intacct wake-up kinds it takes ("platform_trigger", "smart_event"); empty: off
+    last_wakeup_at: datetime | None = None  # when the last authentic wake-up arrived (any instance)
 
 
 class GraphState(enum.Enum):

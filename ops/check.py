@@ -8,6 +8,7 @@ from typing import Callable, Sequence
 
 import aiohttp
 
+from bot.intacct_events import EVENTS_PATH, events_url
 from graph.check import check_graph
 from graph.client import GraphClient
 from graph.errors import GraphError
@@ -15,8 +16,10 @@ from graph.tokens import EntraTokenProvider, GraphCredentials
 from intacct import errors as intacct_errors
 from intacct.client import IntacctClient
 from poller.schedules import TIER1_MONTHLY_TRANSACTIONS, UsageEstimate
+from poller.wakeups import TRIGGER_OBJECTS
 from settings import CompanySettings, Settings
 from store.api import Store
+from store.types import WakeUpState
 
 BOT_SCOPE = "https://api.botframework.com/.default"
 
@@ -38,8 +41,10 @@ async def check_store(store: Store, description: str) -> CheckResult:
     return CheckResult(True, f"Store: ok ({description})")
 
 
-async def check_intacct(company: CompanySettings, client: IntacctClient, usage: UsageEstimate | None) -> list[CheckResult]:
-    """A session, the company's name and the user's time zone; the schedules' monthly cost."""
+async def check_intacct(company: CompanySettings, client: IntacctClient, usage: UsageEstimate | None, *,
+                        max_wakeup_polls_per_hour: int | None = None) -> list[CheckResult]:
+    """A session, the company's name and the user's time zone; the schedules' monthly cost (and,
+    with wake-ups on, what each wake-up poll adds)."""
     label = f"Intacct {company.key}"
     try:
         info = await client.fetch_company_info()
@@ -54,8 +59,49 @@ async def check_intacct(company: CompanySettings, client: IntacctClient, usage: 
             share <= 1,
             f"Intacct usage for {company.key}: about {usage.total:,} API transactions a month at the configured schedules "
             f"({usage.poll_runs:,} polls × {usage.poll_functions} functions, plus reference data, reconciliation and digests; "
-            f"{share:.0%} of Tier 1's 100,000)" + ("" if share <= 1 else " — poll less often or buy a higher tier"),
+            f"{share:.0%} of Tier 1's 100,000)" + ("" if share <= 1 else " — poll less often or buy a higher tier")
+            + (f"; plus {usage.poll_functions} per wake-up poll (a burst of changes is one or two polls; at most "
+               f"{max_wakeup_polls_per_hour} an hour, WAKEUP_MAX_POLLS_PER_HOUR)" if max_wakeup_polls_per_hour else ""),
         ))
+    return lines
+
+
+def check_wakeups(settings: Settings, company: CompanySettings, state: WakeUpState | None, *, now: datetime) -> list[CheckResult]:
+    """Whether Intacct can wake this company's poller, when it last did, and how to set up each
+    kind of trigger in Intacct with the exact URL to paste."""
+    label = f"Intacct wake-ups for {company.key}"
+    kinds = settings.wakeup_kinds(company)
+    if not kinds:
+        return [CheckResult(True, f"{label}: off — cards come with the regular poll ({company.poll_schedule}). For cards within "
+                                  "seconds set INTACCT_EVENTS_SECRET (Smart Events) or INTACCT_EVENTS_CLIENT_ID and "
+                                  "INTACCT_EVENTS_CLIENT_SECRET (Platform Triggers): README, \"Intacct wake-ups\"")]
+    names = " and ".join({"platform_trigger": "Platform Triggers", "smart_event": "Smart Events"}[kind] for kind in kinds)
+    if state is None or state.last_at is None:
+        last = "none has arrived yet"
+    else:
+        minutes = int((now - state.last_at).total_seconds() // 60)
+        last = (f"the last arrived {state.last_at.isoformat(timespec='seconds')} ({minutes:,} min ago, "
+                f"{'a Platform Trigger' if state.last_kind == 'platform_trigger' else 'a Smart Event'}), {state.received:,} so far")
+    alerted = state is not None and state.trigger_alert_at is not None
+    lines = [CheckResult(not alerted, f"{label}: {names}; {last}" + (
+        f" — the regular poll found changes no wake-up announced (alerted {state.trigger_alert_at.isoformat(timespec='minutes')}): "
+        "check the triggers below" if alerted and state is not None and state.trigger_alert_at else ""))]
+    if not settings.public_url:
+        lines.append(CheckResult(False, f"{label}: set PUBLIC_URL to the https address where Intacct reaches this service; "
+                                        f"the URL to paste into Intacct is PUBLIC_URL{EVENTS_PATH}?company={company.key}"))
+        return lines
+    url = events_url(settings.public_url, company.key)
+    objects = ", ".join(TRIGGER_OBJECTS.values())
+    if "platform_trigger" in kinds:
+        lines.append(CheckResult(True, (
+            f"Set up Platform Triggers for {company.key} (Platform Services > Triggers): one trigger on each of {objects}, "
+            f"events add and set; trigger type HTTP post; select Use webhook delivery; Client ID {settings.events_client_id}; "
+            f"URL {url} (the body is not used)")))
+    if "smart_event" in kinds:
+        lines.append(CheckResult(True, (
+            f"Set up Smart Events for {company.key} (Platform Services > Smart events): one on each of {objects}, events Add "
+            f"and Set, action HTTP post; URL {url}; body {{\"secret\": \"<the company's events secret>\"}} "
+            "(INTACCT_EVENTS_SECRET, or its events_secret; or add &secret=<it> to the URL; check never prints secrets)")))
     return lines
 
 

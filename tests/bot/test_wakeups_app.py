@@ -33,11 +33,14 @@ async def test_a_wake_up_turns_a_new_bill_into_a_card_without_waiting_for_the_po
     async with FakeBotConnector() as connector:
         runtime = await app.build_runtime(settings)
         await subscribe(runtime.store, connector, clock)
-        web_app, _ = await app.build_web_app(runtime)
+        web_app, context = await app.build_web_app(runtime)
         server = TestServer(web_app)
         await server.start_server()
         try:
             async with aiohttp.ClientSession() as http:
+                [before] = (await context.status.status_view()).companies
+                assert before.wakeups == ("smart_event",) and before.last_wakeup_at is None
+                assert before.schedule.startswith("0 0 1 1 *")
                 async with asyncio.timeout(30):  # the scheduler's start-up poll takes the baseline
                     while not await runtime.store.has_baseline("DEMO-CO"):
                         await asyncio.sleep(0.05)
@@ -51,6 +54,8 @@ async def test_a_wake_up_turns_a_new_bill_into_a_card_without_waiting_for_the_po
                         await asyncio.sleep(0.05)
                 async with http.post(url, json={"secret": "guessed-wrong-secret-000"}) as response:
                     assert response.status == 401
+                [after] = (await context.status.status_view()).companies
+                assert after.last_wakeup_at is not None
         finally:
             await server.close()
             await runtime.close()

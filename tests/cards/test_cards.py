@@ -13,7 +13,7 @@ from cards.help import build_help_card, build_welcome_card
 from cards.payments import build_payment_card, build_payments_list_card
 from cards.status import build_status_card, build_subscriptions_card, route_filters
 from cards.vendors import build_vendor_status_card
-from cards.views import DEFAULT_HELP, AlertKind, CommandHelp, GraphState, GraphStatus, HelpView
+from cards.views import DEFAULT_HELP, AlertKind, CommandHelp, CompanyStatus, GraphState, GraphStatus, HelpView
 from poller.events import AlertRaised
 from tests.cards import samples as s
 from tests.cards.harness import shown_strings, walk
@@ -93,6 +93,18 @@ def test_status_card_flags_the_failing_company_and_shows_quota_and_graph() -> No
     assert "old-approvals: channel deleted" in shown_strings(card)
     failing_graph = build_status_card(s.status_view(graph=GraphStatus(GraphState.FAILING, detail="401 invalid_client")))
     assert _facts(failing_graph)["Microsoft Graph"] == "failing: 401 invalid_client"
+
+
+def test_status_card_shows_wake_ups_and_the_last_one_only_for_companies_that_take_them() -> None:
+    woken = CompanyStatus(company="DEMO-CO", monthly_transactions_estimate=5_940, wakeups=("platform_trigger", "smart_event"),
+                          last_wakeup_at=s.NOW - timedelta(minutes=4))
+    never = CompanyStatus(company="DEMO-CO", monthly_transactions_estimate=5_940, wakeups=("smart_event",))
+    facts = _facts(build_status_card(s.status_view(companies=(woken,))))
+    assert facts["Intacct wake-ups"] == "Platform Triggers · Smart Events"
+    assert facts["Last wake-up"].endswith("(4 min ago)") and facts["Transactions a month (est.)"] == "5,940 + 3 per wake-up poll"
+    assert _facts(build_status_card(s.status_view(companies=(never,))))["Last wake-up"] == "none yet"
+    polled_only = _facts(build_status_card(s.status_view()))
+    assert "Intacct wake-ups" not in polled_only and "Last wake-up" not in polled_only
 
 
 def test_subscriptions_list_inactive_routes_first_with_their_reason_and_filters() -> None:

@@ -52,6 +52,32 @@ async def test_check_says_ok_with_the_company_name(capsys, environ):
     assert "API transactions a month" in out and "Store: ok" in out and "Graph: off" in out
 
 
+async def test_check_explains_each_kind_of_wake_up_with_the_url_to_paste_and_the_cost(capsys, environ):
+    secret = "check-events-secret-0123456789"
+    code, out, _ = await run(capsys, ["check"], environ)
+    assert code == 0 and "ok    Intacct wake-ups for DEMO-CO: off — cards come with the regular poll (*/2 6-19 * * mon-fri)" in out
+
+    woken = environ | {"INTACCT_EVENTS_SECRET": secret, "INTACCT_EVENTS_CLIENT_ID": "mlc.app.sage.com",
+                       "INTACCT_EVENTS_CLIENT_SECRET": "client-secret-of-the-rest-app", "PUBLIC_URL": "https://bot.example.com"}
+    code, out, _ = await run(capsys, ["check"], woken)
+
+    assert code == 0, out
+    assert "ok    Intacct wake-ups for DEMO-CO: Platform Triggers and Smart Events; none has arrived yet" in out
+    url = "https://bot.example.com/api/intacct/events?company=DEMO-CO"
+    assert (f"Set up Platform Triggers for DEMO-CO (Platform Services > Triggers): one trigger on each of APBILL, APPYMT, VENDOR, "
+            f"events add and set; trigger type HTTP post; select Use webhook delivery; Client ID mlc.app.sage.com; URL {url}") in out
+    assert (f"Set up Smart Events for DEMO-CO (Platform Services > Smart events): one on each of APBILL, APPYMT, VENDOR, events Add "
+            f"and Set, action HTTP post; URL {url};") in out
+    # The fallback schedule (every 15 minutes in the AP day): within 10% of Tier 1 (about 5,940 a month).
+    usage = next(line for line in out.splitlines() if "API transactions a month" in line)
+    assert int(usage.split("about ")[1].split(" ")[0].replace(",", "")) <= 10_000, usage
+    assert "plus 3 per wake-up poll" in usage and "at most 60 an hour" in usage
+    assert secret not in out and "client-secret-of-the-rest-app" not in out
+
+    code, out, _ = await run(capsys, ["check"], woken | {"PUBLIC_URL": ""})
+    assert code == 1 and "FAIL  Intacct wake-ups for DEMO-CO: set PUBLIC_URL" in out
+
+
 async def test_check_with_wrong_credentials_says_what_to_fix(capsys, environ):
     code, out, _ = await run(capsys, ["check"], environ | {"INTACCT_USER_PASSWORD": "wrong-pass"})
     assert code == 1
