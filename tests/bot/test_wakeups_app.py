@@ -7,25 +7,15 @@ import asyncio
 import json
 
 import aiohttp
-import pytest
 from aiohttp.test_utils import TestServer
 
 import app
 from bot.intacct_events import EVENTS_PATH
-from intacct.sandbox import create_sandbox_app
 from settings import DEFAULT_WAKEUP_POLL_SCHEDULE, load_settings
-from tests.bot.test_observability import CHANNEL, environ, subscribe
+from tests.bot.test_observability import CHANNEL, environ, gateway, subscribe  # noqa: F401  (gateway: the sandbox fixture)
 from tests.fakes.bot_connector import FakeBotConnector
 
 SECRET = "demo-events-secret-0123456789"
-
-
-@pytest.fixture
-async def gateway():
-    server = TestServer(create_sandbox_app("demo", clock=app.utc_now, web_url=None))
-    await server.start_server()
-    yield server
-    await server.close()
 
 
 async def test_a_wake_up_turns_a_new_bill_into_a_card_without_waiting_for_the_poll(gateway, tmp_path, clock):

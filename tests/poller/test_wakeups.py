@@ -12,35 +12,15 @@ from datetime import timedelta
 
 import pytest
 
-from poller.codec import event_from_payload
 from poller.coordinator import LEASE_HELD, PollCoordinator, PollerConfig
 from poller.events import AlertKind, AlertRaised, BillCreated
 from poller.wakeups import RECHECK, WAKE_UP, WakeUpPolicy, WakeUps
-from store.sql import open_store
-from store.types import RouteFilter
-from tests.fakes.sandbox import running_sandbox
+# The coordinator tests' fixtures: the demo sandbox, and `routed`, a SQLite store with a channel
+# subscribed to bills, payments and vendors and an operators' channel (OPS) for alerts.
+from tests.poller.test_coordinator import OPS, routed, sandbox, store  # noqa: F401  (fixtures)
+from tests.poller.test_coordinator import outbox_events as cards
 
-CHANNEL = "19:ap-team@thread.tacv2"
-OPS = "19:ops@thread.tacv2"
 COMPANY = "DEMO-CO"
-
-
-@pytest.fixture
-async def sandbox(clock):
-    async with running_sandbox(clock, "demo") as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-async def store(tmp_path, clock):
-    store = open_store(None, data_dir=tmp_path)
-    await store.migrate()
-    await store.add_route(CHANNEL, frozenset({"bills", "payments", "vendors"}), filter=RouteFilter(), company=None,
-                          team_id=None, tenant_id=None, channel_name="AP team", created_by=None, now=clock())
-    await store.add_route(OPS, frozenset({"alerts"}), filter=RouteFilter(), company=None,
-                          team_id=None, tenant_id=None, channel_name="Ops", created_by=None, now=clock())
-    yield store
-    await store.close()
 
 
 def coordinator(sandbox, store, clock, holder="instance-a") -> PollCoordinator:
@@ -52,18 +32,14 @@ async def baseline(poller: PollCoordinator, clock) -> None:
     clock.advance(60)
 
 
-async def cards(store, conversation=CHANNEL):
-    return [event_from_payload(i.payload) for i in await store.outbox_items() if i.conversation_id == conversation]
-
-
 async def gateway_requests(sandbox) -> int:
     return (await sandbox.stats())["requests"]
 
 
-async def test_a_wake_up_polls_after_the_debounce_and_the_new_bill_becomes_one_card(sandbox, store, clock):
-    poller = coordinator(sandbox, store, clock)
+async def test_a_wake_up_polls_after_the_debounce_and_the_new_bill_becomes_one_card(sandbox, routed, clock):
+    poller = coordinator(sandbox, routed, clock)
     await baseline(poller, clock)
-    wakeups = WakeUps({COMPANY: poller}, store, clock=clock)
+    wakeups = WakeUps({COMPANY: poller}, routed, clock=clock)
 
     bill = await sandbox.add_bill(amount="980.00")
     await wakeups.receive(COMPANY, "smart_event")
@@ -74,17 +50,17 @@ async def test_a_wake_up_polls_after_the_debounce_and_the_new_bill_becomes_one_c
     [outcome] = await wakeups.run_due()
 
     assert outcome.reason == WAKE_UP and [type(e) for e in outcome.events] == [BillCreated]
-    assert [e.bill.record_no for e in await cards(store)] == [bill["record_no"]]
-    [state] = await store.wakeup_states()
+    assert [e.bill.record_no for e in await cards(routed)] == [bill["record_no"]]
+    [state] = await routed.wakeup_states()
     assert (state.company, state.received, state.last_kind, state.last_at) == (COMPANY, 1, "smart_event", clock() - timedelta(seconds=0.5))
 
 
-async def test_a_hundred_wake_ups_in_one_second_cost_at_most_a_few_polls(sandbox, store, clock):
+async def test_a_hundred_wake_ups_in_one_second_cost_at_most_a_few_polls(sandbox, routed, clock):
     """One poll after the debounce, one more for the wake-ups that came while it ran, and a recheck
     only if that last one found nothing (when the first poll happened to read every bill)."""
-    poller = coordinator(sandbox, store, clock)
+    poller = coordinator(sandbox, routed, clock)
     await baseline(poller, clock)
-    wakeups = WakeUps({COMPANY: poller}, store, clock=clock)
+    wakeups = WakeUps({COMPANY: poller}, routed, clock=clock)
     before = await gateway_requests(sandbox)
     created = []
     running: list[asyncio.Task] = []
@@ -107,13 +83,13 @@ async def test_a_hundred_wake_ups_in_one_second_cost_at_most_a_few_polls(sandbox
     assert await gateway_requests(sandbox) - before <= 3 * len(polls)
     announced = [e.bill.record_no for o in polls for e in o.events if isinstance(e, BillCreated)]
     assert sorted(announced) == sorted(created), "every bill once, whichever poll found it"
-    assert (await store.wakeup_states())[0].received == 100
+    assert (await routed.wakeup_states())[0].received == 100
 
 
-async def test_a_wake_up_during_a_running_poll_asks_for_exactly_one_more(sandbox, store, clock):
-    poller = coordinator(sandbox, store, clock)
+async def test_a_wake_up_during_a_running_poll_asks_for_exactly_one_more(sandbox, routed, clock):
+    poller = coordinator(sandbox, routed, clock)
     await baseline(poller, clock)
-    wakeups = WakeUps({COMPANY: poller}, store, clock=clock, policy=WakeUpPolicy(recheck=None))
+    wakeups = WakeUps({COMPANY: poller}, routed, clock=clock, policy=WakeUpPolicy(recheck=None))
 
     await wakeups.receive(COMPANY, "smart_event")
     clock.advance(0.5)
@@ -129,14 +105,14 @@ async def test_a_wake_up_during_a_running_poll_asks_for_exactly_one_more(sandbox
     assert len(await wakeups.run_due()) == 1
 
     assert wakeups.polls_run(COMPANY) == 2 and wakeups.next_due() is None
-    assert [e.bill.record_no for e in await cards(store)] == [bill["record_no"]]
+    assert [e.bill.record_no for e in await cards(routed)] == [bill["record_no"]]
 
 
-async def test_wake_up_polls_keep_the_minimum_interval_and_the_hourly_budget(sandbox, store, clock):
-    poller = coordinator(sandbox, store, clock)
+async def test_wake_up_polls_keep_the_minimum_interval_and_the_hourly_budget(sandbox, routed, clock):
+    poller = coordinator(sandbox, routed, clock)
     await baseline(poller, clock)
     policy = WakeUpPolicy(debounce=timedelta(0), min_interval=timedelta(seconds=10), max_per_hour=3, recheck=None)
-    wakeups = WakeUps({COMPANY: poller}, store, clock=clock, policy=policy)
+    wakeups = WakeUps({COMPANY: poller}, routed, clock=clock, policy=policy)
     starts = []
 
     for _ in range(4):
@@ -152,12 +128,12 @@ async def test_wake_up_polls_keep_the_minimum_interval_and_the_hourly_budget(san
     assert wakeups.polls_run(COMPANY) == 4
 
 
-async def test_a_change_the_poll_cannot_see_yet_still_ends_in_exactly_one_card(sandbox, store, clock):
+async def test_a_change_the_poll_cannot_see_yet_still_ends_in_exactly_one_card(sandbox, routed, clock):
     """Intacct may call before its change is readable: the wake-up poll finds nothing, its recheck
     (or, failing that, the next wake-up or the regular poll) finds it once."""
-    poller = coordinator(sandbox, store, clock)
+    poller = coordinator(sandbox, routed, clock)
     await baseline(poller, clock)
-    wakeups = WakeUps({COMPANY: poller}, store, clock=clock)
+    wakeups = WakeUps({COMPANY: poller}, routed, clock=clock)
 
     await wakeups.receive(COMPANY, "platform_trigger")  # the wake-up arrives first...
     clock.advance(0.5)
@@ -178,13 +154,13 @@ async def test_a_change_the_poll_cannot_see_yet_still_ends_in_exactly_one_card(s
     clock.advance(15 * 60)
     assert (await poller.poll()).events == []  # the regular poll re-reads it in its overlap
 
-    assert [e.bill.record_no for e in await cards(store)] == [bill["record_no"]]
+    assert [e.bill.record_no for e in await cards(routed)] == [bill["record_no"]]
 
 
-async def test_a_lagging_change_missed_by_the_recheck_is_found_by_the_regular_poll_once(sandbox, store, clock):
-    poller = coordinator(sandbox, store, clock)
+async def test_a_lagging_change_missed_by_the_recheck_is_found_by_the_regular_poll_once(sandbox, routed, clock):
+    poller = coordinator(sandbox, routed, clock)
     await baseline(poller, clock)
-    wakeups = WakeUps({COMPANY: poller}, store, clock=clock, policy=WakeUpPolicy(recheck=None))
+    wakeups = WakeUps({COMPANY: poller}, routed, clock=clock, policy=WakeUpPolicy(recheck=None))
 
     await wakeups.receive(COMPANY, "smart_event")
     clock.advance(0.5)
@@ -196,15 +172,15 @@ async def test_a_lagging_change_missed_by_the_recheck_is_found_by_the_regular_po
     found = await poller.poll()
 
     assert [e.bill.record_no for e in found.events] == [bill["record_no"]]
-    assert [e.bill.record_no for e in await cards(store)] == [bill["record_no"]]
+    assert [e.bill.record_no for e in await cards(routed)] == [bill["record_no"]]
 
 
-async def test_a_wake_up_received_by_another_instance_reaches_the_lease_holder_within_a_sync(sandbox, store, clock):
-    holder = coordinator(sandbox, store, clock, "instance-b")
+async def test_a_wake_up_received_by_another_instance_reaches_the_lease_holder_within_a_sync(sandbox, routed, clock):
+    holder = coordinator(sandbox, routed, clock, "instance-b")
     await baseline(holder, clock)  # b polls, so b holds the company's lease
-    other = coordinator(sandbox, store, clock, "instance-a")
-    at_a = WakeUps({COMPANY: other}, store, clock=clock)
-    at_b = WakeUps({COMPANY: holder}, store, clock=clock)
+    other = coordinator(sandbox, routed, clock, "instance-a")
+    at_a = WakeUps({COMPANY: other}, routed, clock=clock)
+    at_b = WakeUps({COMPANY: holder}, routed, clock=clock)
     await at_a.sync()
     await at_b.sync()
 
@@ -220,28 +196,28 @@ async def test_a_wake_up_received_by_another_instance_reaches_the_lease_holder_w
 
     assert [e.bill.record_no for e in polled.events] == [bill["record_no"]]
     await at_a.sync()
-    assert at_a.next_due() is None, "a's own wake-up, read back from the store, is not asked for twice"
-    assert [e.bill.record_no for e in await cards(store)] == [bill["record_no"]]
+    assert at_a.next_due() is None, "a's own wake-up, read back from the routed, is not asked for twice"
+    assert [e.bill.record_no for e in await cards(routed)] == [bill["record_no"]]
 
 
-async def test_wake_ups_from_before_an_instance_started_ask_for_nothing(sandbox, store, clock):
-    poller = coordinator(sandbox, store, clock)
-    await store.record_wakeup(COMPANY, kind="smart_event", now=clock())
-    wakeups = WakeUps({COMPANY: poller}, store, clock=clock)
+async def test_wake_ups_from_before_an_instance_started_ask_for_nothing(sandbox, routed, clock):
+    poller = coordinator(sandbox, routed, clock)
+    await routed.record_wakeup(COMPANY, kind="smart_event", now=clock())
+    wakeups = WakeUps({COMPANY: poller}, routed, clock=clock)
 
     await wakeups.sync()
 
     assert wakeups.next_due() is None
 
 
-async def alerts(store) -> list[AlertRaised]:
-    return [e for e in await cards(store, OPS) if isinstance(e, AlertRaised)]
+async def alerts(routed) -> list[AlertRaised]:
+    return [e for e in await cards(routed, OPS) if isinstance(e, AlertRaised)]
 
 
-async def test_changes_no_wake_up_announced_raise_one_alert_until_wake_ups_return(sandbox, store, clock):
-    poller = coordinator(sandbox, store, clock)
+async def test_changes_no_wake_up_announced_raise_one_alert_until_wake_ups_return(sandbox, routed, clock):
+    poller = coordinator(sandbox, routed, clock)
     await baseline(poller, clock)
-    wakeups = WakeUps({COMPANY: poller}, store, clock=clock, fallback_url=lambda key: f"https://bot.example/api/intacct/events?company={key}")
+    wakeups = WakeUps({COMPANY: poller}, routed, clock=clock, fallback_url=lambda key: f"https://bot.example/api/intacct/events?company={key}")
     poller.after_poll = wakeups.check_announced
     clock.advance(5 * 60)
 
@@ -252,24 +228,24 @@ async def test_changes_no_wake_up_announced_raise_one_alert_until_wake_ups_retur
     clock.advance(15 * 60)
     await poller.poll()
 
-    [alert] = await alerts(store)
+    [alert] = await alerts(routed)
     assert alert.alert is AlertKind.WAKEUPS_MISSING
     assert "APBILL" in alert.summary and "https://bot.example/api/intacct/events?company=DEMO-CO" in alert.fix
 
     await wakeups.receive(COMPANY, "smart_event")  # the trigger works again: the alert is cleared
-    assert (await store.wakeup_states())[0].trigger_alert_at is None
+    assert (await routed.wakeup_states())[0].trigger_alert_at is None
     clock.advance(5 * 60)
     await sandbox.add_bill(amount="12.00")
     clock.advance(15 * 60)
     await poller.poll()
-    assert len(await alerts(store)) == 2
+    assert len(await alerts(routed)) == 2
 
 
-async def test_announced_changes_and_changes_from_before_the_start_raise_no_alert(sandbox, store, clock):
-    poller = coordinator(sandbox, store, clock)
+async def test_announced_changes_and_changes_from_before_the_start_raise_no_alert(sandbox, routed, clock):
+    poller = coordinator(sandbox, routed, clock)
     await baseline(poller, clock)
     await sandbox.add_bill(amount="20.00")  # made before this instance listened
-    wakeups = WakeUps({COMPANY: poller}, store, clock=clock)
+    wakeups = WakeUps({COMPANY: poller}, routed, clock=clock)
     poller.after_poll = wakeups.check_announced
     assert (await poller.poll()).events
 
@@ -279,4 +255,4 @@ async def test_announced_changes_and_changes_from_before_the_start_raise_no_aler
     clock.advance(15 * 60)
     assert (await poller.poll()).events
 
-    assert await alerts(store) == []
+    assert await alerts(routed) == []
