@@ -19,7 +19,12 @@ What botbuilder 4.17.1 / msrest do by default, and what the adapter built here d
 - card serialisation: msrest walks an attachment's content ("object") field by field, recursively
   (a third of the notifier's CPU per card); a card now goes into the JSON body as it is (it is
   plain JSON data already), through `_CardContent`.
-- inbound auth: a forged or garbled token raised plain exceptions (HTTP 500); now 401.
+- inbound auth: botbuilder fetched the Bot Framework's signing keys with a blocking
+  `requests.get` (no timeout) on the event loop, and a forged, garbled or unverifiable token
+  raised plain exceptions (HTTP 500, traceback). Tokens are now checked by bot/channel_auth.py:
+  401 without a network call for any token that cannot be valid, keys fetched with aiohttp under
+  a timeout and cached, 503 while they cannot be had. Anonymous mode accepts only a local Bot
+  Connector (serviceUrl on this machine).
 - tenant: ConversationAccount.tenant_id is "tenantID" on botbuilder's wire and Teams' "tenantId"
   is dropped; stored references keep Teams' key.
 
@@ -37,6 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Mapping
 
+import aiohttp
 import msal
 from botbuilder.core import CardFactory, TurnContext
 from botbuilder.integration.aiohttp import (
@@ -61,6 +67,7 @@ from msrest.serialization import Model
 from msrest.universal_http.async_requests import AsyncRequestsHTTPSender
 from urllib3.util.retry import Retry
 
+from bot.channel_auth import BotFrameworkSigningKeys, ChannelTokenRejectedError, ChannelTokenValidator, is_loopback_url
 from bot.errors import (
     BadArgumentError,
     ConnectorError,
@@ -99,66 +106,56 @@ def split_conversation_id(conversation_id: str) -> tuple[str, str | None]:
 def create_adapter(
     app_id: str,
     app_password: str,
-    app_type: str = "MultiTenant",
+    app_type: str = "SingleTenant",
     app_tenant_id: str = "",
     *,
-    openid_metadata_url: str | None = None,
-    login_url: str | None = None,
-    oauth_scope: str | None = None,
-    token_issuer: str | None = None,
-    oauth_url: str | None = None,
+    clock: Clock | None = None,
+    http: aiohttp.ClientSession | None = None,
+    signing_keys: BotFrameworkSigningKeys | None = None,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     token_http_client: Any = None,
 ) -> CloudAdapter:
-    """A CloudAdapter authenticated as the bot (anonymous when `app_id` is empty, MultiTenant).
+    """A CloudAdapter authenticated as the bot on the public Azure cloud (anonymous when `app_id`
+    is empty: local use only, see `authenticate_request`).
 
-    The keyword overrides point the bot at other endpoints (tests, sovereign clouds):
-    `openid_metadata_url` = TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL (inbound JWT keys),
-    `login_url` = TO_CHANNEL_FROM_BOT_LOGIN_URL (outbound token authority; msal needs https and
-    a tenant path), `oauth_scope`, `token_issuer`, `oauth_url`. When any is given botbuilder
-    switches to its parameterised authentication, which needs every endpoint: the others are
-    filled with the public-cloud defaults. `timeout_seconds` bounds each Bot Connector call.
-    `token_http_client` (requests-like: `get`/`post`) carries the bot's token requests instead of
-    msal's own session — for proxies, and for tests. Call `close_adapter` at shutdown.
-    Raises BadArgumentError (a ConnectorConfigError) when the combination is incomplete.
+    Inbound tokens are checked by bot/channel_auth.py against the Bot Framework's published keys,
+    fetched with `http` (an aiohttp session; None: one of the adapter's own) or taken from
+    `signing_keys`; `clock` dates them. Outbound, the bot's token comes from Entra through msal:
+    SingleTenant (the default: Azure creates only single-tenant or managed-identity bots since
+    2025-07-31) asks APP_TENANTID's authority, MultiTenant the botframework.com tenant.
+    `token_http_client` (requests-like: `get`/`post`) carries those token requests instead of
+    msal's own session — for proxies, and for tests. `timeout_seconds` bounds each Bot Connector
+    call. Call `close_adapter` at shutdown. Raises BadArgumentError (a ConnectorConfigError) when
+    the combination is incomplete.
     """
-    kind = next((t for t in APP_TYPES if t.lower() == (app_type or "MultiTenant").strip().lower()), None)
+    kind = next((t for t in APP_TYPES if t.lower() == (app_type or "SingleTenant").strip().lower()), None)
     problems = []
     if kind is None:
         problems.append(f"APP_TYPE must be one of {', '.join(APP_TYPES)}, not {app_type!r}")
-    if kind == "SingleTenant" and not (app_id and app_password and app_tenant_id):
+    if not app_id:
+        if app_password:
+            problems.append("APP_PASSWORD is set but APP_ID is empty (set both, or neither for anonymous local use)")
+    elif kind == "SingleTenant" and not (app_password and app_tenant_id):
         problems.append("SingleTenant needs APP_ID, APP_PASSWORD and APP_TENANTID")
-    if kind == "UserAssignedMSI" and not (app_id and app_tenant_id):
+    elif kind == "UserAssignedMSI" and not app_tenant_id:
         problems.append("UserAssignedMSI needs APP_ID and APP_TENANTID")
-    if kind == "MultiTenant" and bool(app_id) != bool(app_password):
-        problems.append("MultiTenant needs both APP_ID and APP_PASSWORD, or neither (anonymous mode)")
+    elif kind == "MultiTenant" and not app_password:
+        problems.append("MultiTenant needs both APP_ID and APP_PASSWORD")
     if timeout_seconds <= 0:
         problems.append("timeout_seconds must be positive")
     if problems:
         raise BadArgumentError("; ".join(problems), operation="create_adapter")
 
-    config = _AdapterConfig(app_id or "", app_password or "", kind or "MultiTenant", app_tenant_id or "")
-    overrides = {
-        "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": openid_metadata_url,
-        "TO_CHANNEL_FROM_BOT_LOGIN_URL": login_url,
-        "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE": oauth_scope,
-        "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER": token_issuer,
-        "OAUTH_URL": oauth_url,
-    }
-    if any(overrides.values()):
-        defaults = {
-            "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
-            "TO_CHANNEL_FROM_BOT_LOGIN_URL": AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX,
-            "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE": AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
-            "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER": AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
-            "OAUTH_URL": AuthenticationConstants.OAUTH_URL,
-        }
-        for key, value in overrides.items():
-            setattr(config, key, value or defaults[key])
-        config.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
-        config.CALLER_ID = CallerIdConstants.public_azure_channel
+    # Anonymous mode is botbuilder's MultiTenant without an id: its credential factory then
+    # reports authentication disabled and sends without a token.
+    config = _AdapterConfig(app_id or "", app_password or "", (kind or "SingleTenant") if app_id else "MultiTenant", app_tenant_id or "")
     credentials = _CachedCredentialsFactory(ConfigurationServiceClientCredentialFactory(config), token_http_client)
-    return CloudAdapter(_HardenedAuthentication(config, credentials, timeout_seconds=timeout_seconds))
+    clock = clock or (lambda: datetime.now(timezone.utc))
+    validator = None
+    if app_id:
+        keys = signing_keys or BotFrameworkSigningKeys(http, clock=clock)
+        validator = ChannelTokenValidator(app_id, keys, clock=clock)
+    return CloudAdapter(_HardenedAuthentication(config, credentials, validator, timeout_seconds=timeout_seconds))
 
 
 async def close_adapter(adapter: CloudAdapter) -> None:
@@ -166,6 +163,35 @@ async def close_adapter(adapter: CloudAdapter) -> None:
     authentication = adapter.bot_framework_authentication
     if isinstance(authentication, _HardenedAuthentication):
         await authentication.close()
+
+
+# Any service URL does: building a connector client makes no request, it only asks the credential
+# factory for the credentials a send there would carry (the same for every Teams service URL).
+_PROBE_SERVICE_URL = "https://smba.trafficmanager.net/teams/"
+
+
+async def fetch_bot_token(adapter: CloudAdapter) -> str:
+    """The bot's Bot Connector token, got exactly as a send gets it: from the credentials object
+    the adapter's sends use (same authority, same scope, same msal app and cache), in a worker
+    thread. Raises a ConnectorError (config_error for a refused id or secret); "" in anonymous mode."""
+    authentication = adapter.bot_framework_authentication
+    if not isinstance(authentication, _HardenedAuthentication):
+        raise TypeError("fetch_bot_token needs an adapter from create_adapter")
+    app_id = authentication.app_id
+    if not app_id:
+        return ""
+    factory = super(_HardenedAuthentication, authentication).create_connector_factory(ClaimsIdentity({"aud": app_id}, True))
+    try:
+        client = await factory.create(_PROBE_SERVICE_URL, None)
+        try:
+            credentials = client.config.credentials
+            return await asyncio.get_running_loop().run_in_executor(None, credentials.get_access_token)
+        finally:
+            await _close(client)
+    except ConnectorError:
+        raise
+    except Exception as exc:  # every msal/requests failure becomes ours, chained
+        raise map_connector_error(exc, operation="token") from exc
 
 
 class _AdapterConfig:
@@ -220,29 +246,46 @@ class _CachedCredentialsFactory(ServiceClientCredentialsFactory):
 
 
 class _HardenedAuthentication(ConfigurationBotFrameworkAuthentication):
-    """botbuilder's configuration authentication, with reused, hardened connector clients."""
+    """botbuilder's configuration authentication with our inbound token check and reused,
+    hardened connector clients."""
 
-    def __init__(self, configuration: Any, credentials: ServiceClientCredentialsFactory, *, timeout_seconds: float) -> None:
+    def __init__(
+        self,
+        configuration: Any,
+        credentials: ServiceClientCredentialsFactory,
+        validator: ChannelTokenValidator | None,
+        *,
+        timeout_seconds: float,
+    ) -> None:
         super().__init__(configuration, credentials_factory=credentials)
+        self.app_id: str = configuration.APP_ID
+        self.credentials = credentials
+        self.validator = validator
         self._clients = _ClientCache(timeout_seconds)
         self._user_token_clients: dict[str | None, UserTokenClient] = {}
         self._user_token_clients_lock = asyncio.Lock()  # the notifier's lanes start together: build one
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
-        # CloudAdapter.process passes "" for a missing header; the parameterised authentication
-        # (used with endpoint overrides) only treats None as missing and then crashes (500, not 401).
-        try:
-            result = await super().authenticate_request(activity, auth_header or None)
-        except (PermissionError, OSError):
-            raise  # PermissionError → 401; OSError: the signing keys could not be fetched → 500
-        except Exception as exc:
-            # A garbled or forged token fails inside PyJWT or botbuilder's key lookup with plain
-            # exceptions, which CloudAdapter would answer with 500; the caller is unauthorised.
-            log.warning("inbound activity rejected: %s", type(exc).__name__)
-            raise PermissionError(f"Unauthorized: token rejected ({type(exc).__name__})") from exc
-        if result.connector_factory is not None:
-            app_id = _app_id_of(result.claims_identity)
-            result.connector_factory = _CachedConnectorFactory(result.connector_factory, self._clients, app_id)
+        """Who sent the activity: a Bot Framework channel token checked by bot/channel_auth.py
+        (PermissionError → 401, SigningKeysUnavailableError → the route's 503), or, in anonymous
+        mode, nobody, which is only accepted from a local Bot Connector (the Agents Playground):
+        a serviceUrl elsewhere would let any request reroute the bot's replies and cards."""
+        if self.validator is None:
+            if auth_header:
+                raise ChannelTokenRejectedError("a token came to a bot in anonymous mode (APP_ID is empty)")
+            if not is_loopback_url(activity.service_url):
+                raise ChannelTokenRejectedError("anonymous mode only accepts activities whose serviceUrl is on this machine")
+            identity = ClaimsIdentity({}, True, AuthenticationConstants.ANONYMOUS_AUTH_TYPE)
+        else:
+            claims = await self.validator.validate(auth_header, service_url=activity.service_url, channel_id=activity.channel_id)
+            identity = ClaimsIdentity(claims, True)
+        result = AuthenticateRequestResult()
+        result.claims_identity = identity
+        result.audience = self.get_originating_audience()
+        result.caller_id = await self.generate_caller_id(
+            credential_factory=self.credentials, claims_identity=identity, caller_id=CallerIdConstants.public_azure_channel
+        )
+        result.connector_factory = self.create_connector_factory(identity)
         return result
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
@@ -261,8 +304,10 @@ class _HardenedAuthentication(ConfigurationBotFrameworkAuthentication):
         return client
 
     async def close(self) -> None:
-        """Close every cached connector client."""
+        """Close every cached connector client and the signing-key fetcher."""
         await self._clients.close()
+        if self.validator is not None:
+            await self.validator.keys.close()
 
 
 def _app_id_of(claims_identity: ClaimsIdentity) -> str | None:

@@ -18,21 +18,23 @@ from aiohttp.test_utils import TestClient, TestServer
 from botbuilder.core import ActivityHandler, TurnContext
 
 from bot import errors
-from bot.connector import create_adapter, strip_mention
+from bot.connector import close_adapter, create_adapter, strip_mention
 from tests.bot.conftest import load_sample
-from tests.fakes.bot_openid import OpenIdKeys, channel_token, keypair
+from tests.fakes.bot_openid import channel_token, keypair, running_bot_openid
 
 APP_ID = "00000000-0000-0000-0000-00000000000011"  # the Playground's bot id, as in the sample
+BOT_TENANT = "7f3c1a52-3d2e-4b8a-9d61-0c8e2f4a9b10"
 
 
 @pytest.mark.parametrize(
     ("args", "kwargs", "problem"),
     [
         (("", "", "Sideways"), {}, "APP_TYPE must be one of"),
+        (("id", "pw"), {}, "SingleTenant needs"),  # the default type
         (("id", "pw", "SingleTenant"), {}, "SingleTenant needs"),
         (("id", "", "UserAssignedMSI"), {}, "UserAssignedMSI needs"),
-        (("id", ""), {}, "MultiTenant needs both"),
-        (("", "pw"), {}, "MultiTenant needs both"),
+        (("id", "", "MultiTenant"), {}, "MultiTenant needs both"),
+        (("", "pw"), {}, "APP_PASSWORD is set but APP_ID is empty"),
         (("", ""), {"timeout_seconds": 0}, "timeout_seconds"),
     ],
 )
@@ -45,7 +47,7 @@ def test_incomplete_configuration_is_refused_with_a_clear_message(args, kwargs, 
     assert "pw" not in str(caught.value).replace("pw'", "")  # never echoes a password
 
 
-@pytest.mark.parametrize("app_type", ["MultiTenant", "multitenant", "SingleTenant", "UserAssignedMSI"])
+@pytest.mark.parametrize("app_type", ["SingleTenant", "singletenant", "MultiTenant", "UserAssignedMSI"])
 def test_valid_configurations_build_an_adapter(app_type):
     adapter = create_adapter("app", "" if app_type == "UserAssignedMSI" else "secret-value", app_type, "tenant")
 
@@ -75,30 +77,18 @@ async def _client(adapter: Any, bot: RecordingBot) -> TestClient:
     return client
 
 
-async def test_anonymous_mode_accepts_the_playground_without_a_token(fixtures_dir: Path):
-    bot = RecordingBot()
-    client = await _client(create_adapter("", ""), bot)
-    try:
-        response = await client.post("/api/messages", json=load_sample(fixtures_dir, "playground/message-channel-mention.json"))
-    finally:
-        await client.close()
-
-    assert response.status == 201
-    assert bot.texts == ["show pending bills"]
-
-
 _token = functools.partial(channel_token, app_id=APP_ID)
 
 
-async def test_inbound_tokens_are_checked_against_the_overridden_openid_keys(fixtures_dir: Path):
+async def test_inbound_tokens_are_checked_against_the_bot_framework_keys(fixtures_dir: Path):
     signing_key, public = keypair("k1")
     stranger_key, _ = keypair("k1")
     activity = load_sample(fixtures_dir, "playground/message-channel-mention.json")
     service_url = activity["serviceUrl"]
     bot = RecordingBot()
 
-    with OpenIdKeys({"keys": [public]}) as openid:
-        adapter = create_adapter(APP_ID, "not-used-here", "MultiTenant", openid_metadata_url=openid.metadata_url)
+    async with running_bot_openid([public]) as openid:
+        adapter = create_adapter(APP_ID, "not-used-here", "SingleTenant", "tenant", http=openid.session)
         client = await _client(adapter, bot)
         try:
             async def post(headers: dict[str, str]) -> int:
@@ -117,6 +107,7 @@ async def test_inbound_tokens_are_checked_against_the_overridden_openid_keys(fix
             }
         finally:
             await client.close()
+            await close_adapter(adapter)
 
     assert statuses == {
         "valid": 201,
@@ -128,6 +119,23 @@ async def test_inbound_tokens_are_checked_against_the_overridden_openid_keys(fix
         "expired": 401,
         "garbage": 401,
     }
+    assert bot.texts == ["show pending bills"]
+
+
+async def test_anonymous_mode_answers_only_a_local_bot_connector(fixtures_dir: Path):
+    bot = RecordingBot()
+    adapter = create_adapter("", "")
+    client = await _client(adapter, bot)
+    activity = load_sample(fixtures_dir, "playground/message-channel-mention.json")
+    try:
+        local = await client.post("/api/messages", json=activity)
+        elsewhere = await client.post("/api/messages", json={**activity, "serviceUrl": "https://attacker.example/_connector/"})
+        with_token = await client.post("/api/messages", json=activity, headers={"Authorization": "Bearer x.y.z"})
+    finally:
+        await client.close()
+        await close_adapter(adapter)
+
+    assert (local.status, elsewhere.status, with_token.status) == (201, 401, 401)
     assert bot.texts == ["show pending bills"]
 
 
@@ -182,7 +190,8 @@ async def test_the_bot_fetches_one_token_off_the_event_loop_and_sends_it_with_ev
     from tests.fakes.bot_connector import FakeBotConnector
 
     entra = FakeEntra(accept_secret="pw-secret-value", token="bot-token-1")
-    adapter = create_adapter("11111111-2222-3333-4444-555555555555", "pw-secret-value", token_http_client=entra)
+    adapter = create_adapter("11111111-2222-3333-4444-555555555555", "pw-secret-value", "SingleTenant", BOT_TENANT,
+                             token_http_client=entra)
     teams = TeamsConnector(adapter, app_id="11111111-2222-3333-4444-555555555555", clock=clock)
     async with FakeBotConnector(clock=clock, required_token="bot-token-1") as guarded:
         guarded.add_team(TEAM_ID, channels={CHANNEL_ID: "Announcements"})
@@ -205,7 +214,8 @@ async def test_a_refused_secret_is_a_config_error_that_never_shows_the_secret(cl
     from bot.connector import TeamsConnector, close_adapter
 
     entra = FakeEntra(accept_secret="the-right-one", token="t")
-    adapter = create_adapter("11111111-2222-3333-4444-555555555555", "a-wrong-secret", token_http_client=entra)
+    adapter = create_adapter("11111111-2222-3333-4444-555555555555", "a-wrong-secret", "SingleTenant", BOT_TENANT,
+                             token_http_client=entra)
     teams = TeamsConnector(adapter, app_id="11111111-2222-3333-4444-555555555555", clock=clock)
     try:
         with pytest.raises(errors.ConnectorAuthError) as caught:

@@ -68,8 +68,9 @@ class TestTls:
     client: ssl.SSLContext
 
 
-def make_test_tls() -> TestTls:
-    """Generate a CA and a server certificate (EC P-256, valid one day either side of now)."""
+def make_test_tls(*names: str) -> TestTls:
+    """Generate a CA and a server certificate (EC P-256, valid one day either side of now) for
+    127.0.0.1, localhost and `names` (real host names a test redirects to this machine)."""
     now = dt.datetime.now(dt.timezone.utc)  # certificate validity is checked against the real clock
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ml-connector test CA")])
@@ -87,7 +88,8 @@ def make_test_tls() -> TestTls:
         .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName(
-            [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            [x509.DNSName("localhost"), *map(x509.DNSName, names), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     with tempfile.TemporaryDirectory() as folder:
