@@ -55,8 +55,11 @@ DEMO_ENV = {
     "REFERENCE_SCHEDULE": "every 30m",
     "APP_ID": "",
     "APP_PASSWORD": "",
-    "APP_TYPE": "MultiTenant",
+    "APP_TYPE": "",
     "PUBLIC_URL": "",
+    # The Playground's people are mock users no Graph knows: anyone in its team may subscribe.
+    "ROUTE_ADMINS": "anyone",
+    "ALLOWED_TENANT_IDS": "",
 }
 
 
@@ -233,7 +236,7 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
     settings, store, clock = runtime.settings, runtime.store, runtime.clock
     policy, send_timeout = delivery_timing(settings.outbox_claim_seconds)
     adapter = create_adapter(settings.app_id, settings.app_password.reveal(), settings.app_type, settings.app_tenant_id,
-                             timeout_seconds=send_timeout)
+                             clock=clock, http=runtime.http, timeout_seconds=send_timeout)
     runtime.closers.append(lambda: close_adapter(adapter))
     connector = TeamsConnector(adapter, app_id=settings.app_id, clock=clock)
     pacer = ConversationPacer(clock, asyncio.sleep, **delivery_limits())  # cards and chat replies share Teams' budget
@@ -428,9 +431,21 @@ async def serve_until_stopped(app: web.Application, host: str, port: int, *, on_
 
 
 def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    """Run everything on PORT."""
+    """Run everything on PORT (refused when it would take unauthenticated requests from the network)."""
+    from ops.check import anonymous_mode_problem
+
     settings = load_runtime_settings(environ)
+    problem = anonymous_mode_problem(settings)
+    if problem is not None:
+        print(f"ml-connector: {problem}", file=sys.stderr)
+        return 2
     configure_logs(settings)
+    for warning in settings.warnings:
+        log.warning("configuration: %s", warning)
+    if not settings.app_id:
+        log.warning("anonymous mode (APP_ID is empty): requests are not authenticated and only a Bot Connector on this "
+                    "machine is answered%s", " — ALLOW_ANONYMOUS_ON_NETWORK is set, so anyone who reaches "
+                    f"{settings.host}:{settings.port} can read AP data" if settings.allow_anonymous_on_network else "")
 
     async def main() -> None:
         runtime = await build_runtime(settings)
@@ -606,20 +621,25 @@ def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     configure_logs(settings)
     results = asyncio.run(_checks(settings))
     for ok, text in results:
-        print(("ok    " if ok else "FAIL  ") + text)
-    return 0 if all(ok for ok, _ in results) else 1
+        print(("WARN  " if ok is None else "ok    " if ok else "FAIL  ") + text)
+    return 0 if all(ok is not False for ok, _ in results) else 1
 
 
-async def _checks(settings: Settings, overrides: Mapping[str, str] | None = None) -> list[tuple[bool, str]]:
-    from ops.check import check_bot, check_graph_access, check_intacct, check_store, check_wakeups
+async def _checks(settings: Settings, *, token_http_client=None) -> list[tuple[bool | None, str]]:
+    """(True ok | None warning | False failed, line) per system; `token_http_client` carries the
+    bot's Entra requests (tests)."""
+    from bot.connector import close_adapter, create_adapter
+    from ops.check import check_bot, check_configuration, check_graph_access, check_intacct, check_store, check_wakeups
 
-    results = []
+    results = list(check_configuration(settings))
     try:
         runtime = await build_runtime(settings)
     except SettingsError as exc:
         return [(False, f"Settings: {exc}")]
     except Exception as exc:  # noqa: BLE001 - the store may be unreachable; check says so
         return [(False, f"Store: cannot open ({type(exc).__name__}: {exc})")]
+    adapter = create_adapter(settings.app_id, settings.app_password.reveal(), settings.app_type, settings.app_tenant_id,
+                             http=runtime.http, token_http_client=token_http_client)
     try:
         description = "PostgreSQL" if settings.database_url.reveal().startswith("postgres") else f"SQLite in {settings.data_dir}"
         results.append(await check_store(runtime.store, description))
@@ -633,12 +653,13 @@ async def _checks(settings: Settings, overrides: Mapping[str, str] | None = None
             results += await check_intacct(company.settings, company.context.client, estimate,
                                            max_wakeup_polls_per_hour=settings.wakeup_max_polls_per_hour if woken else None)
             results += check_wakeups(settings, company.settings, wakeups.get(company.settings.key), now=runtime.clock())
-        results.append(await check_bot(settings, runtime.http))
+        results.append(await check_bot(settings, adapter))
         teams = sorted({r.team_id for r in await runtime.store.list_routes(active_only=True) if r.team_id})
         results += await check_graph_access(settings, runtime.http, teams, clock=runtime.clock)
     finally:
+        await close_adapter(adapter)
         await runtime.close()
-    return [(r.ok, r.text) for r in results]
+    return [(None if r.warning else r.ok, r.text) for r in results]
 
 
 def cmd_setup(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -653,7 +674,7 @@ def cmd_setup(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     def ask(prompt: str, secret: bool) -> str:
         return getpass.getpass(prompt) if secret else input(prompt)
 
-    async def test(values: Mapping[str, str]) -> list[tuple[bool, str]]:
+    async def test(values: Mapping[str, str]) -> list[tuple[bool | None, str]]:
         try:
             settings = load_settings({**environ, **values})
         except SettingsError as exc:

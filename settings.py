@@ -24,7 +24,15 @@ DEFAULT_WAKEUP_POLL_SCHEDULE = "*/15 6-19 * * mon-fri"
 DEFAULT_DIGEST_SCHEDULE = "0 8 * * mon-fri"
 DEFAULT_RECONCILE_SCHEDULE = "17 6-19 * * mon-fri"  # hourly in the AP day, off the busy minute
 DEFAULT_REFERENCE_SCHEDULE = "43 6-19 * * mon-fri"
-APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+APP_TYPES = ("SingleTenant", "MultiTenant", "UserAssignedMSI")
+# Azure has created only single-tenant (or managed-identity) bots since 2025-07-31 (Learn, "Register a
+# bot with Azure"); MultiTenant stays for bots registered before.
+DEFAULT_APP_TYPE = "SingleTenant"
+ANY_TENANT = "*"  # ALLOWED_TENANT_IDS=* admits every tenant (as bot.tenant_gate.ANY_TENANT)
+ANYONE = "anyone"  # ROUTE_ADMINS=anyone: every member of a team may change its channels' routes
+DEFAULT_ROUTE_ADMINS = ("team-owners",)
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("text", "json")
 
@@ -111,7 +119,7 @@ class Settings:
     companies: tuple[CompanySettings, ...] = ()
     app_id: str = ""
     app_password: Secret = field(default_factory=lambda: Secret(""))
-    app_type: str = "MultiTenant"
+    app_type: str = DEFAULT_APP_TYPE
     app_tenant_id: str = ""
     graph_tenant_id: str = ""
     graph_client_id: str = ""
@@ -134,8 +142,8 @@ class Settings:
     max_events_per_cycle_per_channel: int = 20
     reconcile_schedule: str = DEFAULT_RECONCILE_SCHEDULE
     reference_schedule: str = DEFAULT_REFERENCE_SCHEDULE
-    allowed_tenant_ids: frozenset[str] = frozenset()
-    route_admins: tuple[str, ...] = ()
+    allowed_tenant_ids: frozenset[str] = frozenset()  # resolved: "*" = any; else lower-case tenant ids
+    route_admins: tuple[str, ...] = DEFAULT_ROUTE_ADMINS
     max_request_bytes: int = 256 * 1024
     events_client_id: str = ""  # Platform Triggers with webhook delivery: the trigger's Client ID
     events_client_secret: Secret = field(default_factory=lambda: Secret(""))  # that REST client's secret
@@ -143,6 +151,8 @@ class Settings:
     events_max_age_seconds: int = 300  # a Platform Trigger token older than this is refused
     wakeup_min_interval_seconds: int = 2  # wake-up polls of one company start at least this far apart
     wakeup_max_polls_per_hour: int = 60  # and at most this many an hour (then they wait for the budget)
+    allow_anonymous_on_network: bool = False  # ALLOW_ANONYMOUS_ON_NETWORK: anonymous mode off loopback
+    warnings: tuple[str, ...] = ()  # valid but worth a word at start-up and in `check`
 
     @property
     def platform_triggers_enabled(self) -> bool:
@@ -197,6 +207,7 @@ class _Parser:
     def __init__(self, values: Mapping[str, str]) -> None:
         self.values = values
         self.problems: list[str] = []
+        self.warnings: list[str] = []
 
     def get(self, key: str, default: str = "") -> str:
         return (self.values.get(key) or default).strip()
@@ -208,11 +219,16 @@ class _Parser:
         app_id = self.get("APP_ID")
         app_password = self.get("APP_PASSWORD")
         app_tenant = self.get("APP_TENANTID")
-        app_type = self.choice("APP_TYPE", APP_TYPES, "MultiTenant", case_insensitive=True)
+        app_type = self.choice("APP_TYPE", APP_TYPES, DEFAULT_APP_TYPE, case_insensitive=True)
         if app_type == "SingleTenant" and app_id:
             for key, value in (("APP_PASSWORD", app_password), ("APP_TENANTID", app_tenant)):
                 if not value:
-                    self.problem(f"{key} is required when APP_TYPE is SingleTenant")
+                    self.problem(f"{key} is required when APP_TYPE is SingleTenant (the default: Azure creates "
+                                 "single-tenant bots; set APP_TYPE=MultiTenant only for a bot registered as multi-tenant)")
+        if app_type == "MultiTenant" and app_id and app_tenant:
+            self.warnings.append("APP_TYPE is MultiTenant but APP_TENANTID is set: the bot asks the botframework.com "
+                                 "tenant for its token and APP_TENANTID is only used as the allowed tenant. If the Azure "
+                                 "Bot is single-tenant, set APP_TYPE=SingleTenant or every card and reply will fail")
         if app_type == "UserAssignedMSI" and app_id and not app_tenant:
             self.problem("APP_TENANTID is required when APP_TYPE is UserAssignedMSI")
         if app_password and not app_id:
@@ -222,13 +238,18 @@ class _Parser:
         if bool(client_id) != bool(client_secret):
             self.problem("INTACCT_EVENTS_CLIENT_ID and INTACCT_EVENTS_CLIENT_SECRET go together (Platform Trigger wake-ups "
                          "need both: the REST client id entered in the trigger and that client's secret), or set neither")
+        allowed = self.allowed_tenants(app_id, app_tenant, app_type)
+        graph_tenant = self.get("GRAPH_TENANT_ID") or app_tenant
+        if graph_tenant and app_id and allowed and ANY_TENANT not in allowed and graph_tenant.lower() not in allowed:
+            self.warnings.append(f"GRAPH_TENANT_ID {graph_tenant} is not in ALLOWED_TENANT_IDS: Graph's channel "
+                                 "notifications from that tenant will be refused")
         settings = Settings(
             companies=self.companies(platform_triggers=bool(client_id and client_secret)),
             app_id=app_id,
             app_password=Secret(app_password),
             app_type=app_type,
             app_tenant_id=app_tenant,
-            graph_tenant_id=self.get("GRAPH_TENANT_ID") or app_tenant,
+            graph_tenant_id=graph_tenant,
             graph_client_id=self.get("GRAPH_CLIENT_ID") or app_id,
             graph_client_secret=Secret(self.get("GRAPH_CLIENT_SECRET") or app_password),
             graph_authority_host=self.url("GRAPH_AUTHORITY_HOST", "https://login.microsoftonline.com"),
@@ -249,8 +270,8 @@ class _Parser:
             max_events_per_cycle_per_channel=self.integer("MAX_EVENTS_PER_CYCLE_PER_CHANNEL", 20, 1, 10000),
             reconcile_schedule=self.schedule("RECONCILE_SCHEDULE", DEFAULT_RECONCILE_SCHEDULE),
             reference_schedule=self.schedule("REFERENCE_SCHEDULE", DEFAULT_REFERENCE_SCHEDULE),
-            allowed_tenant_ids=frozenset(self.csv("ALLOWED_TENANT_IDS")),
-            route_admins=tuple(self.csv("ROUTE_ADMINS")),
+            allowed_tenant_ids=allowed,
+            route_admins=tuple(self.csv("ROUTE_ADMINS")) or DEFAULT_ROUTE_ADMINS,
             max_request_bytes=self.integer("MAX_REQUEST_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024),
             events_client_id=client_id,
             events_client_secret=Secret(client_secret),
@@ -258,6 +279,8 @@ class _Parser:
             events_max_age_seconds=self.integer("INTACCT_EVENTS_MAX_AGE_SECONDS", 300, 30, 3600),
             wakeup_min_interval_seconds=self.integer("WAKEUP_MIN_INTERVAL_SECONDS", 2, 1, 3600),
             wakeup_max_polls_per_hour=self.integer("WAKEUP_MAX_POLLS_PER_HOUR", 60, 1, 3600),
+            allow_anonymous_on_network=self.boolean("ALLOW_ANONYMOUS_ON_NETWORK", False),
+            warnings=tuple(self.warnings),
         )
         if self.problems:
             raise SettingsError(self.problems)
@@ -378,6 +401,42 @@ class _Parser:
         elif raw and require_https and not raw.startswith("https://") and "localhost" not in raw and "127.0.0.1" not in raw:
             self.problem(f"{key} must use https (Microsoft Graph only calls https endpoints; got {raw!r})")
         return raw.rstrip("/")
+
+    def boolean(self, key: str, default: bool) -> bool:
+        raw = self.get(key).lower()
+        if not raw:
+            return default
+        if raw in _TRUE or raw in _FALSE:
+            return raw in _TRUE
+        self.problem(f"{key} must be true or false (got {raw!r})")
+        return default
+
+    def allowed_tenants(self, app_id: str, app_tenant: str, app_type: str) -> frozenset[str]:
+        """ALLOWED_TENANT_IDS as given; else the bot's own tenant (APP_TENANTID); else, in anonymous
+        local mode, any (nothing there is authenticated anyway). An authenticated bot with neither
+        is a configuration error: admitting every tenant must be asked for (`*`)."""
+        given = [t.lower() for t in self.csv("ALLOWED_TENANT_IDS")]
+        wrong = [t for t in given if t != ANY_TENANT and not _GUID.match(t)]
+        if wrong:
+            self.problem(f"ALLOWED_TENANT_IDS takes Entra tenant ids (GUIDs) or * (got {', '.join(map(repr, wrong))})")
+        if ANY_TENANT in given and len(given) > 1:
+            self.problem("ALLOWED_TENANT_IDS is * (every tenant) together with tenant ids: give one or the other")
+        if given:
+            if ANY_TENANT in given and app_id:
+                self.warnings.append("ALLOWED_TENANT_IDS=*: every Microsoft 365 tenant that installs an app naming this "
+                                     "bot can read AP data and subscribe channels to the cards")
+            return frozenset(given)
+        if app_tenant:
+            if not _GUID.match(app_tenant):
+                self.problem(f"APP_TENANTID must be an Entra tenant id (a GUID; got {app_tenant!r})")
+            return frozenset({app_tenant.lower()})
+        if not app_id:
+            return frozenset({ANY_TENANT})
+        if app_type != "MultiTenant":
+            return frozenset()  # APP_TENANTID's absence is already a problem of its own
+        self.problem("ALLOWED_TENANT_IDS is required when APP_TENANTID is empty: your Entra tenant id "
+                     "(or * to admit every tenant, which lets anyone who knows the bot's id read AP data)")
+        return frozenset()
 
     def csv(self, key: str) -> list[str]:
         return [part.strip() for part in self.get(key).split(",") if part.strip()]

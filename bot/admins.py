@@ -2,8 +2,8 @@
 
 Policy entries (BotPolicy.route_admins, any mix; a person matching ANY entry may change routes):
 
-    (none)          anyone in the team may subscribe and unsubscribe its channels
-    team-owners     owners of the team (Graph: GET /teams/{aadGroupId}/members, roles has "owner";
+    anyone          anyone in the team may subscribe and unsubscribe its channels (alone only)
+    team-owners     the default (also for no entry at all): owners of the team (Graph: GET /teams/{aadGroupId}/members, roles has "owner";
                     application permission TeamMember.Read.All)
     <object id>     this Entra user (the sender's from.aadObjectId, compared case-insensitively)
     group:<id>      members of this Entra group, nested groups included (Graph: POST
@@ -28,6 +28,7 @@ from graph.errors import GraphError, GraphNotFoundError, GraphPermissionError
 log = logging.getLogger(__name__)
 
 TEAM_OWNERS = "team-owners"
+ANYONE = "anyone"
 GROUP_PREFIX = "group:"
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # User ids are only compared, never sent to Graph: hex digits and dashes are enough to tell one
@@ -57,11 +58,7 @@ class RouteAdminPolicy:
     team_owners: bool = False
     user_ids: frozenset[str] = frozenset()  # lower case
     group_ids: tuple[str, ...] = ()  # lower case, in configured order
-
-    @property
-    def open(self) -> bool:
-        """No entry at all: anyone in the team may change routes."""
-        return not (self.team_owners or self.user_ids or self.group_ids)
+    open: bool = False  # ROUTE_ADMINS=anyone: anyone in the team may change routes
 
     @property
     def needs_graph(self) -> bool:
@@ -81,18 +78,19 @@ class RouteAdminPolicy:
 
 
 def parse_route_admins(entries: Iterable[str]) -> RouteAdminPolicy:
-    """The policy of ROUTE_ADMINS entries; raises RouteAdminsConfigError listing every bad entry
-    (a typo such as "team-owner" must not silently lock everybody out)."""
+    """The policy of ROUTE_ADMINS entries (none: team owners); raises RouteAdminsConfigError listing
+    every bad entry (a typo such as "team-owner" must not silently lock everybody out)."""
     team_owners = False
+    anyone = False
     users: set[str] = set()
     groups: list[str] = []
     problems: list[str] = []
-    for raw in entries:
-        entry = raw.strip()
+    given = [raw.strip() for raw in entries if raw.strip()]
+    for entry in given:
         lowered = entry.lower()
-        if not entry:
-            continue
-        if lowered == TEAM_OWNERS:
+        if lowered == ANYONE:
+            anyone = True
+        elif lowered == TEAM_OWNERS:
             team_owners = True
         elif lowered.startswith(GROUP_PREFIX):
             group = lowered[len(GROUP_PREFIX) :].strip()
@@ -103,9 +101,15 @@ def parse_route_admins(entries: Iterable[str]) -> RouteAdminPolicy:
         elif _OBJECT_ID.match(lowered):
             users.add(lowered)
         else:
-            problems.append(f"{entry!r} (expected team-owners, an Entra user object id, or group:<object id>)")
+            problems.append(f"{entry!r} (expected team-owners, anyone, an Entra user object id, or group:<object id>)")
+    if anyone and len(given) > 1:
+        problems.append("'anyone' cannot be combined with other entries")
     if problems:
         raise RouteAdminsConfigError("ROUTE_ADMINS has entries I cannot use: " + "; ".join(problems))
+    if anyone:
+        return RouteAdminPolicy(open=True)
+    if not given:
+        team_owners = True  # the safe default: the people who own the team decide where its cards go
     return RouteAdminPolicy(team_owners=team_owners, user_ids=frozenset(users), group_ids=tuple(groups))
 
 

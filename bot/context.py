@@ -12,6 +12,7 @@ from typing import Callable, Mapping, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.pacing import ConversationPacer
+from bot.tenant_gate import TenantGate
 from cards.links import IntacctLinks
 from cards.views import StatusView
 from intacct.client import IntacctClient
@@ -38,16 +39,14 @@ class CompanyContext:
 
 @dataclass(frozen=True)
 class BotPolicy:
-    """Who may talk to the bot and change routing (ALLOWED_TENANT_IDS, ROUTE_ADMINS)."""
+    """Who may talk to the bot and change routing (ALLOWED_TENANT_IDS, ROUTE_ADMINS), as settings.py
+    resolved them. The defaults admit nobody and leave routing to team owners: a context built
+    without a policy is closed, not open."""
 
     app_id: str = ""
-    allowed_tenant_ids: frozenset[str] = frozenset()
-    route_admins: tuple[str, ...] = ()  # empty: anyone in the team; "team-owners"; AAD object ids; "group:<id>"
+    allowed_tenant_ids: frozenset[str] = frozenset()  # "*" = any tenant (bot.tenant_gate.ANY_TENANT)
+    route_admins: tuple[str, ...] = ("team-owners",)  # "anyone"; "team-owners"; AAD object ids; "group:<id>"
     max_request_bytes: int = 256 * 1024
-
-    def tenant_allowed(self, tenant_id: str | None) -> bool:
-        """An empty allow-list admits every tenant the bot registration admits."""
-        return not self.allowed_tenant_ids or (tenant_id is not None and tenant_id in self.allowed_tenant_ids)
 
 
 class StatusSource(Protocol):
@@ -72,6 +71,10 @@ class BotContext:
     graph_members: object | None = None  # graph.client.GraphClient for ROUTE_ADMINS checks, when configured
     routes_changed: Callable[[], None] | None = None  # e.g. the Graph bridge's request_sync
     pacer: ConversationPacer | None = None  # the notifier's: chat replies count in the same per-channel budget
+    tenant_gate: TenantGate = field(init=False)  # ALLOWED_TENANT_IDS on every inbound surface
+
+    def __post_init__(self) -> None:
+        self.tenant_gate = TenantGate(self.policy.allowed_tenant_ids, self.metrics)
 
     def notify_routes_changed(self) -> None:
         """Tell whoever follows routes (Graph subscriptions) that they changed."""

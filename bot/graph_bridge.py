@@ -1,7 +1,8 @@
 """Microsoft Graph on the bot side: the notification URLs, and routes kept in step with channels.
 
 Graph POSTs channel changes for every team that has a route; the route answers within 3 s (202)
-and a background worker applies them: a deleted channel turns its routes inactive, a renamed one
+— notifications from a tenant not in ALLOWED_TENANT_IDS are dropped, 403 when nothing is left
+(bot/tenant_gate.py) — and a background worker applies them: a deleted channel turns its routes inactive, a renamed one
 updates the stored name. A periodic job (under a store lease, so one instance does it) creates,
 renews and deletes subscriptions to match the teams that have routes.
 """
@@ -15,7 +16,7 @@ from typing import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from bot import messages
+from bot import messages, tenant_gate
 from bot.context import BotContext
 from bot.waiting import sleep_or_wake
 from cards.views import GraphState, GraphStatus
@@ -78,8 +79,14 @@ class GraphBridge:
         if isinstance(parsed, Handshake):
             metrics.graph_notifications.labels("handshake").inc()
             return web.Response(text=parsed.token, content_type="text/plain")
-        self.worker.submit(parsed)
-        metrics.graph_notifications.labels("accepted").inc(len(parsed))
+        gate = self.context.tenant_gate
+        allowed = [n for n in parsed if gate.admit(n.tenant_id, surface=tenant_gate.GRAPH, what="Graph notification")]
+        if len(allowed) < len(parsed):
+            metrics.graph_notifications.labels("refused_tenant").inc(len(parsed) - len(allowed))
+            if not allowed:
+                return web.Response(status=403, text="tenant not allowed\n")
+        self.worker.submit(allowed)
+        metrics.graph_notifications.labels("accepted").inc(len(allowed))
         return web.Response(status=202)
 
     # --- scheduled work --------------------------------------------------------------------

@@ -6,9 +6,9 @@ It translates, it does not decide: an activity becomes an `Origin` (plain values
 `Reply` is sent back in the same conversation — a channel message's thread. With
 bot/connector.py this is the only module that imports botbuilder.
 
-Order of a turn: the tenant gate (channelData.tenant.id / conversation.tenantId against
-BotPolicy.allowed_tenant_ids: refused activities get no reply, are logged once per tenant and
-counted), then the handler method, then `context.metrics.activities{type,outcome}`.
+Order of a turn: the tenant gate (bot/tenant_gate.py: the conversation's tenant against
+ALLOWED_TENANT_IDS; a refused activity gets no reply, a refused invoke a bare 403, both logged
+once per tenant and counted), then the handler method, then `context.metrics.activities{type,outcome}`.
 
 Errors inside a turn go to `MlConnectorBot.on_turn_error` (logged without secrets, an apology to the
 person when a message was being answered, never raised). It is deliberately NOT installed as the
@@ -23,13 +23,14 @@ import logging
 from typing import Any, Mapping, cast
 
 from aiohttp import web
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from botbuilder.schema.teams import ChannelInfo, TeamInfo
 
-from bot import messages
+from bot import messages, tenant_gate
+from bot.channel_auth import SigningKeysUnavailableError
 from bot.commands import parse_command
 from bot.connector import channel_reference, reference_from_activity, strip_mention
 from bot.context import BotContext
@@ -41,7 +42,6 @@ from cards.elements import Card
 
 log = logging.getLogger(__name__)
 
-MAX_LOGGED_TENANTS = 1000  # refused tenants remembered for log-once; beyond, one summary line
 # Metric labels come from the request: only known activity types get their own label.
 _KNOWN_TYPES = frozenset(
     {
@@ -80,17 +80,19 @@ class MlConnectorBot(TeamsActivityHandler):
         self._conversations = conversations or ConversationBook(
             context.store, context.clock, channel_names=cast("ChannelNames | None", context.channel_names)
         )
-        self._refused_tenants: set[str | None] = set()
-        self._refused_overflow_logged = False
 
     # --- every turn -----------------------------------------------------------------------------
     async def on_turn(self, turn_context: TurnContext) -> None:
         """Tenant gate, dispatch, metrics; nothing raised (see on_turn_error)."""
         activity = turn_context.activity
         kind = activity_label(activity.type)
-        tenant = tenant_of(activity)
-        if not self.context.policy.tenant_allowed(tenant):
-            self._log_refused_tenant(tenant, kind)
+        invoke = activity.type == ActivityTypes.invoke
+        surface = tenant_gate.INVOKE if invoke else tenant_gate.ACTIVITY
+        if not self.context.tenant_gate.admit(tenant_of(activity), surface=surface, what=f"{kind} activity"):
+            if invoke:
+                await turn_context.send_activity(
+                    Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=int(tenant_gate.REFUSED_INVOKE_STATUS)))
+                )
             self._count(kind, REFUSED_TENANT)
             return
         try:
@@ -226,25 +228,12 @@ class MlConnectorBot(TeamsActivityHandler):
     def _count(self, kind: str, outcome: str) -> None:
         self.context.metrics.activities.labels(type=kind, outcome=outcome).inc()
 
-    def _log_refused_tenant(self, tenant: str | None, kind: str) -> None:
-        if tenant in self._refused_tenants:
-            return
-        if len(self._refused_tenants) >= MAX_LOGGED_TENANTS:
-            if not self._refused_overflow_logged:
-                self._refused_overflow_logged = True
-                log.warning("more than %d tenants refused; further ones are only counted in metrics", MAX_LOGGED_TENANTS)
-            return
-        self._refused_tenants.add(tenant)
-        log.warning(
-            "refusing activities from tenant %s (not in ALLOWED_TENANT_IDS); first was a %s; logged once per tenant",
-            tenant or "(none given)", kind,
-        )  # fmt: skip
-
 
 def make_messages_handler(adapter: CloudAdapter, bot: MlConnectorBot) -> Handler:
     """The POST /api/messages handler: `await adapter.process(request, bot)`, plus the checks
     botbuilder answers with a 500 (no JSON content type, a body that is not a JSON object with a
-    type), and metrics for requests that never become a turn (401, 400, 413, 415, 500)."""
+    type), 503 while the Bot Framework's signing keys cannot be fetched, and metrics for requests
+    that never become a turn (401, 400, 413, 415, 500, 503)."""
     metrics = bot.context.metrics
 
     def count(outcome: str) -> None:
@@ -270,6 +259,10 @@ def make_messages_handler(adapter: CloudAdapter, bot: MlConnectorBot) -> Handler
         except web.HTTPUnauthorized:
             count("unauthorized")
             raise
+        except SigningKeysUnavailableError:
+            # Logged once per outage by the key cache; Teams retries a 503 later.
+            count("keys_unavailable")
+            raise web.HTTPServiceUnavailable(text="cannot check the request's token now\n") from None
         except web.HTTPException as refusal:
             count(f"http_{refusal.status}" if refusal.status in (400, 405, 415) else "rejected")
             raise
@@ -313,13 +306,18 @@ def origin_of(activity: Activity) -> Origin:
 
 
 def tenant_of(activity: Activity) -> str | None:
-    """The activity's tenant: channelData.tenant.id, else conversation.tenantId."""
-    tenant = _channel_data(activity).get("tenant")
-    if isinstance(tenant, Mapping) and _text(tenant.get("id")):
-        return _text(tenant.get("id"))
+    """The tenant the conversation belongs to: conversation.tenantId, else channelData.tenant.id.
+
+    In a shared channel the conversation's tenant is the host team's ("use
+    turnContext.activity.conversation.tenantId" for the host tenant: Learn, "Adapting Microsoft
+    Teams app for shared and private channels"), whoever posts; elsewhere the two agree."""
     conversation = activity.conversation
     extra = getattr(conversation, "additional_properties", None) or {}
-    return _text(getattr(conversation, "tenant_id", None)) or _text(extra.get("tenantId"))
+    host = _text(getattr(conversation, "tenant_id", None)) or _text(extra.get("tenantId"))
+    if host:
+        return host
+    tenant = _channel_data(activity).get("tenant")
+    return _text(tenant.get("id")) if isinstance(tenant, Mapping) else None
 
 
 def activity_label(activity_type: str | None) -> str:

@@ -81,6 +81,7 @@ class ChannelChanged:
     channel_id: str
     change_type: str  # created | updated | deleted
     subscription_id: str = ""
+    tenant_id: str | None = None  # the notification's tenantId (Graph sends it with every notification)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +164,8 @@ def _change(item: Mapping[str, Any], subscription_id: str) -> ChannelChanged | N
         match = pattern.match(resource)
         if match:
             team_id, channel_id = (unquote(part) for part in match.groups())
-            return ChannelChanged(team_id, channel_id, change_type, subscription_id)
+            tenant = item.get("tenantId")
+            return ChannelChanged(team_id, channel_id, change_type, subscription_id, tenant if isinstance(tenant, str) else None)
     log.warning("ignored a Graph notification for resource %r: not a team channel (subscription %s)",
                 resource, subscription_id)
     return None

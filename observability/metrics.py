@@ -38,6 +38,9 @@ class Metrics:
         self.graph_notifications = Counter("mlc_graph_notifications", "Graph notifications by outcome.", ["outcome"], registry=r)
         self.wakeups = Counter("mlc_intacct_wakeups", "Requests to /api/intacct/events by company, kind and outcome "
                                "(accepted, repeat, refused, too_large).", ["company", "kind", "outcome"], registry=r)
+        self.tenant_refusals = Counter(
+            "mlc_tenant_refusals", "Requests refused because their tenant is not in ALLOWED_TENANT_IDS, by surface "
+            "(activity, invoke, graph).", ["surface"], registry=r)
 
     def watch_intacct(self, stats_by_company: Callable[[], Iterable[tuple[str, object]]]) -> None:
         """Expose the Intacct clients' own counters (requests, functions, errors) at scrape time."""

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import aiohttp
 
 from bot.intacct_events import EVENTS_PATH, events_url
+from bot.channel_auth import is_loopback_host
+from bot.connector import fetch_bot_token
+from bot.errors import ConnectorError
 from graph.check import check_graph
 from graph.client import GraphClient
 from graph.errors import GraphError
@@ -21,15 +24,14 @@ from settings import CompanySettings, Settings
 from store.api import Store
 from store.types import WakeUpState
 
-BOT_SCOPE = "https://api.botframework.com/.default"
-
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One line of `check`: the system, ok or not, and what to print."""
+    """One line of `check`: the system, ok or not (a warning is ok, printed WARN), and what to print."""
 
     ok: bool
     text: str
+    warning: bool = False
 
 
 async def check_store(store: Store, description: str) -> CheckResult:
@@ -123,23 +125,47 @@ def intacct_fix(exc: intacct_errors.IntacctError, company: CompanySettings) -> s
     return "See the error above; `python app.py check` again after fixing it."
 
 
-async def check_bot(settings: Settings, http: aiohttp.ClientSession) -> CheckResult:
-    """The Azure Bot registration's credentials give a Bot Framework token."""
+def anonymous_mode_problem(settings: Settings) -> str | None:
+    """Why `serve` must not start, as one line naming APP_ID; None when it may.
+
+    With APP_ID empty nothing on /api/messages is authenticated: anyone who reaches the port could
+    read AP data or subscribe a channel. That is fine on loopback (the demo, the Agents Playground)
+    and allowed elsewhere only when ALLOW_ANONYMOUS_ON_NETWORK says so explicitly."""
+    if settings.app_id or is_loopback_host(settings.host) or settings.allow_anonymous_on_network:
+        return None
+    return (f"APP_ID is empty, so requests would not be authenticated, and HOST={settings.host} is reachable from "
+            "the network: set APP_ID (with APP_PASSWORD and APP_TENANTID) from your Azure Bot, or HOST=127.0.0.1 "
+            "for local use (ALLOW_ANONYMOUS_ON_NETWORK=true accepts the risk)")
+
+
+def check_configuration(settings: Settings) -> list[CheckResult]:
+    """The settings' own warnings (valid, but worth a word)."""
+    return [CheckResult(True, f"Configuration: {warning}", warning=True) for warning in settings.warnings]
+
+
+async def check_bot(settings: Settings, adapter: Any) -> CheckResult:
+    """The Azure Bot registration's credentials give a Bot Framework token — asked through the very
+    credentials object the adapter's sends use (bot.connector.fetch_bot_token), so `check` cannot
+    say ok for an authority or scope the sends would not use."""
     if not settings.app_id:
-        return CheckResult(True, "Bot: anonymous mode (APP_ID empty) — only for local use with the Agents Playground")
+        problem = anonymous_mode_problem(settings)
+        if problem is not None:
+            return CheckResult(False, f"Bot: {problem}")
+        if not is_loopback_host(settings.host):
+            return CheckResult(True, f"Bot: anonymous mode (APP_ID empty) OPEN TO THE NETWORK on {settings.host} "
+                                     "(ALLOW_ANONYMOUS_ON_NETWORK): anyone who reaches it can read AP data", warning=True)
+        return CheckResult(True, f"Bot: anonymous mode (APP_ID empty) on {settings.host} only — for local use with the "
+                                 "Agents Playground")
     if settings.app_type == "UserAssignedMSI":
         return CheckResult(True, "Bot credentials: managed identity — can only be checked from inside Azure")
-    tenant = settings.app_tenant_id or "botframework.com"
+    authority = settings.app_tenant_id if settings.app_type == "SingleTenant" else "botframework.com"
     try:
-        provider = EntraTokenProvider(
-            GraphCredentials(tenant, settings.app_id, settings.app_password.reveal(), settings.graph_authority_host),
-            http=http,
-            scopes=(BOT_SCOPE,),
-        )
-        await provider.get_token()
-    except (GraphError, ValueError) as exc:
-        return CheckResult(False, f"Bot credentials: {exc}. Fix APP_ID / APP_PASSWORD / APP_TENANTID (Azure Bot > Configuration).")
-    return CheckResult(True, f"Bot credentials: ok (app {settings.app_id}, {settings.app_type})")
+        await fetch_bot_token(adapter)
+    except ConnectorError as exc:
+        return CheckResult(False, f"Bot credentials: Entra refused a token for app {settings.app_id} from tenant {authority} "
+                                  f"({exc}). Fix APP_ID / APP_PASSWORD / APP_TENANTID / APP_TYPE (Azure Bot > Configuration: "
+                                  "a single-tenant bot needs APP_TYPE=SingleTenant and its tenant id).")
+    return CheckResult(True, f"Bot credentials: ok (app {settings.app_id}, {settings.app_type}, token from tenant {authority})")
 
 
 async def check_graph_access(settings: Settings, http: aiohttp.ClientSession, team_ids: Sequence[str], *, clock: Callable[[], datetime]) -> list[CheckResult]:

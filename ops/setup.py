@@ -39,7 +39,7 @@ QUESTIONS = (
     Question("INTACCT_ENDPOINT_URL", "Intacct XML gateway URL", default="https://api.intacct.com/ia/xml/xmlgw.phtml"),
     Question("APP_ID", "Azure Bot Microsoft App ID (empty: anonymous local mode)", optional=True),
     Question("APP_PASSWORD", "Azure Bot client secret", secret=True, optional=True),
-    Question("APP_TENANTID", "Azure Bot tenant id", optional=True),
+    Question("APP_TENANTID", "Azure Bot tenant id (your Entra tenant; needed by single-tenant bots, the default)", optional=True),
     Question("GRAPH_CLIENT_SECRET", "Graph client secret (empty: same app as the bot)", secret=True, optional=True),
 )
 
@@ -76,7 +76,7 @@ async def run_setup(
     key_file,
     ask: Ask,
     say: Say,
-    test: Callable[[Mapping[str, str]], Awaitable[list[tuple[bool, str]]]],
+    test: Callable[[Mapping[str, str]], Awaitable[list[tuple[bool | None, str]]]],  # None: a warning
     now: Callable[[], datetime],
 ) -> dict[str, str]:
     """The interactive flow: open (or create) the key ring, ask, test like `check`, store."""
@@ -89,8 +89,8 @@ async def run_setup(
     say("Testing the credentials…")
     results = await test(answers)
     for ok, text in results:
-        say(("  ok   " if ok else "  FAIL ") + text)
-    if not all(ok for ok, _ in results):
+        say(("  WARN " if ok is None else "  ok   " if ok else "  FAIL ") + text)
+    if not all(ok is not False for ok, _ in results):
         if ask("Some checks failed. Store these values anyway? [y/N] ", False).strip().lower() not in ("y", "yes"):
             raise SetupError("nothing stored; run setup again when the values are right")
     await store_secrets(store, vault, answers, now=now())

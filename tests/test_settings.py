@@ -64,8 +64,74 @@ def test_single_tenant_bot_needs_password_and_tenant():
     assert "APP_PASSWORD is required" in str(info.value) and "APP_TENANTID is required" in str(info.value)
 
 
+TENANT = "7f3c1a52-3d2e-4b8a-9d61-0c8e2f4a9b10"
+BOT = {"APP_ID": "0b4e8a1c-5f6d-4e2a-8c3b-9a7d6e5f4c21", "APP_PASSWORD": "bot-secret"}
+
+
+def test_a_bot_is_single_tenant_by_default_and_admits_only_its_own_tenant():
+    s = load_settings(BOT | {"APP_TENANTID": TENANT.upper()})
+
+    assert s.app_type == "SingleTenant"
+    assert s.allowed_tenant_ids == frozenset({TENANT})  # compared in lower case
+    assert s.route_admins == ("team-owners",)
+    assert s.warnings == ()
+    with pytest.raises(SettingsError) as info:
+        load_settings(BOT)
+    assert info.value.problems == ["APP_TENANTID is required when APP_TYPE is SingleTenant (the default: Azure creates "
+                                   "single-tenant bots; set APP_TYPE=MultiTenant only for a bot registered as multi-tenant)"]
+
+
+def test_a_multi_tenant_bot_must_name_its_tenants_and_is_flagged_with_a_tenant_id():
+    with pytest.raises(SettingsError) as info:
+        load_settings(BOT | {"APP_TYPE": "MultiTenant"})
+    assert "ALLOWED_TENANT_IDS is required" in str(info.value)
+
+    flagged = load_settings(BOT | {"APP_TYPE": "MultiTenant", "APP_TENANTID": TENANT})
+    assert flagged.allowed_tenant_ids == frozenset({TENANT})
+    assert len(flagged.warnings) == 1 and "APP_TYPE=SingleTenant" in flagged.warnings[0]
+
+    other = "11111111-2222-3333-4444-555555555555"
+    listed = load_settings(BOT | {"APP_TYPE": "MultiTenant", "ALLOWED_TENANT_IDS": f"{TENANT}, {other}"})
+    assert listed.allowed_tenant_ids == frozenset({TENANT, other}) and listed.warnings == ()
+
+
+def test_a_graph_tenant_outside_the_allow_list_is_flagged():
+    other = "11111111-2222-3333-4444-555555555555"
+    s = load_settings(BOT | {"APP_TENANTID": TENANT, "GRAPH_TENANT_ID": other})
+
+    assert any(f"GRAPH_TENANT_ID {other} is not in ALLOWED_TENANT_IDS" in w for w in s.warnings)
+    assert load_settings(BOT | {"APP_TENANTID": TENANT, "GRAPH_TENANT_ID": TENANT.upper()}).warnings == ()
+
+
+def test_every_tenant_only_when_asked_for_and_then_loudly():
+    s = load_settings(BOT | {"APP_TENANTID": TENANT, "ALLOWED_TENANT_IDS": "*"})
+
+    assert s.allowed_tenant_ids == frozenset({"*"})
+    assert any("ALLOWED_TENANT_IDS=*" in w for w in s.warnings)
+
+
+@pytest.mark.parametrize("value", ["contoso.onmicrosoft.com", f"*,{TENANT}", "not-a-guid"])
+def test_allowed_tenant_ids_take_tenant_ids_or_a_star(value: str):
+    with pytest.raises(SettingsError) as info:
+        load_settings(BOT | {"APP_TENANTID": TENANT, "ALLOWED_TENANT_IDS": value})
+
+    assert "ALLOWED_TENANT_IDS" in str(info.value)
+
+
+def test_anonymous_local_mode_admits_any_tenant_and_is_on_loopback_only_unless_asked():
+    s = load_settings({})
+
+    assert not s.bot_authenticated and s.allowed_tenant_ids == frozenset({"*"})
+    assert s.host == "0.0.0.0" and s.allow_anonymous_on_network is False
+    assert load_settings({"ALLOW_ANONYMOUS_ON_NETWORK": "yes"}).allow_anonymous_on_network is True
+    with pytest.raises(SettingsError) as info:
+        load_settings({"ALLOW_ANONYMOUS_ON_NETWORK": "sure"})
+    assert "ALLOW_ANONYMOUS_ON_NETWORK must be true or false" in str(info.value)
+
+
 def test_secrets_never_show_in_repr():
-    s = load_settings(COMPANY | {"APP_ID": "a", "APP_PASSWORD": "bot-secret-789", "DATABASE_URL": "postgresql://u:db-pw-000@h/db"})
+    s = load_settings(COMPANY | {"APP_ID": "a", "APP_PASSWORD": "bot-secret-789", "APP_TENANTID": TENANT,
+                                 "DATABASE_URL": "postgresql://u:db-pw-000@h/db"})
     text = repr(s) + str(s)
     for secret in ("sender-pw-123", "user-pw-456", "bot-secret-789", "db-pw-000"):
         assert secret not in text
@@ -76,7 +142,7 @@ def test_environment_beats_env_file_beats_stored_secrets(tmp_path):
     env_file = tmp_path / ".env"
     env_file.write_text("INTACCT_USER_PASSWORD=from-file\nPORT=4000\n")
     base = {k: v for k, v in COMPANY.items() if k != "INTACCT_USER_PASSWORD"}
-    stored = {"INTACCT_USER_PASSWORD": "from-store", "APP_PASSWORD": "stored-bot", "APP_ID": "id"}
+    stored = {"INTACCT_USER_PASSWORD": "from-store", "APP_PASSWORD": "stored-bot", "APP_ID": "id", "APP_TENANTID": TENANT}
     s = load_settings(base, env_file=env_file, stored_secrets=stored)
     assert s.companies[0].user_password.reveal() == "from-file" and s.port == 4000
     assert s.app_password.reveal() == "stored-bot"

@@ -51,6 +51,21 @@ def company(sandbox: RunningSandbox, clock: FakeClock, key: str = "DEMO-CO", **c
     )
 
 
+# The tenants of the recorded Teams activities in tests/fixtures/teams-samples/bot-framework.
+SAMPLE_TENANTS = frozenset({
+    "50612dbb-0237-4969-b378-8d42590f9c00", "56653e9d-2158-46ee-90d7-675c39642038",
+    "72f988bf-86f1-41af-91ab-2d7cd011db47", "b28fdbfd-2b78-4f93-b0f8-8881793f0f8f",
+})
+
+
+def playground_policy(**changes: Any) -> BotPolicy:
+    """The Playground's and the recorded samples' tenants allowed and, as the Playground's people are
+    mock users Graph cannot know, anyone in a team may change routes; `changes` override either."""
+    values: dict[str, Any] = {"allowed_tenant_ids": frozenset({TENANT_ID}) | SAMPLE_TENANTS, "route_admins": ("anyone",)}
+    values.update(changes)
+    return BotPolicy(**values)
+
+
 def channel_origin(**changes: Any) -> Origin:
     """Where the Playground's channel message comes from, for service tests without Teams."""
     values: dict[str, Any] = {
@@ -80,6 +95,7 @@ class BotHarness:
     bot: MlConnectorBot
     client: TestClient
     clock: FakeClock
+    adapter: Any = None  # the CloudAdapter behind /api/messages
     seen: set[str] = field(default_factory=set)
 
     def sample(self, name: str, **changes: Any) -> dict[str, Any]:
@@ -140,7 +156,7 @@ async def bot_harness(
     store = open_store(database_url, data_dir=data_dir)
     if database_url is None:
         await store.migrate()
-    options = dict(adapter_options or {})
+    options = {"clock": clock, **dict(adapter_options or {})}
     adapter = create_adapter(options.pop("app_id", ""), options.pop("app_password", ""), **options)
     try:
         async with FakeBotConnector(clock=clock, tenant_id=TENANT_ID) as fake, running_sandbox(
@@ -153,7 +169,7 @@ async def bot_harness(
                 companies={key: company(sandbox, clock, key) for key in keys},
                 clock=clock,
                 metrics=Metrics(),
-                policy=policy or BotPolicy(),
+                policy=policy or playground_policy(),
                 graph_members=graph_members,
                 pacer=pacer,
             )
@@ -163,7 +179,7 @@ async def bot_harness(
             client = TestClient(TestServer(app, host="127.0.0.1", port=0))
             await client.start_server()
             try:
-                yield BotHarness(fixtures_dir, fake, sandbox, store, context, bot, client, clock)
+                yield BotHarness(fixtures_dir, fake, sandbox, store, context, bot, client, clock, adapter)
             finally:
                 await client.close()
     finally:

@@ -9,9 +9,8 @@ import pytest
 
 from bot import messages
 from bot.admins import RouteAdmins, RouteAdminsConfigError, parse_route_admins
-from bot.context import BotPolicy
 from graph.client import GraphClient
-from tests.bot.bot_harness import AAD_GROUP_ID, bot_harness, running_graph
+from tests.bot.bot_harness import AAD_GROUP_ID, bot_harness, playground_policy, running_graph
 from tests.fakes.entra_graph import CLIENT_SECRET, RunningEntraGraph, TestTls, make_test_tls
 
 TEAM = "5d3f9a10-2b7c-4e8d-9f01-a1b2c3d4e5f6"
@@ -59,7 +58,8 @@ def test_policy_entries_are_parsed_case_insensitively():
 
     assert policy.team_owners and policy.user_ids == frozenset({OWNER}) and policy.group_ids == (FINANCE,)
     assert policy.needs_graph and not policy.open
-    assert parse_route_admins([]).open
+    assert parse_route_admins(["Anyone"]).open
+    assert parse_route_admins([]) == parse_route_admins(["team-owners"])  # no entry: the safe default
 
 
 def test_a_misspelt_entry_fails_at_start_up_naming_every_problem():
@@ -69,15 +69,20 @@ def test_a_misspelt_entry_fails_at_start_up_naming_every_problem():
     assert "'team-owner'" in str(caught.value) and "'group:finance'" in str(caught.value)
     with pytest.raises(RouteAdminsConfigError):
         RouteAdmins(["owners"])
+    with pytest.raises(RouteAdminsConfigError) as caught:
+        parse_route_admins(["anyone", "team-owners"])
+    assert "'anyone' cannot be combined" in str(caught.value)
 
 
 # --- decisions -------------------------------------------------------------------------------------
 
 
-async def test_without_a_policy_anyone_may_change_routes():
-    decision = await RouteAdmins([]).check(user_id=None, aad_group_id=None)
+async def test_only_anyone_lets_anyone_change_routes_and_no_policy_means_team_owners():
+    open_ = await RouteAdmins(["anyone"]).check(user_id=None, aad_group_id=None)
+    default = await RouteAdmins([]).check(user_id=MEMBER, aad_group_id=TEAM)
 
-    assert (decision.allowed, decision.basis) == (True, "open")
+    assert (open_.allowed, open_.basis) == (True, "open")
+    assert (default.allowed, default.basis) == (False, "graph-missing")  # owners are only known to Graph
 
 
 async def test_team_owners_are_asked_from_graph(graph: GraphClient, env: RunningEntraGraph):
@@ -161,7 +166,7 @@ async def test_only_a_team_owner_subscribes_a_channel_from_teams(clock, fixtures
     env.fake.add_team(AAD_GROUP_ID)
     env.fake.add_team_member(AAD_GROUP_ID, OWNER, "Olga Owner", roles=("owner",))
     env.fake.add_team_member(AAD_GROUP_ID, MEMBER, "Max Member")
-    policy = BotPolicy(route_admins=("team-owners",))
+    policy = playground_policy(route_admins=("team-owners",))
     async with bot_harness(clock, fixtures_dir, tmp_path, policy=policy, graph_members=graph) as harness:
         await harness.install()
         as_member = {"from": {"id": "29:max", "name": "Max Member", "aadObjectId": MEMBER}}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import AsyncIterator
 
 import aiohttp
@@ -13,7 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from app import build_graph_bridge
-from bot.context import BotContext
+from bot.context import BotContext, BotPolicy
 from bot.server import create_web_app
 from settings import load_settings
 from store.sql import open_store
@@ -36,7 +37,7 @@ async def world(clock, tls, tmp_path) -> AsyncIterator[dict]:
     await store.migrate()
     async with running_entra_graph(clock=clock, tls=tls, require_https=False) as graph:
         graph.fake.add_team(TEAM, {GENERAL: "General", PAYABLES: "Payables"})
-        context = BotContext(store=store, companies={}, clock=clock)
+        context = BotContext(store=store, companies={}, clock=clock, policy=BotPolicy(allowed_tenant_ids=frozenset({TENANT_ID})))
 
         async def no_messages(request: web.Request) -> web.Response:
             return web.Response(status=404)
@@ -112,6 +113,28 @@ async def test_wrong_or_missing_client_state_is_refused(world):
             assert response.status == 403
     (route,) = await world["store"].list_routes()
     assert route.active, "a forged deletion must change nothing"
+
+
+async def test_notifications_from_a_tenant_not_allowed_are_refused_even_with_the_right_client_state(world, caplog):
+    await world["bridge"].sync()
+    (subscription,) = world["graph"].fake.live_subscriptions()
+    item = {"subscriptionId": subscription.id, "changeType": "deleted", "resource": f"teams('{TEAM}')/channels('{PAYABLES}')",
+            "clientState": subscription.client_state, "tenantId": "99999999-8888-7777-6666-555555555555"}
+    url = world["url"] + "/api/graph/notifications"
+    with caplog.at_level(logging.WARNING, logger="bot.tenant_gate"):
+        statuses = []
+        for body in ({"value": [item]}, {"value": [item]}, {"value": [{k: v for k, v in item.items() if k != "tenantId"}]}):
+            async with world["http"].post(url, data=json.dumps(body), headers={"Content-Type": "application/json"}) as response:
+                statuses.append(response.status)
+    await world["bridge"].worker.join()
+    metrics = world["bridge"].context.metrics.render().decode()
+
+    assert statuses == [403, 403, 403]
+    (route,) = await world["store"].list_routes()
+    assert route.active, "a deletion from another tenant must change nothing"
+    assert len([r for r in caplog.records if "99999999-8888-7777-6666-555555555555" in r.getMessage()]) == 1
+    assert 'mlc_tenant_refusals_total{surface="graph"} 3.0' in metrics
+    assert 'mlc_graph_notifications_total{outcome="refused_tenant"} 3.0' in metrics
 
 
 async def test_validation_handshake_echoes_the_token_as_text(world):

@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot import messages
-from bot.context import BotPolicy
 from store.types import RouteFilter
-from tests.bot.bot_harness import AAD_GROUP_ID, THREAD, USER_AAD_ID, BotHarness, bot_harness
+from tests.bot.bot_harness import AAD_GROUP_ID, THREAD, USER_AAD_ID, BotHarness, bot_harness, playground_policy
 from tests.bot.conftest import CHANNEL_ID, TEAM_ID, TENANT_ID
 from tests.cards.harness import card_text
 
@@ -247,7 +246,7 @@ async def test_team_deleted_forgets_the_team(harness: BotHarness):
 
 
 async def test_routing_changes_follow_route_admins(clock, fixtures_dir: Path, tmp_path: Path):
-    policy = BotPolicy(route_admins=("team-owners",))
+    policy = playground_policy(route_admins=("team-owners",))
     async with bot_harness(clock, fixtures_dir, tmp_path, policy=policy) as harness:
         await harness.install()
         [refused] = await harness.say("subscribe bills")
@@ -260,7 +259,7 @@ async def test_routing_changes_follow_route_admins(clock, fixtures_dir: Path, tm
 
 
 async def test_listed_admins_need_no_graph(clock, fixtures_dir: Path, tmp_path: Path):
-    policy = BotPolicy(route_admins=("team-owners", USER_AAD_ID))
+    policy = playground_policy(route_admins=("team-owners", USER_AAD_ID))
     async with bot_harness(clock, fixtures_dir, tmp_path, policy=policy) as harness:
         await harness.install()
         [reply] = await harness.say("subscribe vendors")
@@ -274,9 +273,9 @@ async def test_listed_admins_need_no_graph(clock, fixtures_dir: Path, tmp_path: 
 
 
 async def test_other_tenants_get_no_reply_are_logged_once_and_counted(clock, fixtures_dir: Path, tmp_path: Path, caplog):
-    policy = BotPolicy(allowed_tenant_ids=frozenset({"11111111-2222-3333-4444-555555555555"}))
+    policy = playground_policy(allowed_tenant_ids=frozenset({"11111111-2222-3333-4444-555555555555"}))
     async with bot_harness(clock, fixtures_dir, tmp_path, policy=policy) as harness:
-        with caplog.at_level(logging.WARNING, logger="bot.handler"):
+        with caplog.at_level(logging.WARNING, logger="bot.tenant_gate"):
             statuses = [await harness.post(harness.message("show pending bills")) for _ in range(3)]
             statuses.append(await harness.post(harness.sample("playground/installation-update-add.json")))
         metrics = (await (await harness.client.get("/metrics")).read()).decode()
@@ -285,14 +284,36 @@ async def test_other_tenants_get_no_reply_are_logged_once_and_counted(clock, fix
     assert statuses == [201, 201, 201, 201]
     assert harness.fake.calls == []  # not one word to a foreign tenant
     assert stored == []
-    refusals = [r for r in caplog.records if "refusing activities from tenant" in r.getMessage()]
-    assert len(refusals) == 1 and TENANT_ID in refusals[0].getMessage()
+    refusals = [r.getMessage() for r in caplog.records if "not in ALLOWED_TENANT_IDS" in r.getMessage()]
+    assert len(refusals) == 1 and TENANT_ID.lower() in refusals[0]
     assert 'mlc_inbound_activities_total{outcome="refused_tenant",type="message"} 3.0' in metrics
     assert 'mlc_inbound_activities_total{outcome="refused_tenant",type="installationUpdate"} 1.0' in metrics
+    assert 'mlc_tenant_refusals_total{surface="activity"} 4.0' in metrics
+
+
+INVOKE = "bot-framework/invoke-adaptive-card-action-execute.json"
+INVOKE_TENANT = "56653e9d-2158-46ee-90d7-675c39642038"  # the recorded invoke's tenant
+
+
+@pytest.mark.parametrize(("allowed", "status"), [(TENANT_ID, 403), (INVOKE_TENANT, 501)])
+async def test_an_invoke_from_another_tenant_gets_a_bare_403(clock, fixtures_dir: Path, tmp_path: Path, allowed: str, status: int):
+    # 501 is botbuilder's answer to an invoke nobody handles (no Action.Execute handler yet): what
+    # the allowed tenant gets here; the refused one gets 403 before any handler runs.
+    async with bot_harness(clock, fixtures_dir, tmp_path, policy=playground_policy(allowed_tenant_ids=frozenset({allowed}))) as harness:
+        response = await harness.client.post("/api/messages", json=harness.sample(INVOKE))
+        body = await response.read()
+        metrics = (await (await harness.client.get("/metrics")).read()).decode()
+
+    assert response.status == status
+    assert harness.fake.calls == []
+    if status == 403:
+        assert body in (b"", b"null")
+        assert 'mlc_tenant_refusals_total{surface="invoke"} 1.0' in metrics
+        assert 'mlc_inbound_activities_total{outcome="refused_tenant",type="invoke"} 1.0' in metrics
 
 
 async def test_the_allowed_tenant_is_answered_and_counted(clock, fixtures_dir: Path, tmp_path: Path):
-    policy = BotPolicy(allowed_tenant_ids=frozenset({TENANT_ID}))
+    policy = playground_policy(allowed_tenant_ids=frozenset({TENANT_ID}))
     async with bot_harness(clock, fixtures_dir, tmp_path, policy=policy) as harness:
         replies = await harness.say("help")
         metrics = (await (await harness.client.get("/metrics")).read()).decode()
@@ -399,7 +420,7 @@ async def test_a_message_heals_routes_the_notifier_switched_off_because_the_bot_
 
 
 async def test_the_tenant_is_also_read_from_the_conversation(clock, fixtures_dir: Path, tmp_path: Path):
-    policy = BotPolicy(allowed_tenant_ids=frozenset({TENANT_ID}))
+    policy = playground_policy(allowed_tenant_ids=frozenset({TENANT_ID}))
     async with bot_harness(clock, fixtures_dir, tmp_path, policy=policy) as harness:
         only_conversation = harness.message("help")
         del only_conversation["channelData"]["tenant"]  # conversation.tenantId still says TENANT_ID

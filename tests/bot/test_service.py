@@ -16,14 +16,14 @@ import pytest
 
 from bot import messages
 from bot.commands import parse_command
-from bot.context import BotContext, BotPolicy
+from bot.context import BotContext
 from bot.service import CommandService, Reply, describe_filters, kind_names
 from graph.channels import ChannelDirectory
 from cards.views import GraphState, GraphStatus, StatusView
 from observability.metrics import Metrics
 from store.sql import open_store
 from store.types import PollState, RouteFilter
-from tests.bot.bot_harness import AAD_GROUP_ID, channel_origin, company, running_graph
+from tests.bot.bot_harness import AAD_GROUP_ID, channel_origin, company, playground_policy, running_graph
 from tests.bot.test_handler import bill_rows
 from tests.cards.harness import card_text
 from tests.fakes.clock import FakeClock
@@ -61,7 +61,7 @@ async def world(stack: AsyncExitStack, clock: FakeClock, tmp_path: Path, *seeds:
         companies={key: company(sandbox, clock, key) for key, sandbox in zip(keys, sandboxes)},
         clock=clock,
         metrics=Metrics(),
-        policy=BotPolicy(),
+        policy=playground_policy(),
     )
     return World(CommandService(context, **service_options), context, sandboxes)
 

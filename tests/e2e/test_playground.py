@@ -78,7 +78,8 @@ async def running_app(tmp_path):
         "INTACCT_WEB_URL": str(sandbox.make_url("")).rstrip("/"),
         # Polls run when the test says so (plus the first one at start-up: the baseline).
         "POLL_SCHEDULE": "0 0 1 1 *", "DIGEST_SCHEDULE": "0 0 1 1 *", "RECONCILE_SCHEDULE": "0 0 1 1 *",
-        "DATA_DIR": str(tmp_path), "PORT": str(port),
+        "DATA_DIR": str(tmp_path), "PORT": str(port), "HOST": "127.0.0.1",
+        "ROUTE_ADMINS": "anyone",  # the Playground's people are mock users no Graph knows
     })
     runtime = await build_runtime(settings)
     app, _ = await build_web_app(runtime)

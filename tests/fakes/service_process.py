@@ -59,10 +59,11 @@ def free_port() -> int:
 
 def base_environment(data_dir: Path) -> dict[str, str]:
     """What every test instance needs besides its configuration: no `.env` of the developer's,
-    no inherited ML_CONNECTOR_* / INTACCT_* keys, logs at INFO."""
+    no inherited ML_CONNECTOR_* / INTACCT_* keys, logs at INFO, anonymous mode on loopback, and
+    anyone in a team may subscribe (the Playground's people are mock users no Graph knows)."""
     keep = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "ML_CONNECTOR_PG_BIN") if key in os.environ}
     return {**keep, "ML_CONNECTOR_ENV_FILE": str(data_dir / "no.env"), "DATA_DIR": str(data_dir), "LOG_LEVEL": "INFO",
-            "HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"}
+            "HOST": "127.0.0.1", "ROUTE_ADMINS": "anyone", "PYTHONUNBUFFERED": "1"}
 
 
 def sandbox_service_environment(data_dir: Path, gateway_url: str, *, lease_seconds: int = 3, claim_seconds: int = 3,

@@ -76,7 +76,7 @@ async def test_channel_notification_from_graph_reaches_us_typed(
 
     assert statuses == [202]
     subscription_id = env.fake.live_subscriptions()[0].id
-    assert receiver.accepted == [ChannelChanged(TEAM_A, PAYABLES, "deleted", subscription_id)]
+    assert receiver.accepted == [ChannelChanged(TEAM_A, PAYABLES, "deleted", subscription_id, env.fake.tenant_id)]
 
 
 async def test_lifecycle_notification_from_graph_reaches_us_typed(
@@ -140,7 +140,7 @@ async def test_documented_channel_notification_sample(fixtures_dir: Path):
 
     assert result == [ChannelChanged("fb82c19a-0f6d-41ed-90f0-cbb29a476ede",
                                      "19:01f39f5ac52f45fb9a7ce01cedd57b1f@thread.tacv2", "created",
-                                     "10493aa0-4d29-4df5-bc0c-ef742cc6cd7f")]
+                                     "10493aa0-4d29-4df5-bc0c-ef742cc6cd7f", "<<--TenantForWhichNotificationWasSent-->>")]
 
 
 @pytest.mark.parametrize("kind", list(LifecycleEventKind))

@@ -35,6 +35,7 @@ def environ(gateway, tmp_path):
         "INTACCT_USER_ID": "ap-admin", "INTACCT_USER_PASSWORD": "demo-pass",
         "INTACCT_ENDPOINT_URL": str(gateway.make_url("/ia/xml/xmlgw.phtml")),
         "DATA_DIR": str(tmp_path / "data"), "ML_CONNECTOR_ENV_FILE": str(tmp_path / "absent.env"), "LOG_LEVEL": "WARNING",
+        "HOST": "127.0.0.1",  # anonymous mode, as the Playground runs it
     }
 
 
@@ -76,6 +77,19 @@ async def test_check_explains_each_kind_of_wake_up_with_the_url_to_paste_and_the
 
     code, out, _ = await run(capsys, ["check"], woken | {"PUBLIC_URL": ""})
     assert code == 1 and "FAIL  Intacct wake-ups for DEMO-CO: set PUBLIC_URL" in out
+
+
+async def test_anonymous_mode_facing_the_network_is_refused_by_serve_and_failed_by_check(capsys, environ):
+    exposed = environ | {"HOST": "0.0.0.0"}
+
+    serve_code, serve_out, serve_err = await run(capsys, ["serve"], exposed)
+    check_code, check_out, _ = await run(capsys, ["check"], exposed)
+    opted_in, opted_out, _ = await run(capsys, ["check"], exposed | {"ALLOW_ANONYMOUS_ON_NETWORK": "true"})
+
+    assert serve_code == 2 and serve_out == ""
+    assert len(serve_err.strip().splitlines()) == 1 and "APP_ID" in serve_err and "Traceback" not in serve_err
+    assert check_code == 1 and "FAIL  Bot: APP_ID is empty" in check_out
+    assert opted_in == 0 and "WARN  Bot: anonymous mode (APP_ID empty) OPEN TO THE NETWORK" in opted_out
 
 
 async def test_check_with_wrong_credentials_says_what_to_fix(capsys, environ):

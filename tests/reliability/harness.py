@@ -44,6 +44,7 @@ from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.clock import FakeClock
 from tests.fakes.gateway_log import GatewayLog, running_logged_sandbox
 from tests.fakes.sandbox import DEMO_CREDENTIALS, RunningSandbox
+from tests.fakes.entra_graph import TENANT_ID as GRAPH_TENANT_ID
 from tests.fakes.teams_activities import CHANNEL_ID, INSTALL, TEAM_ID, TENANT_ID, add_playground_team, mention, post_activity, sample
 from tests.fakes.teams_ledger import ChannelLedger
 
@@ -172,7 +173,10 @@ async def running_service(
             client = IntacctClient(DEMO_CREDENTIALS, http=http, endpoint_url=sandbox.gateway_url, clock=clock, sleep=clock.sleep,
                                    jitter=lambda: 0.5, timeout_seconds=client_timeout)
             company = CompanyContext(COMPANY, client, IntacctLinks(sandbox.url, COMPANY), "UTC")
-            context = BotContext(store=store, companies={COMPANY: company}, clock=clock, metrics=metrics, policy=BotPolicy())
+            # The Playground's tenant and the fake Graph's (in a real tenant they are one); the
+            # Playground's mock people are unknown to any Graph, so anyone routes.
+            policy = BotPolicy(allowed_tenant_ids=frozenset({TENANT_ID, GRAPH_TENANT_ID}), route_admins=("anyone",))
+            context = BotContext(store=store, companies={COMPANY: company}, clock=clock, metrics=metrics, policy=policy)
             coordinator = PollCoordinator(
                 PollerConfig(COMPANY, HOLDER, overlap=timedelta(minutes=5), max_events_per_channel=max_events_per_channel),
                 client, store, clock=clock, jitter=lambda: 0.5, metrics=metrics,
