@@ -8,6 +8,7 @@ Every problem is collected and reported in ONE SettingsError; no message ever co
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -252,9 +253,10 @@ class _Parser:
             graph_tenant_id=graph_tenant,
             graph_client_id=self.get("GRAPH_CLIENT_ID") or app_id,
             graph_client_secret=Secret(self.get("GRAPH_CLIENT_SECRET") or app_password),
-            graph_authority_host=self.url("GRAPH_AUTHORITY_HOST", "https://login.microsoftonline.com"),
+            # msal accepts only an https authority, loopback included, and only its origin.
+            graph_authority_host=self.url("GRAPH_AUTHORITY_HOST", "https://login.microsoftonline.com", https_always=True, origin_only=True),
             graph_base_url=self.url("GRAPH_BASE_URL", "https://graph.microsoft.com/v1.0"),
-            public_url=self.url("PUBLIC_URL", "", require_https=True),
+            public_url=self.url("PUBLIC_URL", ""),
             database_url=self.database_url(),
             data_dir=data_dir,
             host=self.get("HOST", "0.0.0.0"),
@@ -352,8 +354,7 @@ class _Parser:
         endpoint = pick("endpoint_url", DEFAULT_ENDPOINT_URL)
         web = pick("web_url", DEFAULT_WEB_URL)
         for name, value in (("INTACCT_ENDPOINT_URL", endpoint), ("INTACCT_WEB_URL", web)):
-            if not _is_http_url(value):
-                self.problem(f"{name} must be an http(s) URL (got {value!r})")
+            self.check_url(name, value)
         return CompanySettings(
             key=key,
             sender_id=required["sender_id"],
@@ -394,13 +395,16 @@ class _Parser:
             return default
         return value
 
-    def url(self, key: str, default: str, *, require_https: bool = False) -> str:
+    def url(self, key: str, default: str, *, https_always: bool = False, origin_only: bool = False) -> str:
         raw = self.get(key, default)
-        if raw and not _is_http_url(raw):
-            self.problem(f"{key} must be an http(s) URL (got {raw!r})")
-        elif raw and require_https and not raw.startswith("https://") and "localhost" not in raw and "127.0.0.1" not in raw:
-            self.problem(f"{key} must use https (Microsoft Graph only calls https endpoints; got {raw!r})")
+        if raw:
+            self.check_url(key, raw, https_always=https_always, origin_only=origin_only)
         return raw.rstrip("/")
+
+    def check_url(self, key: str, value: str, *, https_always: bool = False, origin_only: bool = False) -> None:
+        problem = url_problem(value, https_always=https_always, origin_only=origin_only)
+        if problem:
+            self.problem(f"{key} {problem}")
 
     def boolean(self, key: str, default: bool) -> bool:
         raw = self.get(key).lower()
@@ -506,6 +510,31 @@ def _suffix(name: str) -> str:
     return re.sub(r"[^A-Z0-9]+", "_", str(name).upper()).strip("_")
 
 
-def _is_http_url(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+def url_problem(value: str, *, https_always: bool = False, origin_only: bool = False) -> str | None:
+    """What is wrong with a configured URL (None when it is fine): https only, except plain http to
+    a loopback host (the sandbox and test doubles), and never a user name or password in it."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        return f"is not a valid URL (got {value!r})"
+    if parts.username is not None or parts.password is not None:
+        return "must not carry a user name or password"  # and the value is not echoed: it may hold one
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"must be an https URL (got {value!r})"
+    if parts.scheme == "http" and (https_always or not is_loopback_host(parts.hostname)):
+        where = "" if https_always else " (plain http only to a loopback host such as 127.0.0.1, for tests)"
+        return f"must use https{where}; got {value!r}"
+    if origin_only and (parts.path.strip("/") or parts.query or parts.fragment):
+        return f"must be a bare origin such as https://login.microsoftonline.com, without a path (got {value!r})"
+    return None
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a URL's host name is this machine (localhost, 127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

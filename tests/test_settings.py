@@ -256,3 +256,43 @@ def test_platform_trigger_keys_go_together_and_bounds_are_checked():
     assert "INTACCT_EVENTS_MAX_AGE_SECONDS must be between 30 and 3600" in problems
     assert "WAKEUP_MIN_INTERVAL_SECONDS must be between 1 and 3600" in problems
     assert "WAKEUP_MAX_POLLS_PER_HOUR must be a whole number" in problems
+
+
+URL_KEYS = ("INTACCT_ENDPOINT_URL", "INTACCT_WEB_URL", "GRAPH_AUTHORITY_HOST", "GRAPH_BASE_URL", "PUBLIC_URL")
+
+
+@pytest.mark.parametrize("key", URL_KEYS)
+@pytest.mark.parametrize("value", ["http://login.example.com", "http://localhost.example.com", "http://127.0.0.1.nip.io",
+                                   "ftp://example.com", "https://", "login.example.com", "https://host:notaport/"])
+def test_every_url_must_be_https_and_says_so_in_one_line(key, value):
+    with pytest.raises(SettingsError) as info:
+        load_settings(COMPANY | {key: value})
+    (problem,) = info.value.problems
+    assert problem.startswith(key) and "\n" not in problem
+
+
+@pytest.mark.parametrize("key", ["INTACCT_ENDPOINT_URL", "INTACCT_WEB_URL", "GRAPH_BASE_URL", "PUBLIC_URL"])
+@pytest.mark.parametrize("value", ["http://127.0.0.1:8090/x", "http://localhost:1", "http://[::1]:3978", "https://example.com"])
+def test_plain_http_is_accepted_only_for_loopback(key, value):
+    load_settings(COMPANY | {key: value})
+
+
+def test_the_graph_authority_is_an_https_origin_even_on_loopback():
+    # msal refuses any other authority; validation must say so before `serve` builds the bridge.
+    for value in ("http://127.0.0.1:8443", "https://login.example.com/tenant"):
+        with pytest.raises(SettingsError, match="GRAPH_AUTHORITY_HOST"):
+            load_settings({"GRAPH_AUTHORITY_HOST": value})
+    assert load_settings({"GRAPH_AUTHORITY_HOST": "https://127.0.0.1:8443/"}).graph_authority_host == "https://127.0.0.1:8443"
+
+
+def test_a_url_with_a_password_is_refused_without_echoing_it():
+    with pytest.raises(SettingsError) as info:
+        load_settings(COMPANY | {"INTACCT_ENDPOINT_URL": "https://user:url-pw-111@api.intacct.com/ia/xml/xmlgw.phtml"})
+    assert "INTACCT_ENDPOINT_URL must not carry" in str(info.value) and "url-pw-111" not in str(info.value)
+
+
+def test_urls_in_a_company_table_are_checked_too(tmp_path):
+    config = tmp_path / "companies.toml"
+    config.write_text('[[company]]\nname = "us"\nendpoint_url = "http://gateway.example.com/ia/xml/xmlgw.phtml"\n')
+    with pytest.raises(SettingsError, match="INTACCT_ENDPOINT_URL must use https"):
+        load_settings(COMPANY | {"ML_CONNECTOR_CONFIG": str(config)})

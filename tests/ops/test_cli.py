@@ -107,6 +107,15 @@ async def test_missing_configuration_is_one_clear_message(capsys, tmp_path):
     assert code == 2 and "PORT must be a whole number" in err and "Traceback" not in err
 
 
+async def test_serve_with_a_plain_http_graph_authority_stops_before_starting(capsys, environ):
+    # It used to pass validation, then crash `serve` with msal's traceback while building Graph.
+    graph = {"APP_ID": "00000000-0000-0000-0000-00000000000a", "APP_PASSWORD": "bot-secret", "APP_TENANTID": "t",
+             "PUBLIC_URL": "https://bot.example.com", "GRAPH_AUTHORITY_HOST": "http://login.example.com"}
+    code, _, err = await run(capsys, ["serve"], environ | graph)
+    assert code == 2 and "Traceback" not in err
+    assert "GRAPH_AUTHORITY_HOST must use https; got 'http://login.example.com'" in err
+
+
 async def test_poll_once_dry_run_json_prints_events_with_their_cards(capsys, environ, gateway, fixtures_dir):
     code, out, _ = await run(capsys, ["poll", "--once"], environ)  # the baseline: no event
     assert code == 0 and out == ""
