@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.pacing import ConversationPacer
 from bot.tenant_gate import TenantGate
+from bot.refusals import RefusalLog
 from cards.links import IntacctLinks
 from cards.views import StatusView
 from intacct.client import IntacctClient
@@ -72,9 +73,11 @@ class BotContext:
     routes_changed: Callable[[], None] | None = None  # e.g. the Graph bridge's request_sync
     pacer: ConversationPacer | None = None  # the notifier's: chat replies count in the same per-channel budget
     tenant_gate: TenantGate = field(init=False)  # ALLOWED_TENANT_IDS on every inbound surface
+    refusals: RefusalLog = field(init=False)  # every inbound route logs its refused requests here
 
     def __post_init__(self) -> None:
         self.tenant_gate = TenantGate(self.policy.allowed_tenant_ids, self.metrics)
+        self.refusals = RefusalLog(self.clock)
 
     def notify_routes_changed(self) -> None:
         """Tell whoever follows routes (Graph subscriptions) that they changed."""

@@ -18,11 +18,18 @@ from aiohttp import web
 
 from bot import messages, tenant_gate
 from bot.context import BotContext
+from bot.inbound import MAX_JSON_DEPTH, too_deep
 from bot.waiting import sleep_or_wake
 from cards.views import GraphState, GraphStatus
 from graph.channels import ChannelDiff
 from graph.errors import GraphError
-from graph.notifications import ClientStateMismatchError, Handshake, NotificationFormatError, parse_notification_request
+from graph.notifications import (
+    ClientStateMismatchError,
+    DroppedNotifications,
+    Handshake,
+    NotificationFormatError,
+    parse_notification_request,
+)
 from graph.subscriptions import SubscriptionManager
 from graph.worker import NotificationWorker
 
@@ -62,23 +69,32 @@ class GraphBridge:
 
     # --- HTTP ------------------------------------------------------------------------------
     async def handle_request(self, request: web.Request) -> web.Response:
-        """POST /api/graph/notifications and /api/graph/lifecycle: handshake, or accept and queue."""
-        body = await request.read()
+        """POST /api/graph/notifications and /api/graph/lifecycle: handshake, or accept and queue.
+        Refusals and dropped items are one line each in the context's RefusalLog (a flood: one a minute)."""
         metrics = self.context.metrics
+        refusals = self.context.refusals
+        endpoint = request.path
+        body = await request.read()
+        dropped = DroppedNotifications()
         try:
+            if too_deep(body):  # before json.loads recurses into it
+                raise NotificationFormatError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
             parsed = await parse_notification_request(
-                request.query, body, request.content_type, verify_client_state=self.manager.verify_client_state
+                request.query, body, request.content_type, verify_client_state=self.manager.verify_client_state, dropped=dropped
             )
         except NotificationFormatError as exc:
             metrics.graph_notifications.labels("malformed").inc()
+            refusals.refused(endpoint, "malformed", str(exc), remote=request.remote)
             return web.Response(status=400, text=f"{exc}\n")
         except ClientStateMismatchError:
             metrics.graph_notifications.labels("wrong_client_state").inc()
-            log.warning("refused a Graph notification with a wrong or missing clientState from %s", request.remote)
+            refusals.refused(endpoint, "wrong clientState", f"every item refused: {dropped}", remote=request.remote)
             return web.Response(status=403, text="clientState mismatch\n")
         if isinstance(parsed, Handshake):
             metrics.graph_notifications.labels("handshake").inc()
             return web.Response(text=parsed.token, content_type="text/plain")
+        if dropped:
+            refusals.refused(endpoint, "items dropped", str(dropped), remote=request.remote)
         gate = self.context.tenant_gate
         allowed = [n for n in parsed if gate.admit(n.tenant_id, surface=tenant_gate.GRAPH, what="Graph notification")]
         if len(allowed) < len(parsed):

@@ -28,6 +28,7 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from botbuilder.schema.teams import ChannelInfo, TeamInfo
+from msrest.exceptions import DeserializationError
 
 from bot import messages, tenant_gate
 from bot.channel_auth import SigningKeysUnavailableError
@@ -36,6 +37,7 @@ from bot.connector import channel_reference, reference_from_activity, strip_ment
 from bot.context import BotContext
 from bot.conversations import CHANNEL_CONVERSATION, ChannelNames, ConversationBook, Origin
 from bot.errors import map_connector_error
+from bot.inbound import RefusedBodyError, activity_problem, read_json
 from bot.server import Handler
 from bot.service import CommandService, ReplyMessage, welcome_card
 from cards.elements import Card
@@ -62,6 +64,7 @@ REPLY_WAIT_SECONDS = 2.0  # the longest a chat reply waits for room in its chann
 HANDLED = "handled"
 FAILED = "failed"
 REFUSED_TENANT = "refused_tenant"
+MESSAGES_ENDPOINT = "/api/messages"
 
 
 class MlConnectorBot(TeamsActivityHandler):
@@ -230,30 +233,39 @@ class MlConnectorBot(TeamsActivityHandler):
 
 
 def make_messages_handler(adapter: CloudAdapter, bot: MlConnectorBot) -> Handler:
-    """The POST /api/messages handler: `await adapter.process(request, bot)`, plus the checks
-    botbuilder answers with a 500 (no JSON content type, a body that is not a JSON object with a
-    type), 503 while the Bot Framework's signing keys cannot be fetched, and metrics for requests
-    that never become a turn (401, 400, 413, 415, 500, 503)."""
+    """The POST /api/messages handler: `await adapter.process(request, bot)`, after the checks
+    botbuilder would answer with a 500 or a traceback (no JSON content type, nesting deep enough
+    to exhaust the parser's recursion, a body that is not an activity with the fields the schema
+    requires, values of the wrong type), 503 while the Bot Framework's signing keys cannot be
+    fetched, and metrics for requests that never become a turn (401, 400, 413, 415, 500, 503).
+    Every refusal is one line in the context's RefusalLog and stores nothing."""
     metrics = bot.context.metrics
+    refusals = bot.context.refusals
 
     def count(outcome: str) -> None:
         metrics.activities.labels(type="unknown", outcome=outcome).inc()
 
+    def refuse(request: web.Request, outcome: str, reason: str, detail: str) -> None:
+        count(outcome)
+        refusals.refused(MESSAGES_ENDPOINT, reason, detail, remote=request.remote)
+
     async def messages_endpoint(request: web.Request) -> web.StreamResponse:
         if "application/json" not in request.headers.get("Content-Type", ""):
-            count("unsupported_media_type")
+            refuse(request, "unsupported_media_type", "not_json", "Content-Type is not application/json")
             raise web.HTTPUnsupportedMediaType(text="Content-Type must be application/json\n")
         try:
-            body = await request.json()  # aiohttp keeps the bytes: process() reads them again
+            body = await request.read()  # aiohttp keeps the bytes: process() reads them again
         except web.HTTPRequestEntityTooLarge:
-            count("too_large")
+            refuse(request, "too_large", "too_large", f"body over {bot.context.policy.max_request_bytes} bytes")
             raise
-        except ValueError:
-            count("bad_request")
-            raise web.HTTPBadRequest(text="body is not JSON\n") from None
-        if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
-            count("bad_request")
-            raise web.HTTPBadRequest(text="body is not an activity\n")
+        try:
+            problem = activity_problem(read_json(body))
+        except RefusedBodyError as error:
+            refuse(request, "bad_request", error.reason, str(error))
+            raise web.HTTPBadRequest(text=f"{error}\n") from None
+        if problem is not None:
+            refuse(request, "bad_request", "not_an_activity", f"not an activity: {problem}")
+            raise web.HTTPBadRequest(text=f"body is not an activity: {problem}\n")
         try:
             response = await adapter.process(request, bot)
         except web.HTTPUnauthorized:
@@ -266,6 +278,10 @@ def make_messages_handler(adapter: CloudAdapter, bot: MlConnectorBot) -> Handler
         except web.HTTPException as refusal:
             count(f"http_{refusal.status}" if refusal.status in (400, 405, 415) else "rejected")
             raise
+        except DeserializationError:
+            # A field the checks above do not look at has the wrong type (A2003: reject it).
+            refuse(request, "bad_request", "wrong_type", "not an activity: a field has the wrong type for the Activity schema")
+            raise web.HTTPBadRequest(text="body is not an activity: a field has the wrong type\n") from None
         except Exception as error:  # noqa: BLE001 - answer 500 with a clean log line, not aiohttp's dump
             count("error")
             log.error("processing an activity failed before the bot saw it: %s", type(error).__name__, exc_info=error)

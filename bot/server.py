@@ -50,7 +50,13 @@ def create_web_app(
     if intacct_events is not None:
         app.router.add_post(EVENTS_PATH, intacct_events)
     app.cleanup_ctx.extend(background)
+    app.on_cleanup.append(_flush_refusals)
     return app
+
+
+async def _flush_refusals(app: web.Application) -> None:
+    """At shutdown, log the refusals still only counted (bot/refusals.py)."""
+    app[CONTEXT].refusals.flush()
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -12,9 +12,11 @@ Rejections (the route turns them into 4xx):
     ├── NotificationFormatError     not JSON, no `value` list, body too large → 400
     └── ClientStateMismatchError    every item had a missing or wrong clientState → 403
 
-An item with a wrong or missing clientState is dropped (and logged, without any clientState
-value); the others in the same POST are still accepted, so one stale subscription cannot make
-Graph redeliver good notifications for hours.
+An item with a wrong or missing clientState is dropped; the others in the same POST are still
+accepted, so one stale subscription cannot make Graph redeliver good notifications for hours.
+Dropped items are tallied in a `DroppedNotifications` (never with a clientState value) and
+logged as ONE line per request, not one per item: a forged batch of a thousand items is one line.
+A caller that passes its own tally logs it itself (the bot's route sums floods up per interval).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ import enum
 import json
 import logging
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Awaitable, Callable, ClassVar, Mapping
 from urllib.parse import unquote
@@ -97,6 +100,34 @@ class LifecycleEvent:
 # What parse_notification_request accepts from a batch.
 Notification = ChannelChanged | LifecycleEvent
 
+# Why an item was dropped: fixed labels (they are counted, so nothing from the request goes in).
+NO_CLIENT_STATE = "no clientState"
+WRONG_CLIENT_STATE = "wrong clientState (or not our subscription)"
+UNKNOWN_CHANGE_TYPE = "changeType not created/updated/deleted"
+NOT_A_CHANNEL = "resource not a team channel"
+UNKNOWN_LIFECYCLE_EVENT = "unknown lifecycle event"
+
+
+@dataclass
+class DroppedNotifications:
+    """The items of notification requests that were not accepted, counted by reason."""
+
+    reasons: Counter[str] = field(default_factory=Counter)
+    first_subscription: str | None = None  # for the log line; clipped, it comes from the request
+
+    def add(self, reason: str, subscription_id: str) -> None:
+        """Count one dropped item."""
+        self.reasons[reason] += 1
+        if self.first_subscription is None:
+            self.first_subscription = _clipped(subscription_id)
+
+    def __bool__(self) -> bool:
+        return bool(self.reasons)
+
+    def __str__(self) -> str:
+        counts = ", ".join(f"{count} {reason}" for reason, count in sorted(self.reasons.items()))
+        return f"dropped {sum(self.reasons.values())} Graph notification(s): {counts} (the first for subscription {self.first_subscription})"
+
 
 async def parse_notification_request(
     query: Mapping[str, str],
@@ -104,16 +135,20 @@ async def parse_notification_request(
     content_type: str | None,
     *,
     verify_client_state: ClientStateVerifier,
+    dropped: DroppedNotifications | None = None,
 ) -> Handshake | list[Notification]:
     """Read one POST to the notification or lifecycle URL.
 
     `query` must be already URL-decoded (aiohttp's `request.query` is), so the handshake token is
     echoed exactly as Graph generated it. Raises NotificationFormatError or ClientStateMismatchError.
+    Items not accepted are counted in `dropped`; without one, they are logged here in one line.
     """
     token = query.get("validationToken")
     if token is not None:
         return Handshake(token)
     items = _items(body, content_type)
+    tally = dropped if dropped is not None else DroppedNotifications()
+    before = sum(tally.reasons.values())
     accepted: list[Notification] = []
     refused = 0
     for item in items:
@@ -122,17 +157,20 @@ async def parse_notification_request(
             raise NotificationFormatError("a notification without subscriptionId")
         state = item.get("clientState")
         if not isinstance(state, str) or not state:
-            log.warning("refused a Graph notification for subscription %s: no clientState", subscription_id)
+            tally.add(NO_CLIENT_STATE, subscription_id)
             refused += 1
             continue
         if not await verify_client_state(subscription_id, state):
-            log.warning("refused a Graph notification for subscription %s: clientState does not match "
-                        "(or the subscription is not ours)", subscription_id)
+            tally.add(WRONG_CLIENT_STATE, subscription_id)
             refused += 1
             continue
         parsed = _lifecycle(item, subscription_id) if "lifecycleEvent" in item else _change(item, subscription_id)
-        if parsed is not None:
+        if isinstance(parsed, str):
+            tally.add(parsed, subscription_id)
+        else:
             accepted.append(parsed)
+    if dropped is None and sum(tally.reasons.values()) > before:
+        log.warning("%s", tally)
     if refused and refused == len(items):
         raise ClientStateMismatchError(f"{refused} notification(s) refused: clientState missing or wrong")
     return accepted
@@ -153,38 +191,41 @@ def _items(body: bytes, content_type: str | None) -> list[Mapping[str, Any]]:
     return items
 
 
-def _change(item: Mapping[str, Any], subscription_id: str) -> ChannelChanged | None:
-    """A channel change, or None (logged) for anything we did not subscribe to."""
+def _change(item: Mapping[str, Any], subscription_id: str) -> ChannelChanged | str:
+    """A channel change, or why it is dropped (anything we did not subscribe to)."""
     change_type = str(item.get("changeType") or "").lower()
     resource = str(item.get("resource") or "")
     if change_type not in CHANGE_TYPES:
-        log.warning("ignored a Graph notification with changeType %r (subscription %s)", change_type, subscription_id)
-        return None
+        return UNKNOWN_CHANGE_TYPE
     for pattern in _CHANNEL_RESOURCE:
         match = pattern.match(resource)
         if match:
             team_id, channel_id = (unquote(part) for part in match.groups())
             tenant = item.get("tenantId")
             return ChannelChanged(team_id, channel_id, change_type, subscription_id, tenant if isinstance(tenant, str) else None)
-    log.warning("ignored a Graph notification for resource %r: not a team channel (subscription %s)",
-                resource, subscription_id)
-    return None
+    return NOT_A_CHANNEL
 
 
-def _lifecycle(item: Mapping[str, Any], subscription_id: str) -> LifecycleEvent | None:
-    """A lifecycle event, or None (logged) for an event name Graph added after this was written."""
+def _lifecycle(item: Mapping[str, Any], subscription_id: str) -> LifecycleEvent | str:
+    """A lifecycle event, or why it is dropped (an event name Graph added after this was written)."""
     name = item.get("lifecycleEvent")
     try:
         kind = LifecycleEventKind(name)
     except ValueError:
-        log.warning("ignored unknown Graph lifecycle event %r (subscription %s)", name, subscription_id)
-        return None
+        log.debug("dropped unknown Graph lifecycle event %s (subscription %s)", _clipped(name), _clipped(subscription_id))
+        return UNKNOWN_LIFECYCLE_EVENT
     expires = item.get("subscriptionExpirationDateTime")
     try:
         expires_at = parse_graph_datetime(expires) if isinstance(expires, str) else None
     except GraphProtocolError:
         # Informative only: the event still has to be acted on.
-        log.warning("Graph lifecycle event for subscription %s has an unreadable expiry %r", subscription_id, expires)
+        log.warning("Graph lifecycle event for subscription %s has an unreadable expiry %s", _clipped(subscription_id), _clipped(expires))
         expires_at = None
     tenant = item.get("tenantId")
     return LifecycleEvent(subscription_id, kind, tenant if isinstance(tenant, str) else None, expires_at)
+
+
+def _clipped(value: object) -> str:
+    """A value from the request for a log line: quoted (no line breaks survive repr) and short."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:79] + "…"

@@ -1,4 +1,4 @@
-"""Two benchmarks at toy sizes, as `make bench` runs them (a child process each): they still
+"""Benchmarks at toy sizes, as `make bench` runs them (a child process each): they still
 work against the real poller and handler, and their contract figures hold."""
 
 from __future__ import annotations
@@ -34,3 +34,9 @@ def test_chat_reply_answers_through_api_messages():
     figures = run_bench("chat_reply.py", "--bills", "200", "--requests", "2", "--demo-requests", "2")
     assert figures["bills"] == "520" and figures["requests"] == "2"
     assert 0 < float(figures["p95_s"]) < 15  # Teams' budget
+
+
+def test_hostile_requests_are_refused_with_two_log_lines_per_flood():
+    figures = run_bench("hostile_requests.py", "--bodies", "5", "--items", "50")
+    assert (figures["graph_status"], figures["flat_status"], figures["deep_status"]) == ("403", "400", "400")
+    assert (figures["graph_log_lines"], figures["flat_log_lines"], figures["deep_log_lines"]) == ("2", "2", "2")

@@ -197,3 +197,51 @@ async def test_a_route_change_syncs_subscriptions_without_waiting_for_the_hourly
     finally:
         loop.cancel()
         await asyncio.gather(loop, return_exceptions=True)
+
+
+def _forged_batch(subscription_id: str, items: int) -> bytes:
+    item = {"subscriptionId": subscription_id, "changeType": "deleted", "clientState": "forged",
+            "resource": f"teams/{TEAM}/channels/{PAYABLES}"}  # 1000 of them fit under MAX_REQUEST_BYTES
+    return json.dumps({"value": [item] * items}).encode()
+
+
+async def test_a_flood_of_forged_batches_is_one_log_line_and_changes_nothing(world, caplog):
+    # 100 bodies × 1000 items: each item used to be its own WARNING line (100,000 lines).
+    await world["bridge"].sync()
+    (subscription,) = world["graph"].fake.live_subscriptions()
+    body = _forged_batch(subscription.id, 1000)
+    statuses = []
+    for _ in range(100):
+        async with world["http"].post(world["url"] + "/api/graph/notifications", data=body,
+                                      headers={"Content-Type": "application/json"}) as response:
+            statuses.append(response.status)
+
+    assert statuses == [403] * 100
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("mlc") or r.name.startswith("graph")]
+    assert len(lines) == 1, lines[:3]
+    assert lines[0].startswith("refused a request to /api/graph/notifications from 127.0.0.1: every item refused: "
+                               "dropped 1000 Graph notification(s): 1000 wrong clientState")
+    assert "forged" not in lines[0]
+    (route,) = await world["store"].list_routes()
+    assert route.active
+
+
+async def test_deep_nesting_and_partly_forged_batches_get_one_line_each(world, caplog):
+    await world["bridge"].sync()
+    (subscription,) = world["graph"].fake.live_subscriptions()
+    good = {"subscriptionId": subscription.id, "changeType": "updated", "clientState": subscription.client_state,
+            "resource": f"teams('{TEAM}')/channels('{PAYABLES}')", "tenantId": TENANT_ID}
+    mixed = json.loads(_forged_batch(subscription.id, 3))
+    mixed["value"].append(good)
+    url = world["url"] + "/api/graph/notifications"
+    async with world["http"].post(url, data=b"[" * 100_000, headers={"Content-Type": "application/json"}) as response:
+        assert response.status == 400
+    world["bridge"].context.clock.advance(3600)  # a quiet hour: the next refusal is logged in full again
+    async with world["http"].post(url, json=mixed) as response:
+        assert response.status == 202
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "mlc.bot.refused"]
+    assert len(lines) == 2
+    assert "JSON nested deeper than 64 levels" in lines[0]
+    assert "dropped 3 Graph notification(s): 3 wrong clientState" in lines[1]
+    assert not [r for r in caplog.records if "Recursion" in r.getMessage() or r.exc_info]
