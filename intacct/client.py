@@ -31,7 +31,7 @@ from intacct.query import Condition, all_of, any_of, clean_search_text, clean_te
 from intacct.sessions import Clock, SessionCache, SessionManager
 from intacct.states import bill_state_codes, payment_state_codes
 from intacct.stats import ClientStats, StatsRecorder
-from intacct.transport import Jitter, RetryPolicy, Sleep, Transport
+from intacct.transport import DEFAULT_MAX_RESPONSE_BYTES, Jitter, RetryPolicy, Sleep, Transport
 from intacct.values import required_int
 from intacct.vendors import VENDOR_FIELDS, VENDOR_OBJECT, Vendor, parse_vendor
 
@@ -112,7 +112,7 @@ class IntacctClient:
         gmt_offset: timedelta | None = None,
         timeout_seconds: float = 60,
         max_attempts: int = 4,
-        max_response_bytes: int = 64 * 1024 * 1024,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         session_cache: SessionCache | None = None,
         max_concurrent_requests: int = 1,
     ) -> None:

@@ -36,6 +36,15 @@ Sleep = Callable[[float], Awaitable[None]]
 Jitter = Callable[[], float]
 
 _XML_TYPES = ("text/xml", "application/xml")
+# The one cap on an answer's size, which bounds the memory one answer can cost: parsing keeps
+# lxml's tree (short fields cost ~5x their text) and the records at once, about 9.4 MiB per MB
+# of answer (bench/intacct_memory.py), so 16 MiB costs at most ~150 MiB. Sized from the largest
+# real answer: a request carries at most 10 functions (paging.MAX_FUNCTIONS_PER_REQUEST), a
+# readByQuery page at most 1,000 rows (the documented maximum pagesize), and with our explicit
+# field lists a bill row is ~0.6 KB and a bill line ~0.4 KB (bench/intacct_parse.py's realistic
+# rows): ten pages of bill lines, the largest answer we ask for, are ~4 MB. 16 MiB leaves 4x that
+# for long descriptions and names. (It was 64 MiB: a 60 MB answer peaked at 650 MB.)
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 _READ_CHUNK = 64 * 1024
 
 
@@ -67,7 +76,7 @@ class Transport:
         sleep: Sleep = asyncio.sleep,
         jitter: Jitter,
         timeout_seconds: float = 60,
-        max_response_bytes: int = 64 * 1024 * 1024,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         retry: RetryPolicy = RetryPolicy(),
         max_concurrent_requests: int = 1,
     ) -> None:
@@ -167,16 +176,20 @@ class Transport:
     async def _read_limited(self, reply: aiohttp.ClientResponse) -> bytes:
         declared = reply.content_length
         if declared is not None and declared > self._max_bytes:
-            raise ResponseTooLargeError(f"response of {declared} bytes refused (max_response_bytes={self._max_bytes})")
+            raise ResponseTooLargeError(f"Intacct answer of {declared:,} bytes refused: {self._too_large()}")
         chunks: list[bytes] = []
         size = 0
         # The limit applies to the decompressed stream, so a small gzip bomb is refused too.
         async for chunk in reply.content.iter_chunked(_READ_CHUNK):
             size += len(chunk)
             if size > self._max_bytes:
-                raise ResponseTooLargeError(f"response larger than max_response_bytes={self._max_bytes} refused")
+                raise ResponseTooLargeError(f"Intacct answer refused after {size:,} bytes: {self._too_large()}")
             chunks.append(chunk)
         return b"".join(chunks)
+
+    def _too_large(self) -> str:
+        return (f"over the limit of {self._max_bytes:,} bytes (max_response_bytes), far above the largest real answer "
+                "(10 pages of 1,000 rows): not read, so it cannot exhaust memory")
 
     def _interpret(self, status: int, content_type: str, raw: bytes, retry_after: float | None, secrets: Sequence[str]) -> Response:
         if status >= 500:

@@ -40,3 +40,9 @@ def test_hostile_requests_are_refused_with_two_log_lines_per_flood():
     figures = run_bench("hostile_requests.py", "--bodies", "5", "--items", "50")
     assert (figures["graph_status"], figures["flat_status"], figures["deep_status"]) == ("403", "400", "400")
     assert (figures["graph_log_lines"], figures["flat_log_lines"], figures["deep_log_lines"]) == ("2", "2", "2")
+
+
+def test_intacct_memory_parses_under_the_cap_and_refuses_above_it():
+    figures = run_bench("intacct_memory.py", "--sizes", "0.5,3", "--max-response-mb", "1")
+    assert (figures["outcome_0.5mb"], figures["outcome_3mb"], figures["outcome_at_cap"]) == ("parsed", "refused", "parsed")
+    assert float(figures["peak_mb_per_mb"]) > 0

@@ -161,13 +161,23 @@ async def test_gzip_answers_are_accepted(gateway, make_client) -> None:
 async def test_oversize_answers_are_refused_declared_streamed_or_compressed(gateway, make_client, clock: FakeClock) -> None:
     client = await logged_in(make_client, max_response_bytes=4096)
     gateway.script(raw(b"<response>" + b"x" * 10_000 + b"</response>"))
-    with pytest.raises(e.ResponseTooLargeError, match="4096"):
+    with pytest.raises(e.ResponseTooLargeError, match="4,096"):
         await client.fetch_company_info()
     gateway.gzip = True  # 10 KB of zeros compress to a few bytes: the limit applies after decompression
     gateway.script(raw(b"<response>" + b"0" * 10_000 + b"</response>"))
     with pytest.raises(e.ResponseTooLargeError):
         await client.fetch_company_info()
     assert clock.sleeps == []
+
+
+async def test_by_default_an_answer_over_16_mib_is_refused_unread(gateway, make_client, clock: FakeClock) -> None:
+    # Parsing costs ~9.4 MiB per MB of answer (bench/intacct_memory.py); under the old 64 MiB cap
+    # a 60 MB answer peaked at 650 MB. The largest real answer (10 pages of 1,000 rows) is ~4 MB.
+    client = await logged_in(make_client)
+    gateway.script(raw(b"<response>" + b" " * (16 * 1024 * 1024) + b"</response>"))
+    with pytest.raises(e.ResponseTooLargeError, match="over the limit of 16,777,216 bytes") as refused:
+        await client.fetch_company_info()
+    assert not refused.value.transient and clock.sleeps == []  # the same answer again would not help
 
 
 async def test_logs_never_carry_secrets(gateway, make_client, credentials, caplog) -> None:
