@@ -179,8 +179,10 @@ async def test_graph_failure_is_reported_in_status_once(world, caplog):
 
 async def test_a_route_change_syncs_subscriptions_without_waiting_for_the_hourly_run(world):
     never = asyncio.Event()
+    waits: list[float] = []
 
     async def hour_that_never_ends(seconds: float) -> None:
+        waits.append(seconds)
         await never.wait()
 
     bridge = world["bridge"]
@@ -188,15 +190,23 @@ async def test_a_route_change_syncs_subscriptions_without_waiting_for_the_hourly
     loop = asyncio.create_task(bridge._sync_loop())
     try:
         async with asyncio.timeout(10):
-            while not world["graph"].fake.live_subscriptions():
-                await asyncio.sleep(0.01)  # the first run, at start-up
+            while not waits:
+                await asyncio.sleep(0.01)  # the first run, at start-up, is done: the loop waits for the hour
+            (created,) = world["graph"].fake.live_subscriptions()
             await world["store"].remove_routes(PAYABLES)
             bridge.request_sync()  # what the command service calls after `unsubscribe`
-            while world["graph"].fake.live_subscriptions():
-                await asyncio.sleep(0.01)
+            while len(waits) < 2:
+                await asyncio.sleep(0.01)  # the second run is done: the loop waits for the next hour
     finally:
         loop.cancel()
         await asyncio.gather(loop, return_exceptions=True)
+
+    assert waits == [3600.0, 3600.0] and not never.is_set(), "the second run came while the first hour was still running"
+    assert world["graph"].fake.live_subscriptions() == []
+    deletes = world["graph"].fake.graph_requests("DELETE", "/v1.0/subscriptions")
+    assert [r.path for r in deletes] == [f"/v1.0/subscriptions/{created.id}"]
+    assert await world["store"].list_subscriptions() == []
+    assert bridge.last_error is None
 
 
 def _forged_batch(subscription_id: str, items: int) -> bytes:

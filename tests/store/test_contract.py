@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import inspect
+import shutil
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect as sa_inspect, text
+from sqlalchemy import inspect as sa_inspect, make_url, text
 
 from store.api import Store, StoreError
 from store.migrate import VERSION_TABLE, current_revision, head_revision
@@ -104,8 +105,17 @@ async def test_a_database_from_a_newer_release_is_refused(backend: Backend):
         await store.migrate()
 
 
-async def test_ping_succeeds_on_a_reachable_database(store: SqlStore):
-    await store.ping()
+async def test_ping_asks_the_database_itself_and_fails_once_it_is_gone(backend: Backend, store: SqlStore, request):
+    assert await store.ping() is None
+
+    if backend.url is None:  # SQLite: the file goes, and nothing may quietly create a new one
+        await store.close()
+        shutil.rmtree(backend.data_dir)
+    else:  # PostgreSQL: the database is dropped under the open pool
+        await request.getfixturevalue("postgres_server").drop_database(make_url(backend.url).database)
+
+    with pytest.raises(StoreError, match="ping failed"):
+        await store.ping()
 
 
 # --- poller state ------------------------------------------------------------------------------
