@@ -218,9 +218,27 @@ def usage_estimate(company: CompanySettings, settings: Settings):
     )
 
 
+ENTRA_TIMEOUT_SECONDS = 30.0  # one token request of the bot's (msal's own session has no timeout)
+
+
+def open_adapter(settings: Settings, http: aiohttp.ClientSession, *, clock: Callable[[], datetime] = utc_now,
+                 timeout_seconds: float | None = None, token_http_client=None):
+    """The bot's CloudAdapter: inbound signing keys and outbound Entra token requests both go
+    through `http` (the runtime's aiohttp session: its timeouts, TLS settings and proxies), msal
+    running in worker threads. Call inside the event loop; close with bot.connector.close_adapter."""
+    from bot.connector import DEFAULT_TIMEOUT_SECONDS, create_adapter
+    from graph.msal_http import LoopHttpClient
+
+    if token_http_client is None:
+        token_http_client = LoopHttpClient(http, asyncio.get_running_loop(), timeout_seconds=ENTRA_TIMEOUT_SECONDS)
+    return create_adapter(settings.app_id, settings.app_password.reveal(), settings.app_type, settings.app_tenant_id,
+                          clock=clock, http=http, timeout_seconds=timeout_seconds or DEFAULT_TIMEOUT_SECONDS,
+                          token_http_client=token_http_client)
+
+
 async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
     """The bot, notifier, schedules and Graph around the runtime; returns (app, bot context)."""
-    from bot.connector import TeamsConnector, close_adapter, create_adapter
+    from bot.connector import TeamsConnector, close_adapter
     from bot.context import BotContext, BotPolicy
     from bot.graph_bridge import graph_off_status
     from bot.handler import MlConnectorBot, make_messages_handler
@@ -235,8 +253,7 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
 
     settings, store, clock = runtime.settings, runtime.store, runtime.clock
     policy, send_timeout = delivery_timing(settings.outbox_claim_seconds)
-    adapter = create_adapter(settings.app_id, settings.app_password.reveal(), settings.app_type, settings.app_tenant_id,
-                             clock=clock, http=runtime.http, timeout_seconds=send_timeout)
+    adapter = open_adapter(settings, runtime.http, clock=clock, timeout_seconds=send_timeout)
     runtime.closers.append(lambda: close_adapter(adapter))
     connector = TeamsConnector(adapter, app_id=settings.app_id, clock=clock)
     pacer = ConversationPacer(clock, asyncio.sleep, **delivery_limits())  # cards and chat replies share Teams' budget
@@ -594,14 +611,14 @@ def cmd_poll(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 async def _deliver_once(runtime: Runtime) -> None:
     """Post what the cycle queued (poll without --dry-run delivers like serve would)."""
-    from bot.connector import TeamsConnector, close_adapter, create_adapter
+    from bot.connector import TeamsConnector, close_adapter
     from bot.context import BotContext
     from bot.delivery_policy import delivery_limits
     from bot.notifier import Notifier
     from bot.pacing import ConversationPacer
 
     settings = runtime.settings
-    adapter = create_adapter(settings.app_id, settings.app_password.reveal(), settings.app_type, settings.app_tenant_id)
+    adapter = open_adapter(settings, runtime.http, clock=runtime.clock)
     try:
         context = BotContext(runtime.store, {k: c.context for k, c in runtime.companies.items()}, runtime.clock, runtime.metrics)
         notifier = Notifier(context, TeamsConnector(adapter, app_id=settings.app_id),
@@ -628,7 +645,7 @@ def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 async def _checks(settings: Settings, *, token_http_client=None) -> list[tuple[bool | None, str]]:
     """(True ok | None warning | False failed, line) per system; `token_http_client` carries the
     bot's Entra requests (tests)."""
-    from bot.connector import close_adapter, create_adapter
+    from bot.connector import close_adapter
     from ops.check import check_bot, check_configuration, check_graph_access, check_intacct, check_store, check_wakeups
 
     results = list(check_configuration(settings))
@@ -638,8 +655,7 @@ async def _checks(settings: Settings, *, token_http_client=None) -> list[tuple[b
         return [(False, f"Settings: {exc}")]
     except Exception as exc:  # noqa: BLE001 - the store may be unreachable; check says so
         return [(False, f"Store: cannot open ({type(exc).__name__}: {exc})")]
-    adapter = create_adapter(settings.app_id, settings.app_password.reveal(), settings.app_type, settings.app_tenant_id,
-                             http=runtime.http, token_http_client=token_http_client)
+    adapter = open_adapter(settings, runtime.http, clock=runtime.clock, token_http_client=token_http_client)
     try:
         description = "PostgreSQL" if settings.database_url.reveal().startswith("postgres") else f"SQLite in {settings.data_dir}"
         results.append(await check_store(runtime.store, description))

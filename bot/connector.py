@@ -36,7 +36,9 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import logging
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -234,15 +236,43 @@ class _CachedCredentialsFactory(ServiceClientCredentialsFactory):
             credentials = await self._inner.create_credentials(app_id, oauth_scope, login_endpoint, validate_authority)
             password = getattr(credentials, "microsoft_app_password", None)
             if self._token_http_client is not None and password and getattr(credentials, "microsoft_app_id", None):
-                # MicrosoftAppCredentials builds this lazily from the same three values.
-                credentials.app = msal.ConfidentialClientApplication(
+                # MicrosoftAppCredentials builds its msal app from the same three values, on first use.
+                credentials.app = _LazyMsalApp(functools.partial(
+                    msal.ConfidentialClientApplication,
                     client_id=credentials.microsoft_app_id,
                     client_credential=password,
                     authority=credentials.oauth_endpoint,
                     http_client=self._token_http_client,
-                )
+                ))
             self._credentials[key] = credentials
         return credentials
+
+
+class _LazyMsalApp:
+    """An msal app built on its first token request, in the worker thread that makes it.
+
+    msal's constructor already asks Entra for the tenant's OpenID configuration, which must not
+    happen on the event loop (an http client that runs on the loop, like graph.msal_http's, even
+    refuses to). MicrosoftAppCredentials.get_access_token calls only these two methods."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._app: Any = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> Any:
+        with self._lock:
+            if self._app is None:
+                self._app = self._build()
+            return self._app
+
+    def acquire_token_silent(self, *args: Any, **kwargs: Any) -> Any:
+        """msal's cache lookup."""
+        return self._get().acquire_token_silent(*args, **kwargs)
+
+    def acquire_token_for_client(self, *args: Any, **kwargs: Any) -> Any:
+        """msal's client-credentials request."""
+        return self._get().acquire_token_for_client(*args, **kwargs)
 
 
 class _HardenedAuthentication(ConfigurationBotFrameworkAuthentication):

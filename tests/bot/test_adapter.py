@@ -4,12 +4,13 @@ its own thread)."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import functools
-import json
-import threading
 import time
+import urllib.parse
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,9 +19,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from botbuilder.core import ActivityHandler, TurnContext
 
 from bot import errors
-from bot.connector import close_adapter, create_adapter, strip_mention
-from tests.bot.conftest import load_sample
+from bot.connector import close_adapter, create_adapter, fetch_bot_token, strip_mention
+from graph.msal_http import LoopHttpClient
+from tests.bot.conftest import CHANNEL_ID, TEAM_ID, load_sample
+from tests.fakes.bot_connector import BotRegistration, FakeBotConnector
 from tests.fakes.bot_openid import channel_token, keypair, running_bot_openid
+from tests.fakes.entra_graph import BOTFRAMEWORK_TENANT_ID, ENTRA_HOST, make_test_tls, running_entra_graph
+from tests.fakes.network import entra_session
 
 APP_ID = "00000000-0000-0000-0000-00000000000011"  # the Playground's bot id, as in the sample
 BOT_TENANT = "7f3c1a52-3d2e-4b8a-9d61-0c8e2f4a9b10"
@@ -139,65 +144,40 @@ async def test_anonymous_mode_answers_only_a_local_bot_connector(fixtures_dir: P
     assert bot.texts == ["show pending bills"]
 
 
-# --- outbound: the bot's own token ------------------------------------------------------------
+# --- outbound: the bot's own token, from Entra (login.microsoftonline.com = the fake Entra) ------
 
 
-class _Answer:
-    """The response shape msal expects from an injected http_client."""
-
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        self.status_code = status
-        self.text = json.dumps(body)
-        self.headers = {"Content-Type": "application/json"}
-
-    def raise_for_status(self) -> None:
-        if self.status_code >= 400:
-            raise RuntimeError(f"HTTP {self.status_code}")
+BOT_APP = "11111111-2222-3333-4444-555555555555"
+BOT_SECRET = "pw-secret-value"
+CARD = {"type": "AdaptiveCard", "version": "1.5", "body": []}
 
 
-class FakeEntra:
-    """Entra ID as msal sees it through `http_client`: OIDC discovery and the token endpoint."""
-
-    def __init__(self, *, accept_secret: str, token: str) -> None:
-        self.accept_secret = accept_secret
-        self.token = token
-        self.token_requests: list[dict[str, Any]] = []
-        self.threads: set[str] = set()
-
-    def get(self, url: str, params: Any = None, headers: Any = None, **kwargs: Any) -> _Answer:
-        if "/discovery/instance" in url:  # msal looks up the authority's aliases after an error
-            hosts = ["login.microsoftonline.com", "login.windows.net"]
-            return _Answer(200, {"metadata": [{"preferred_network": hosts[0], "preferred_cache": hosts[1], "aliases": hosts}]})
-        tenant = url.split("/")[3]
-        base = f"https://login.microsoftonline.com/{tenant}"
-        return _Answer(200, {
-            "token_endpoint": f"{base}/oauth2/v2.0/token",
-            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-            "issuer": f"{base}/v2.0",
-        })
-
-    def post(self, url: str, params: Any = None, data: Any = None, headers: Any = None, **kwargs: Any) -> _Answer:
-        self.token_requests.append(dict(data or {}))
-        self.threads.add(threading.current_thread().name)
-        if (data or {}).get("client_secret") != self.accept_secret:
-            return _Answer(401, {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."})
-        return _Answer(200, {"access_token": self.token, "token_type": "Bearer", "expires_in": 3599})
+@pytest.fixture
+async def entra(clock):
+    """The fake Entra as login.microsoftonline.com, with the bot registered single-tenant in BOT_TENANT,
+    and an msal http client that reaches it the way production's does (through an aiohttp session)."""
+    tls = make_test_tls(ENTRA_HOST)
+    async with running_entra_graph(clock=clock, tls=tls, tenant_id=BOT_TENANT) as running:
+        running.fake.register_app(BOT_APP, BOT_SECRET)
+        session = entra_session(running.url, tls)
+        yield SimpleNamespace(fake=running.fake, msal_http=LoopHttpClient(session, asyncio.get_running_loop(), timeout_seconds=10))
+        await session.close()
 
 
-async def test_the_bot_fetches_one_token_off_the_event_loop_and_sends_it_with_every_request(clock, channel_ref):
-    from bot.connector import TeamsConnector, close_adapter
-    from tests.bot.conftest import CHANNEL_ID, TEAM_ID
-    from tests.fakes.bot_connector import FakeBotConnector
+def token_requests(entra) -> list[dict]:
+    return [dict(urllib.parse.parse_qsl(r.body.decode())) | {"path": r.path} for r in entra.fake.requests if r.path.endswith("/token")]
 
-    entra = FakeEntra(accept_secret="pw-secret-value", token="bot-token-1")
-    adapter = create_adapter("11111111-2222-3333-4444-555555555555", "pw-secret-value", "SingleTenant", BOT_TENANT,
-                             token_http_client=entra)
-    teams = TeamsConnector(adapter, app_id="11111111-2222-3333-4444-555555555555", clock=clock)
-    async with FakeBotConnector(clock=clock, required_token="bot-token-1") as guarded:
+
+async def test_the_bot_fetches_one_token_off_the_event_loop_and_sends_it_with_every_request(clock, channel_ref, entra):
+    from bot.connector import TeamsConnector
+
+    adapter = create_adapter(BOT_APP, BOT_SECRET, "SingleTenant", BOT_TENANT, token_http_client=entra.msal_http)
+    teams = TeamsConnector(adapter, app_id=BOT_APP, clock=clock)
+    async with FakeBotConnector(clock=clock, auth=BotRegistration(BOT_APP, BOT_TENANT)) as guarded:
         guarded.add_team(TEAM_ID, channels={CHANNEL_ID: "Announcements"})
         reference = {**channel_ref, "serviceUrl": guarded.service_url}
         try:
-            posted = await teams.create_thread(reference, {"type": "AdaptiveCard", "version": "1.5", "body": []}, text_fallback="x")
+            posted = await teams.create_thread(reference, CARD, text_fallback="x")
             await teams.send(reference, text="one")
             await teams.send(reference, text="two")
         finally:
@@ -205,18 +185,17 @@ async def test_the_bot_fetches_one_token_off_the_event_loop_and_sends_it_with_ev
 
     assert posted.activity_id
     assert [c.authorized for c in guarded.calls] == [True, True, True]
-    assert len(entra.token_requests) == 1  # botbuilder alone would ask Entra before every send
-    assert entra.token_requests[0]["scope"] == "https://api.botframework.com/.default"
-    assert threading.main_thread().name not in entra.threads
+    [request] = token_requests(entra)  # botbuilder alone would ask Entra before every send
+    assert request["scope"] == "https://api.botframework.com/.default"
+    assert request["path"] == f"/{BOT_TENANT}/oauth2/v2.0/token"  # single-tenant: the bot's own tenant
+    # LoopHttpClient refuses to run on the event loop's thread: the token was fetched off it.
 
 
-async def test_a_refused_secret_is_a_config_error_that_never_shows_the_secret(clock, channel_ref, fake):
-    from bot.connector import TeamsConnector, close_adapter
+async def test_a_refused_secret_is_a_config_error_that_never_shows_the_secret(clock, channel_ref, fake, entra):
+    from bot.connector import TeamsConnector
 
-    entra = FakeEntra(accept_secret="the-right-one", token="t")
-    adapter = create_adapter("11111111-2222-3333-4444-555555555555", "a-wrong-secret", "SingleTenant", BOT_TENANT,
-                             token_http_client=entra)
-    teams = TeamsConnector(adapter, app_id="11111111-2222-3333-4444-555555555555", clock=clock)
+    adapter = create_adapter(BOT_APP, "a-wrong-secret", "SingleTenant", BOT_TENANT, token_http_client=entra.msal_http)
+    teams = TeamsConnector(adapter, app_id=BOT_APP, clock=clock)
     try:
         with pytest.raises(errors.ConnectorAuthError) as caught:
             await teams.send(channel_ref, text="x")
@@ -227,3 +206,46 @@ async def test_a_refused_secret_is_a_config_error_that_never_shows_the_secret(cl
     assert "AADSTS7000215" in str(caught.value)
     assert "a-wrong-secret" not in str(caught.value) and "a-wrong-secret" not in repr(caught.value)
     assert fake.calls == []  # nothing was sent without a token
+
+
+async def test_a_single_tenant_bot_configured_as_multi_tenant_gets_no_token_and_check_says_so(clock, channel_ref, fake, entra):
+    from bot.connector import TeamsConnector
+
+    adapter = create_adapter(BOT_APP, BOT_SECRET, "MultiTenant", "", token_http_client=entra.msal_http)
+    teams = TeamsConnector(adapter, app_id=BOT_APP, clock=clock)
+    try:
+        with pytest.raises(errors.ConnectorAuthError) as sent:
+            await teams.send(channel_ref, text="x")
+        with pytest.raises(errors.ConnectorAuthError) as checked:
+            await fetch_bot_token(adapter)
+    finally:
+        await close_adapter(adapter)
+
+    # The same credentials object answers both: `check` cannot pass while every send fails.
+    assert "AADSTS700016" in str(sent.value) and "AADSTS700016" in str(checked.value)
+    assert {r["path"] for r in token_requests(entra)} == {"/botframework.com/oauth2/v2.0/token"}
+    assert fake.calls == []
+
+
+async def test_the_bot_connector_takes_only_tokens_from_the_tenant_of_the_registration(clock, channel_ref, entra):
+    from bot.connector import TeamsConnector
+
+    entra.fake.register_app(BOT_APP, BOT_SECRET, multi_tenant=True)  # a bot registered multi-tenant before 2025-08
+    adapter = create_adapter(BOT_APP, BOT_SECRET, "MultiTenant", "", token_http_client=entra.msal_http)
+    teams = TeamsConnector(adapter, app_id=BOT_APP, clock=clock)
+    outcomes = {}
+    try:
+        for name, registration in {"multi-tenant": BotRegistration(BOT_APP, BOTFRAMEWORK_TENANT_ID),
+                                   "single-tenant": BotRegistration(BOT_APP, BOT_TENANT),
+                                   "another bot": BotRegistration("99999999-2222-3333-4444-555555555555", BOTFRAMEWORK_TENANT_ID)}.items():
+            async with FakeBotConnector(clock=clock, auth=registration) as guarded:
+                guarded.add_team(TEAM_ID, channels={CHANNEL_ID: "Announcements"})
+                try:
+                    await teams.send({**channel_ref, "serviceUrl": guarded.service_url}, text="x")
+                    outcomes[name] = "sent"
+                except errors.BotNotRegisteredError:
+                    outcomes[name] = "401"
+    finally:
+        await close_adapter(adapter)
+
+    assert outcomes == {"multi-tenant": "sent", "single-tenant": "401", "another bot": "401"}

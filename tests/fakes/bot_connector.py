@@ -25,6 +25,14 @@ Retry-After. Team owners: Teams' member APIs report `userRole` "user" (or "guest
 (msteams-docs issues #1990, #6381); owners are only visible through Graph, so the fake does not
 invent an owner flag.
 
+Authentication, when `auth` is given, is as strict as the real service can be known to be: the
+bearer token must be an Entra token (signed with the fake Entra's keys, tests/fakes/entra_graph.py)
+for the Bot Connector (`aud` https://api.botframework.com), naming the registered bot (`appid`) and
+issued by the tenant the registration says — the bot's own for a single-tenant bot, botframework.com
+for a multi-tenant one (Learn, "Authentication with the Bot Connector API": bot-to-connector
+tokens) — and not expired by the injected clock. Anything else: 401 "Authorization has been
+denied for this request." without Teams' error envelope, as the real service answers.
+
 Every request is recorded (`calls`), every message kept with its history (`messages`), times come
 from the injected clock. `fail_next` scripts failures, globally or per conversation.
 """
@@ -41,6 +49,8 @@ from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+
+from tests.fakes.entra_graph import BOT_FRAMEWORK_AUDIENCE, entra_claims
 
 Clock = Callable[[], datetime]
 
@@ -65,6 +75,15 @@ _DEFAULT_CODES = {
     502: "ServiceError",
 }
 _GATEWAY_STATUSES = (503, 504)  # answered by a gateway in front of Teams: an HTML page, no code
+
+
+@dataclass(frozen=True)
+class BotRegistration:
+    """What the Bot Connector knows of the bot that calls it: its app id and the tenant its tokens
+    must come from (single-tenant: its own; multi-tenant: botframework.com's)."""
+
+    app_id: str
+    token_tenant: str
 
 
 @dataclass
@@ -186,7 +205,7 @@ class FakeBotConnector:
         prefix: str = "/_connector",
         enforce_rate_limits: bool = False,
         max_payload_bytes: int = MAX_PAYLOAD_BYTES,
-        required_token: str | None = None,
+        auth: BotRegistration | None = None,
         delete_supported: bool = True,
         tenant_id: str = "tenant-1",
     ) -> None:
@@ -194,7 +213,7 @@ class FakeBotConnector:
         self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         self.enforce_rate_limits = enforce_rate_limits
         self.max_payload_bytes = max_payload_bytes
-        self.required_token = required_token
+        self.auth = auth
         self.delete_supported = delete_supported
         self.tenant_id = tenant_id
         self.calls: list[Call] = []
@@ -516,8 +535,8 @@ class FakeBotConnector:
             await self._released.wait()
         authorized: bool | None = None
         try:
-            if self.required_token is not None:
-                authorized = request.headers.get("Authorization") == f"Bearer {self.required_token}"
+            if self.auth is not None:
+                authorized = self._authorized(request.headers.get("Authorization", ""))
                 if not authorized:
                     # The real service answers a bad token without Teams' error envelope.
                     return self._record(operation, conversation_id, activity_id, body, authorized, web.json_response(
@@ -552,6 +571,14 @@ class FakeBotConnector:
             for window_key, _ in self._rate_checks(operation, conversation_id):
                 self._windows.setdefault(window_key, deque()).append(now.timestamp())
         return response
+
+    def _authorized(self, header: str) -> bool:
+        assert self.auth is not None
+        scheme, _, token = header.partition(" ")
+        if scheme != "Bearer" or not token:
+            return False
+        claims = entra_claims(token, audience=BOT_FRAMEWORK_AUDIENCE, now=self.clock())
+        return claims is not None and claims.get("appid") == self.auth.app_id and claims.get("tid") == self.auth.token_tenant
 
     def _take_fault(self, operation: str, conversation_id: str | None) -> Fault | None:
         # Faults aimed at this conversation win over global ones.

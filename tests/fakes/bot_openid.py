@@ -14,56 +14,25 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Mapping
+from typing import Any, AsyncIterator
 
 import aiohttp
 import jwt
 from aiohttp import web
-from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from tests.fakes.entra_graph import TestTls, make_test_tls
+from tests.fakes.network import RedirectingResolver, closed_port, redirected_session
 
 HOST = "login.botframework.com"
 METADATA_PATH = "/v1/.well-known/openidconfiguration"
 KEYS_PATH = "/v1/.well-known/keys"
 ISSUER = "https://api.botframework.com"  # what Bot Framework channel tokens carry
-
-
-class RedirectingResolver(AbstractResolver):
-    """Resolves the named hosts to ports on 127.0.0.1 and nothing else: the tests are offline."""
-
-    def __init__(self, targets: Mapping[str, int]) -> None:
-        self.targets = dict(targets)  # host → local port; change it to move a host
-
-    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
-        if host not in self.targets:
-            raise OSError(f"cannot resolve {host} (the tests are offline)")
-        return [ResolveResult(hostname=host, host="127.0.0.1", port=self.targets[host], family=socket.AF_INET,
-                              proto=0, flags=socket.AI_NUMERICHOST)]
-
-    async def close(self) -> None:
-        pass
-
-
-def redirected_session(resolver: RedirectingResolver, tls: TestTls) -> aiohttp.ClientSession:
-    """An aiohttp session that reaches each of the resolver's hosts on its local port, trusting the
-    test CA; every connection resolves anew (no DNS cache, no keep-alive), so moving a host counts."""
-    connector = aiohttp.TCPConnector(resolver=resolver, ssl=tls.client, use_dns_cache=False, force_close=True)
-    return aiohttp.ClientSession(connector=connector)
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (a connection there is refused at once)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class FakeBotFrameworkOpenId:

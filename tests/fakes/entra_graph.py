@@ -1,8 +1,13 @@
 """A fake Entra ID + Microsoft Graph in ONE aiohttp app, faithful to what ml-connector relies on.
 
 Entra: OIDC discovery `GET /{tenant}/v2.0/.well-known/openid-configuration` and the token endpoint
-`POST /{tenant}/oauth2/v2.0/token` (client credentials; checks tenant, client id, secret, scope;
-answers with Entra's AADSTS errors; issues opaque tokens with `expires_in`; counts requests).
+`POST /{tenant}/oauth2/v2.0/token` (client credentials; checks the tenant, the app registration —
+a single-tenant app exists only in its home tenant, so asking the botframework.com tenant for it
+fails with AADSTS700016 as Entra does —, the secret and the scope (Graph's or the Bot
+Connector's); answers with Entra's AADSTS errors; issues RS256 JWTs with Entra's v1 claims
+`aud`, `iss` https://sts.windows.net/{tid}/, `tid`, `appid`, and `expires_in`; counts requests).
+Graph accepts only its own audience from its own tenant; `bot_connector_auth` hands the Bot
+Connector fake what it needs to check the bot's tokens.
 Graph v1.0: `GET /teams/{id}/channels[/{channel}]`, `GET /teams/{id}/members` (with the
 `aadUserConversationMember/userId eq` filter), `POST /users/{id}/checkMemberGroups` (transitive,
 at most 20 ids), `POST/GET /subscriptions`,
@@ -22,6 +27,7 @@ the injected clock (token and subscription expiry); nothing here sleeps.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 import itertools
 import json
@@ -31,23 +37,34 @@ import ssl
 import tempfile
 import uuid
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Mapping
 from urllib.parse import quote, quote_plus
 
 import aiohttp
+import jwt
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 TENANT_ID = "7f3c1a52-3d2e-4b8a-9d61-0c8e2f4a9b10"
 CLIENT_ID = "0b4e8a1c-5f6d-4e2a-8c3b-9a7d6e5f4c21"
 CLIENT_SECRET = "fake~Secret.Value_9x8y7z"
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+GRAPH_AUDIENCE = "https://graph.microsoft.com"
+# The Bot Connector's scope and the botframework.com tenant a multi-tenant bot asks (Learn,
+# "Authentication with the Bot Connector API": token from login.microsoftonline.com/botframework.com,
+# scope https://api.botframework.com/.default; its example token's issuer is
+# https://sts.windows.net/d6d49420-f39b-4df7-a1dc-d59a935871db/, the botframework.com tenant).
+BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"
+BOT_FRAMEWORK_AUDIENCE = "https://api.botframework.com"
+BOTFRAMEWORK_TENANT_ID = "d6d49420-f39b-4df7-a1dc-d59a935871db"
+ENTRA_HOST = "login.microsoftonline.com"
+SIGNING_KID = "fake-entra-1"
 MAX_SUBSCRIPTION_MINUTES = 4320
 CHANNEL_ROLES = ("Channel.ReadBasic.All", "ChannelSettings.Read.All", "ChannelSettings.ReadWrite.All")
 TEAM_MEMBER_ROLES = ("TeamMember.Read.All", "TeamMember.ReadWrite.All")
@@ -101,6 +118,45 @@ def make_test_tls(*names: str) -> TestTls:
         server.load_cert_chain(cert_file, key_file)
     client = ssl.create_default_context(cadata=ca_cert.public_bytes(serialization.Encoding.PEM).decode())
     return TestTls(server=server, client=client)
+
+
+# --- tokens ------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def _signing_key() -> rsa.RSAPrivateKey:
+    """The fake Entra's token-signing key (one per test run: generating RSA keys is slow)."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def entra_jwks() -> dict[str, Any]:
+    """The fake Entra's public signing keys, as a JWKS document."""
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(_signing_key().public_key()))
+    public.update({"kid": SIGNING_KID, "use": "sig"})
+    return {"keys": [public]}
+
+
+def entra_claims(token: str, *, audience: str, now: dt.datetime) -> dict[str, Any] | None:
+    """The claims of a token this fake Entra issued for `audience` and still valid at `now`, else None."""
+    try:
+        claims = jwt.decode(token, _signing_key().public_key(), algorithms=["RS256"], audience=audience,
+                            options={"verify_exp": False, "verify_nbf": False, "verify_iat": False})
+    except jwt.PyJWTError:
+        return None
+    tenant = claims.get("tid")
+    if claims.get("iss") != f"https://sts.windows.net/{tenant}/" or not claims.get("appid"):
+        return None
+    if not isinstance(claims.get("exp"), int) or claims["exp"] <= now.timestamp():
+        return None
+    return claims
+
+
+@dataclass
+class AppRegistration:
+    """An Entra app registration: single-tenant (exists in its home tenant only) or multi-tenant."""
+
+    client_id: str
+    secret: str = field(repr=False)
+    home_tenant: str
+    multi_tenant: bool = False
 
 
 # --- records -----------------------------------------------------------------------------------
@@ -206,6 +262,10 @@ class FakeEntraGraph:
         self.member_page_size: int | None = None
         self.subscriptions: dict[str, FakeSubscription] = {}
         self.tokens: dict[str, dt.datetime] = {}  # token → expiry (fake clock)
+        self.apps: dict[str, AppRegistration] = {client_id: AppRegistration(client_id, client_secret, tenant_id)}
+        # Tenant names in a token URL → tenant ids (botframework.com is where multi-tenant bots ask).
+        self.tenants: dict[str, str] = {tenant_id: tenant_id, "botframework.com": BOTFRAMEWORK_TENANT_ID,
+                                        BOTFRAMEWORK_TENANT_ID: BOTFRAMEWORK_TENANT_ID}
         self.requests: list[RecordedRequest] = []
         self.handshakes: list[Handshake] = []
         self.deliveries: list[Delivery] = []
@@ -234,6 +294,10 @@ class FakeEntraGraph:
             "membershipType": membership_type,
         }
         return channel_id
+
+    def register_app(self, client_id: str, secret: str, *, multi_tenant: bool = False, home_tenant: str | None = None) -> None:
+        """Register (or replace) an app: single-tenant in `home_tenant` (default: this fake's) or multi-tenant."""
+        self.apps[client_id] = AppRegistration(client_id, secret, home_tenant or self.tenant_id, multi_tenant)
 
     def rename_channel(self, team_id: str, channel_id: str, name: str) -> None:
         """Give a channel a new display name."""
@@ -336,6 +400,7 @@ class FakeEntraGraph:
         app = web.Application(middlewares=[self._record_and_fault])
         app.cleanup_ctx.append(self._client_session)
         app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._discovery)
+        app.router.add_get("/common/discovery/instance", self._instance_discovery)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         app.router.add_get("/v1.0/teams/{team}/channels", self._list_channels)
         app.router.add_get("/v1.0/teams/{team}/channels/{channel}", self._get_channel)
@@ -381,7 +446,7 @@ class FakeEntraGraph:
     # --- Entra -----------------------------------------------------------------------------
     async def _discovery(self, request: web.Request) -> web.Response:
         tenant = request.match_info["tenant"]
-        if tenant != self.tenant_id:
+        if tenant not in self.tenants:
             return _oauth_error(400, "invalid_tenant", 90002,
                                 f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID "
                                 "and are signing into the correct cloud.")
@@ -389,38 +454,58 @@ class FakeEntraGraph:
         return web.json_response({
             "token_endpoint": f"{base}/oauth2/v2.0/token",
             "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-            "issuer": f"{base}/v2.0",
+            "issuer": f"{request.scheme}://{request.host}/{self.tenants[tenant]}/v2.0",
             "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
             "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
             "tenant_region_scope": "EU",
         })
 
+    async def _instance_discovery(self, request: web.Request) -> web.Response:
+        # msal asks which hosts are aliases of an authority after an error answer (msal 1.39's
+        # authority.py; the shape is Entra's instance-discovery document).
+        hosts = [ENTRA_HOST, "login.windows.net", "login.microsoft.com", "sts.windows.net"]
+        return web.json_response({
+            "tenant_discovery_endpoint": f"https://{ENTRA_HOST}/common/v2.0/.well-known/openid-configuration",
+            "api-version": "1.1",
+            "metadata": [{"preferred_network": ENTRA_HOST, "preferred_cache": "login.windows.net", "aliases": hosts}],
+        })
+
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()
         tenant = request.match_info["tenant"]
-        if tenant != self.tenant_id:
+        tenant_id = self.tenants.get(tenant)
+        if tenant_id is None:
             return _oauth_error(400, "invalid_request", 90002, f"Tenant '{tenant}' not found.")
         if form.get("grant_type") != "client_credentials":
             return _oauth_error(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
-        if form.get("client_id") != self.client_id:
+        app = self.apps.get(str(form.get("client_id")))
+        if app is None or not (app.multi_tenant or app.home_tenant == tenant_id):
+            # A single-tenant app asked for in another tenant (a single-tenant bot configured as
+            # MultiTenant asks botframework.com) is, to Entra, an app that does not exist there.
             return _oauth_error(400, "unauthorized_client", 700016,
                                 f"Application with identifier '{form.get('client_id')}' was not found in the "
                                 f"directory '{tenant}'. This can happen if the application has not been installed "
                                 "by the administrator of the tenant or consented to by any user in the tenant.")
-        if form.get("client_secret") != self.client_secret:
+        if form.get("client_secret") != app.secret:
             return _oauth_error(401, "invalid_client", 7000215,
                                 "Invalid client secret provided. Ensure the secret being sent in the request is the "
                                 f"client secret value, not the client secret ID, for a secret added to app "
-                                f"'{self.client_id}'.")
+                                f"'{app.client_id}'.")
         if not self.consented:
             return _oauth_error(400, "invalid_client", 7000229,
-                                f"The client application {self.client_id} is missing service principal in the "
+                                f"The client application {app.client_id} is missing service principal in the "
                                 f"tenant {tenant}.")
-        if form.get("scope") != GRAPH_SCOPE:
+        audience = {GRAPH_SCOPE: GRAPH_AUDIENCE, BOT_FRAMEWORK_SCOPE: BOT_FRAMEWORK_AUDIENCE}.get(str(form.get("scope")))
+        if audience is None:
             return _oauth_error(400, "invalid_scope", 1002012, f"The provided value for scope {form.get('scope')} "
                                 "is not valid.")
-        token = f"fake-graph-token-{next(self._serial)}-{secrets.token_hex(8)}"
-        self.tokens[token] = self.clock() + dt.timedelta(seconds=self.token_lifetime)
+        now = self.clock()
+        expiry = now + dt.timedelta(seconds=self.token_lifetime)
+        claims = {"aud": audience, "iss": f"https://sts.windows.net/{tenant_id}/", "tid": tenant_id, "appid": app.client_id,
+                  "appidacr": "1", "ver": "1.0", "iat": int(now.timestamp()), "nbf": int(now.timestamp()),
+                  "exp": int(expiry.timestamp()), "jti": f"{next(self._serial)}-{secrets.token_hex(8)}"}
+        token = jwt.encode(claims, _signing_key(), algorithm="RS256", headers={"kid": SIGNING_KID})
+        self.tokens[token] = expiry
         return web.json_response({"token_type": "Bearer", "expires_in": self.token_lifetime,
                                   "ext_expires_in": self.token_lifetime, "access_token": token})
 
@@ -433,6 +518,11 @@ class FakeEntraGraph:
         if expiry is None or expiry <= self.clock():
             return web.json_response(_graph_error("InvalidAuthenticationToken",
                                                   "Access token has expired or is not yet valid."), status=401)
+        claims = entra_claims(token or "", audience=GRAPH_AUDIENCE, now=self.clock())
+        if claims is None or claims["tid"] != self.tenant_id:
+            # Graph takes only tokens for itself, from the tenant whose teams it serves.
+            return web.json_response(_graph_error("InvalidAuthenticationToken",
+                                                  "Access token validation failure. Invalid audience."), status=401)
         if roles and not self.roles.intersection(roles):
             message = (f"Missing role permissions on the request. API requires one of '{', '.join(roles)}'. "
                        f"Roles on the request '{', '.join(sorted(self.roles))}'.")

@@ -179,3 +179,27 @@ async def test_neither_secret_nor_token_reaches_a_log_line(tokens: EntraTokenPro
     assert "Entra issued a Graph token" in text and "retrying in 1.0 s" in text
     assert CLIENT_SECRET not in text
     assert token not in text
+
+
+async def test_graph_takes_only_its_own_audience_from_its_own_tenant(env, http, credentials):
+    # The fake is as strict as Graph: a Bot Connector token, or a Graph token of another tenant
+    # (a multi-tenant app asking botframework.com), is refused with 401.
+    env.fake.register_app(CLIENT_ID, CLIENT_SECRET, multi_tenant=True)
+    url = f"{env.graph_url}/teams/{TEAM_A}/channels"
+
+    async def token(tenant: str, scope: str) -> str:
+        form = {"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "scope": scope}
+        async with http.post(f"{env.authority_host}/{tenant}/oauth2/v2.0/token", data=form) as response:
+            return (await response.json())["access_token"]
+
+    async def status(bearer: str) -> int:
+        async with http.get(url, headers={"Authorization": f"Bearer {bearer}"}) as response:
+            return response.status
+
+    statuses = {
+        "graph token": await status(await token(TENANT_ID, "https://graph.microsoft.com/.default")),
+        "bot connector token": await status(await token(TENANT_ID, "https://api.botframework.com/.default")),
+        "other tenant": await status(await token("botframework.com", "https://graph.microsoft.com/.default")),
+    }
+
+    assert statuses == {"graph token": 200, "bot connector token": 401, "other tenant": 401}

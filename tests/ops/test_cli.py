@@ -13,9 +13,12 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 import app
+from graph.msal_http import LoopHttpClient
 from intacct.sandbox import create_sandbox_app
 from store.sql import open_store
 from store.types import AuditEntry
+from tests.fakes.entra_graph import ENTRA_HOST, TENANT_ID, make_test_tls, running_entra_graph
+from tests.fakes.network import entra_session
 
 CHANNEL = "19:ap-team@thread.tacv2"
 
@@ -180,3 +183,50 @@ def test_the_demo_starts_from_an_empty_store_and_keeps_the_rest(tmp_path):
     app.forget_last_demo(tmp_path)  # nothing left to remove: fine
 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["master.key", "playground"]
+
+
+# --- check asks Entra for the bot's token exactly as the sends do ---------------------------------------
+
+BOT_APP, BOT_SECRET = "0b4e8a1c-5f6d-4e2a-8c3b-9a7d6e5f4c21", "bot~Secret.Value_1a2b3c"
+
+
+@pytest.fixture
+async def entra():
+    """The fake Entra as login.microsoftonline.com (the bot registered single-tenant in TENANT_ID) and
+    the msal http client production uses (graph.msal_http.LoopHttpClient) over a session that reaches it."""
+    tls = make_test_tls(ENTRA_HOST)
+    async with running_entra_graph(clock=app.utc_now, tls=tls) as running:
+        running.fake.register_app(BOT_APP, BOT_SECRET)
+        session = entra_session(running.url, tls)
+        yield running.fake, LoopHttpClient(session, asyncio.get_running_loop(), timeout_seconds=10)
+        await session.close()
+
+
+@pytest.mark.parametrize(
+    ("config", "line"),
+    [
+        ({"APP_TENANTID": TENANT_ID},
+         f"ok    Bot credentials: ok (app {BOT_APP}, SingleTenant, token from tenant {TENANT_ID})"),
+        # The trap of the old default: a single-tenant Azure Bot configured as MultiTenant asks the
+        # botframework.com tenant, which does not know it; every send would fail the same way.
+        ({"APP_TYPE": "MultiTenant", "APP_TENANTID": TENANT_ID},
+         f"FAIL  Bot credentials: Entra refused a token for app {BOT_APP} from tenant botframework.com"),
+        ({"APP_TENANTID": TENANT_ID, "APP_PASSWORD": "not-the-secret"},
+         f"FAIL  Bot credentials: Entra refused a token for app {BOT_APP} from tenant {TENANT_ID}"),
+    ],
+)
+async def test_check_gets_the_bot_token_through_the_adapters_own_credentials(environ, entra, config, line):
+    fake, msal_http = entra
+    settings = app.load_settings(environ | {"APP_ID": BOT_APP, "APP_PASSWORD": BOT_SECRET} | config)
+
+    results = await app._checks(settings, token_http_client=msal_http)
+    lines = [("WARN  " if ok is None else "ok    " if ok else "FAIL  ") + text for ok, text in results]
+
+    assert any(text.startswith(line) for text in lines), lines
+    token_paths = {r.path for r in fake.requests if r.path.endswith("/token")}
+    tenant = "botframework.com" if config.get("APP_TYPE") == "MultiTenant" else TENANT_ID
+    assert token_paths == {f"/{tenant}/oauth2/v2.0/token"}
+    if config.get("APP_TYPE") == "MultiTenant":
+        assert any(text.startswith("WARN  Configuration: APP_TYPE is MultiTenant but APP_TENANTID is set") for text in lines)
+        assert any("AADSTS700016" in text for text in lines)
+    assert "not-the-secret" not in "\n".join(lines) and BOT_SECRET not in "\n".join(lines)
