@@ -2,7 +2,8 @@
 
     python app.py [serve]                      the bot, the poller, the notifier, the schedules
     python app.py demo                         all of it on the sandbox + the Agents Playground
-    python app.py sandbox [--port] [--seed]    only the Intacct gateway emulator
+    python app.py sandbox [--port] [--seed] [--webhook-url URL --webhook-secret S]
+                                               only the Intacct gateway emulator
     python app.py poll --once [--dry-run] [--json] [--backfill-since DATE]
     python app.py check                        every configured system: ok, or what to fix
     python app.py setup [--rotate-key]         store credentials encrypted
@@ -23,6 +24,7 @@ import getpass
 import json
 import logging
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -49,7 +51,7 @@ DEMO_ENV = {
     "INTACCT_COMPANY_ID": "DEMO-CO",
     "INTACCT_USER_ID": "ap-admin",
     "INTACCT_USER_PASSWORD": "demo-pass",
-    "POLL_SCHEDULE": "every 10s",
+    "POLL_SCHEDULE": "every 15m",  # the fallback: the sandbox wakes the poller after every change
     "DIGEST_SCHEDULE": "every 1h",
     "RECONCILE_SCHEDULE": "every 15m",
     "REFERENCE_SCHEDULE": "every 30m",
@@ -477,8 +479,8 @@ def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    """Run only the Intacct gateway emulator."""
-    from intacct.sandbox import run_sandbox
+    """Run only the Intacct gateway emulator (optionally calling a wake-up URL after every change)."""
+    from intacct.sandbox import WebhookConfig, run_sandbox
     from observability.logs import configure_logging
 
     configure_logging(environ.get("LOG_LEVEL", "INFO"))
@@ -486,10 +488,22 @@ def cmd_sandbox(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     def ready(url: str) -> None:
         print(f"Intacct sandbox ({args.seed}) at {url}/ia/xml/xmlgw.phtml — sender mlc-sandbox/sandbox-secret, "
               f"company DEMO-CO, user ap-admin/demo-pass; admin API under {url}/sandbox/", flush=True)
+        if webhook is not None:
+            print(f"After every change it POSTs to {webhook.url} (Smart-Event-style secret, Intacct's retries)", flush=True)
+
+    webhook = None
+    if args.webhook_url or args.webhook_secret:
+        if not (args.webhook_url and args.webhook_secret):
+            print("ml-connector: --webhook-url and --webhook-secret go together", file=sys.stderr)
+            return 2
+        if not args.webhook_url.startswith(("http://", "https://")):
+            print(f"ml-connector: --webhook-url must be an http(s) URL (got {args.webhook_url!r})", file=sys.stderr)
+            return 2
+        webhook = WebhookConfig(args.webhook_url, args.webhook_secret)
 
     async def main() -> None:
         task = asyncio.create_task(run_sandbox(args.host, args.port, args.seed, on_ready=ready,
-                                               activity_interval=args.activity))
+                                               activity_interval=args.activity, webhook=webhook))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -532,8 +546,9 @@ def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         sandbox = asyncio.create_task(run_sandbox("127.0.0.1", 0, "demo", web_url=None, activity_interval=args.activity,
                                                   on_ready=sandbox_url.set_result))
         url = await sandbox_url
+        events_secret = secrets.token_urlsafe(24)  # this run's Smart-Event-style secret between sandbox and bot
         env = {**environ, **DEMO_ENV, "INTACCT_ENDPOINT_URL": f"{url}/ia/xml/xmlgw.phtml", "INTACCT_WEB_URL": url,
-               "DATA_DIR": str(DEMO_DATA_DIR), "DATABASE_URL": ""}
+               "DATA_DIR": str(DEMO_DATA_DIR), "DATABASE_URL": "", "INTACCT_EVENTS_SECRET": events_secret}
         settings = load_settings(env)
         forget_last_demo(settings.data_dir)
         runtime = await build_runtime(settings)
@@ -543,8 +558,11 @@ def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
             async def started(bot_url: str) -> None:
                 nonlocal playground
+                await wire_sandbox_wakeups(runtime.http, url, bot_url, company="DEMO-CO", secret=events_secret)
                 print(f"\nIntacct sandbox: {url} (a change every {args.activity:g} s)")
                 print(f"Bot endpoint:    {bot_url}/api/messages (anonymous)")
+                print(f"Wake-ups:        the sandbox calls {bot_url}/api/intacct/events after every change, so cards "
+                      "appear within seconds (the regular poll runs every 15 minutes)")
                 if args.no_playground:
                     return
                 try:
@@ -570,6 +588,15 @@ def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
     asyncio.run(main())
     return 0
+
+
+async def wire_sandbox_wakeups(http: aiohttp.ClientSession, sandbox_url: str, bot_url: str, *, company: str, secret: str) -> None:
+    """Make the sandbox call the bot's /api/intacct/events after every change (its admin API)."""
+    from bot.intacct_events import events_url
+
+    async with http.post(f"{sandbox_url}/sandbox/webhooks", json={"url": events_url(bot_url, company), "secret": secret}) as response:
+        if response.status != 201:
+            raise RuntimeError(f"the sandbox refused the webhook set-up ({response.status}): {await response.text()}")
 
 
 def cmd_poll(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -802,6 +829,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=8090)
     sandbox.add_argument("--seed", choices=("demo", "empty"), default="demo")
     sandbox.add_argument("--activity", type=float, default=None, help="make a change every N seconds")
+    sandbox.add_argument("--webhook-url", metavar="URL", help="POST here after every change, as Intacct's triggers do "
+                                                             "(e.g. http://127.0.0.1:3978/api/intacct/events?company=DEMO-CO)")
+    sandbox.add_argument("--webhook-secret", metavar="S", help="the secret those calls carry (the bot's INTACCT_EVENTS_SECRET)")
     poll = sub.add_parser("poll", help="one poll cycle for every company")
     poll.add_argument("--once", action="store_true", required=False)
     poll.add_argument("--dry-run", action="store_true", help="post nothing, commit nothing; print events and cards")

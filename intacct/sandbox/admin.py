@@ -23,6 +23,7 @@ from intacct.sandbox.errors import AdminInputError, RecordNotFoundError
 from intacct.sandbox.faults import parse_fault
 from intacct.sandbox.objects import BILL_STATES, PAYMENT_STATES, STATUS
 from intacct.sandbox.state import SANDBOX_STATE, SandboxState
+from intacct.sandbox.webhooks import EVENTS, WATCHED_OBJECTS, WebhookConfig
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,9 @@ def add_admin_routes(app: web.Application) -> None:
     app.router.add_get("/sandbox/faults", _json_errors(list_faults))
     app.router.add_get("/sandbox/stats", _json_errors(get_stats))
     app.router.add_post("/sandbox/reset", _json_errors(reset))
+    app.router.add_post("/sandbox/webhooks", _json_errors(set_webhooks))
+    app.router.add_get("/sandbox/webhooks", _json_errors(get_webhooks))
+    app.router.add_delete("/sandbox/webhooks", _json_errors(stop_webhooks))
 
 
 def _json_errors(handler: Handler) -> Handler:
@@ -195,6 +199,37 @@ async def reset(request: web.Request) -> web.Response:
     return web.json_response({"status": "reset", "seed": state.seed})
 
 
+async def set_webhooks(request: web.Request) -> web.Response:
+    """POST /sandbox/webhooks {url, secret, objects?, events?}: call `url` after every change."""
+    state = request.app[SANDBOX_STATE]
+    body = await _body(request, {"url", "secret", "objects", "events"})
+    url = body.get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")) or len(url) > 2000:
+        raise AdminInputError("url must be an http(s) URL")
+    secret = body.get("secret")
+    if not isinstance(secret, str) or not 1 <= len(secret) <= MAX_TEXT:
+        raise AdminInputError(f"secret must be a string of 1 to {MAX_TEXT} characters")
+    config = WebhookConfig(url, secret, _names(body, "objects", WATCHED_OBJECTS), _names(body, "events", EVENTS, ("add", "set")))
+    state.webhooks.configure(config)
+    log.info("sandbox admin: webhook calls go to %s for %s on %s", url, ", ".join(sorted(config.events)),
+             ", ".join(sorted(config.objects)))
+    return web.json_response({"webhook": config.as_json()}, status=201)
+
+
+async def get_webhooks(request: web.Request) -> web.Response:
+    """GET /sandbox/webhooks: the configuration (no secret) and the latest attempts, oldest first."""
+    webhooks = request.app[SANDBOX_STATE].webhooks
+    config = webhooks.config.as_json() if webhooks.config else None
+    return web.json_response({"webhook": config, "attempts": [a.as_json() for a in webhooks.attempts]})
+
+
+async def stop_webhooks(request: web.Request) -> web.Response:
+    """DELETE /sandbox/webhooks: no more calls (retries under way still run)."""
+    request.app[SANDBOX_STATE].webhooks.configure(None)
+    log.info("sandbox admin: webhook calls stopped")
+    return web.json_response({"webhook": None})
+
+
 # -- input parsing -----------------------------------------------------------------------------
 async def _body(request: web.Request, allowed: set[str] | None) -> dict[str, Any]:
     raw = await request.read()
@@ -212,6 +247,15 @@ async def _body(request: web.Request, allowed: set[str] | None) -> dict[str, Any
         if unknown:
             raise AdminInputError(f"unknown field(s) {unknown}; this endpoint takes {sorted(allowed)}")
     return body
+
+
+def _names(body: Mapping[str, Any], key: str, allowed: tuple[str, ...], default: tuple[str, ...] | None = None) -> frozenset[str]:
+    value = body.get(key)
+    if value is None:
+        return frozenset(default or allowed)
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v in allowed for v in value):
+        raise AdminInputError(f"{key} must be a non-empty list of: {', '.join(allowed)}")
+    return frozenset(value)
 
 
 def _record_no(request: web.Request) -> int:

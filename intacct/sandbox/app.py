@@ -24,6 +24,7 @@ from intacct.sandbox.state import (
     SandboxState,
     Sleep,
 )
+from intacct.sandbox.webhooks import WebhookConfig, webhooks_context
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +42,14 @@ def create_sandbox_app(
     web_url: str | None = DEFAULT_WEB_URL,
     activity_interval: float | None = None,
     rng_seed: int = DEFAULT_RNG_SEED,
+    webhook: WebhookConfig | None = None,
 ) -> web.Application:
     """An Intacct gateway emulator with a seeded company ("demo" or "empty").
 
     POST /ia/xml/xmlgw.phtml (and POST /) is the gateway; /sandbox/* the admin API; GET
     /ia/acct/ur.phtml shows the record a RECORD_URL points to. `web_url=None` builds RECORD_URLs
     from the URL each request came to. `activity_interval` (seconds) starts the demo activity.
+    `webhook` makes it call that URL after every change, as Intacct's triggers do (webhooks.py).
     The state is `app[SANDBOX_STATE]`.
     """
     if activity_interval is not None and activity_interval <= 0:
@@ -55,8 +58,10 @@ def create_sandbox_app(
         seed, clock=clock, sleep=sleep, session_lifetime=session_lifetime, result_lifetime=result_lifetime,
         web_url=web_url, rng_seed=rng_seed,
     )
+    state.webhooks.configure(webhook)
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app[SANDBOX_STATE] = state
+    app.cleanup_ctx.append(webhooks_context(state.webhooks))
     app.router.add_post(GATEWAY_PATH, _gateway)
     app.router.add_post("/", _gateway)
     app.router.add_get(RECORD_PAGE_PATH, _record_page)

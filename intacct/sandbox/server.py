@@ -11,6 +11,7 @@ from aiohttp import web
 
 from intacct.sandbox.app import GATEWAY_PATH, create_sandbox_app
 from intacct.sandbox.state import DEFAULT_RNG_SEED, DEFAULT_SESSION_LIFETIME, Clock, Sleep
+from intacct.sandbox.webhooks import WebhookConfig
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +33,18 @@ async def run_sandbox(
     activity_interval: float | None = None,
     rng_seed: int = DEFAULT_RNG_SEED,
     on_ready: Callable[[str], None] | None = None,
+    webhook: WebhookConfig | None = None,
 ) -> None:
     """Serve the sandbox on host:port until the task is cancelled, then shut down cleanly.
 
     `port=0` picks a free port; `on_ready` receives the base URL (http://host:port) once the
     socket listens, so a caller can point a client at `base + GATEWAY_PATH`. `web_url=None` makes
-    RECORD_URLs point at the sandbox's own record pages.
+    RECORD_URLs point at the sandbox's own record pages. `webhook` makes it call out after every
+    change, as Intacct's triggers do.
     """
     app = create_sandbox_app(
         seed, clock=clock, sleep=sleep, session_lifetime=session_lifetime, web_url=web_url,
-        activity_interval=activity_interval, rng_seed=rng_seed,
+        activity_interval=activity_interval, rng_seed=rng_seed, webhook=webhook,
     )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

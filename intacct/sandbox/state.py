@@ -16,6 +16,7 @@ from intacct.sandbox.faults import FaultQueue
 from intacct.sandbox.seed import SEEDS, DataGenerator, build_company
 from intacct.sandbox.sessions import SessionStore
 from intacct.sandbox.stats import GatewayStats
+from intacct.sandbox.webhooks import WATCHED_OBJECTS, WebhookSender
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
@@ -53,6 +54,7 @@ class SandboxState:
         self.cursors = CursorStore(result_lifetime)
         self.faults = FaultQueue()
         self.stats = GatewayStats()
+        self.webhooks = WebhookSender(clock=self.now, sleep=sleep)  # calls out after changes, once configured
         self.company: Company
         self.generator: DataGenerator
         self.activity_rng: random.Random
@@ -93,6 +95,8 @@ class SandboxState:
     def _build(self) -> None:
         self.company, self.generator = build_company(self.seed, now=self.now(), rng_seed=self.rng_seed)
         self.activity_rng = random.Random(f"{self.rng_seed}:{self.seed}:activity")
+        for name in WATCHED_OBJECTS:  # after the seed: its rows are not changes
+            self.company.tables[name].on_change = self.webhooks.changed
 
 
 SANDBOX_STATE: web.AppKey[SandboxState] = web.AppKey("sandbox_state", SandboxState)

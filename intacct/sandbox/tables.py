@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from intacct.sandbox.schema import ObjectDef
 
@@ -17,6 +17,8 @@ class Table:
         self._next_record_no = first_record_no
         self._record_no = obj.positions["RECORDNO"]
         self._modified = obj.positions.get("WHENMODIFIED")
+        # (object, RECORDNO, "add" | "set") after a change: the webhook emulator's hook (webhooks.py).
+        self.on_change: Callable[[str, int, str], None] | None = None
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -33,6 +35,8 @@ class Table:
         self._next_record_no += 1
         row[self._record_no] = record_no
         self.rows[record_no] = row
+        if self.on_change is not None:
+            self.on_change(self.obj.name, record_no, "add")
         return row
 
     def get(self, record_no: int) -> list[Any] | None:
@@ -59,4 +63,6 @@ class Table:
                 changed = True
         if changed and self._modified is not None:
             row[self._modified] = now
+        if changed and self.on_change is not None:
+            self.on_change(self.obj.name, record_no, "set")
         return changed

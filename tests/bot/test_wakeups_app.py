@@ -67,3 +67,35 @@ async def test_without_wake_ups_the_route_is_absent_and_the_poll_keeps_its_defau
     finally:
         await server.close()
         await runtime.close()
+
+
+async def test_the_sandbox_wired_as_in_the_demo_makes_each_change_a_card_within_seconds(gateway, tmp_path, clock):
+    settings = load_settings(environ(gateway, tmp_path, INTACCT_EVENTS_SECRET=SECRET))
+    async with FakeBotConnector() as connector:
+        runtime = await app.build_runtime(settings)
+        await subscribe(runtime.store, connector, clock)
+        web_app, _ = await app.build_web_app(runtime)
+        server = TestServer(web_app)
+        await server.start_server()
+        try:
+            async with aiohttp.ClientSession() as http:
+                await app.wire_sandbox_wakeups(http, str(gateway.make_url("")).rstrip("/"), str(server.make_url("")).rstrip("/"),
+                                               company="DEMO-CO", secret=SECRET)
+                async with asyncio.timeout(30):
+                    while not await runtime.store.has_baseline("DEMO-CO"):
+                        await asyncio.sleep(0.05)
+                numbers = []
+                for amount in ("100.00", "200.00", "300.00"):
+                    async with http.post(str(gateway.make_url("/sandbox/bills")), json={"amount": amount}) as response:
+                        numbers.append((await response.json())["bill_number"])
+                async with asyncio.timeout(10):
+                    while len(connector.posts_in(CHANNEL)) < len(numbers):
+                        await asyncio.sleep(0.05)
+                async with http.get(str(gateway.make_url("/sandbox/webhooks"))) as response:
+                    attempts = (await response.json())["attempts"]
+        finally:
+            await server.close()
+            await runtime.close()
+    posted = json.dumps([m.cards for m in connector.posts_in(CHANNEL)])
+    assert all(number in posted for number in numbers) and len(connector.posts_in(CHANNEL)) == 3
+    assert attempts and {a["status"] for a in attempts} == {200}
