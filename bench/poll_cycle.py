@@ -11,7 +11,8 @@ window, here the 100 bills just changed). Each cycle's requests and functions ar
 by the client (CycleOutcome) and by the sandbox (GET /sandbox/stats); the idle target is 1
 request carrying at most 3 functions, checked at the sandbox. Then the reconcile, digest and
 reference jobs run once each, to price the default schedules with measured per-job function
-counts beside `poller.schedules.estimate_usage`'s assumptions (sign-ins are in neither).
+counts beside `poller.schedules.estimate_usage`'s assumptions (sign-ins are in neither), both
+polling alone and with Intacct wake-ups on (the regular poll then the 15-minute fallback).
 
 Usage: ``python bench/poll_cycle.py [--bills 10000] [--changed 100]``. The last line printed is
 ``name=value`` pairs.
@@ -97,6 +98,7 @@ async def run(bills: int, changed: int) -> dict[str, object]:
         DEFAULT_POLL_SCHEDULE,
         DEFAULT_RECONCILE_SCHEDULE,
         DEFAULT_REFERENCE_SCHEDULE,
+        DEFAULT_WAKEUP_POLL_SCHEDULE,
         load_settings,
     )
 
@@ -153,6 +155,14 @@ async def run(bills: int, changed: int) -> dict[str, object]:
           f"reconcile × {default.reconcile_functions} + {default.digest_runs} digest × {default.digest_functions} = {default.total} "
           f"({default.share_of_tier1:.0%} of Tier 1); with the functions measured here per job: {measured.total} "
           f"({measured.share_of_tier1:.0%})")  # fmt: skip
+    # With Intacct wake-ups on, the regular poll is the 15-minute fallback (issue 18: ≤ 10% of Tier 1).
+    woken = estimate_usage(**{**schedules, "poll_schedule": DEFAULT_WAKEUP_POLL_SCHEDULE})
+    woken_measured = estimate_usage(**{**schedules, "poll_schedule": DEFAULT_WAKEUP_POLL_SCHEDULE}, poll_functions=idle.wire.function_count,
+                                    reference_functions=reference.wire.function_count, reconcile_functions=reconcile.wire.function_count,
+                                    digest_functions=digest.wire.function_count)  # fmt: skip
+    print(f"with Intacct wake-ups on ({DEFAULT_WAKEUP_POLL_SCHEDULE}): {woken.poll_runs} polls × {woken.poll_functions} + the same "
+          f"reference, reconcile and digest = {woken.total} ({woken.share_of_tier1:.1%} of Tier 1); measured per job: "
+          f"{woken_measured.total} ({woken_measured.share_of_tier1:.1%}); plus {idle.wire.function_count} per wake-up poll")  # fmt: skip
 
     return {
         "bills": sandbox.rows["APBILL"],
@@ -177,6 +187,8 @@ async def run(bills: int, changed: int) -> dict[str, object]:
         "digest_functions": digest.wire.function_count,
         "monthly_estimate": default.total,
         "monthly_measured": measured.total,
+        "monthly_estimate_wakeups": woken.total,
+        "monthly_measured_wakeups": woken_measured.total,
         "problems": len(problems),
         "load_1min": f"{load_1min():.2f}",
     }

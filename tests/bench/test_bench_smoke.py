@@ -28,6 +28,13 @@ def test_poll_cycle_idle_is_one_request_of_three_functions_and_busy_finds_every_
     assert (figures["idle_requests"], figures["idle_functions"]) == ("1", "3")
     assert figures["busy_events"] == "5" and figures["busy_requests"] == "2" and figures["busy_functions"] == "4"
     assert figures["problems"] == "0"
+    assert int(figures["monthly_estimate_wakeups"]) <= 10_000  # issue 18: with wake-ups, ≤ 10% of a Tier-1 month
+
+
+def test_latency_push_mode_delivers_every_bill_through_wake_ups_with_the_poll_far_away():
+    figures = run_bench("latency.py", "--push", "--bills", "4", "--span", "4")
+    assert (figures["mode"], figures["poll_every_s"], figures["delivered"], figures["lost"]) == ("push", "900", "4", "0")
+    assert int(figures["wakeups"]) >= 4 and int(figures["polls"]) >= 1
 
 
 def test_chat_reply_answers_through_api_messages():
