@@ -40,8 +40,11 @@ log = logging.getLogger("mlc.wakeups")
 Clock = Callable[[], datetime]
 
 EVENTS_PATH = "/api/intacct/events"
-# A wake-up body is a few hundred bytes of template; anything much bigger is not one.
+# A Smart Event body is a few hundred bytes of template; anything much bigger is not one.
 MAX_BODY_BYTES = 16 * 1024
+# A Platform Trigger's body is whatever its trigger sends (a record, undocumented size); it is
+# read up to this and ignored, so a big record never makes Intacct give up on the call.
+MAX_TRIGGER_BODY_BYTES = 1024 * 1024
 # Remember deliveries this long: Intacct's retries end 130 s after the first attempt (10 + 30 +
 # 90 s, developer.sage.com "Outbound webhooks"), a token lives at most INTACCT_EVENTS_MAX_AGE_SECONDS.
 REPEAT_MEMORY = timedelta(minutes=15)
@@ -131,16 +134,19 @@ class IntacctEventsEndpoint:
 
     async def handle(self, request: web.Request) -> web.Response:
         """Check the request; 200 and a poll asked for, 200 for a repeat, 401 for anything else."""
-        body = await _read_bounded(request, MAX_BODY_BYTES)
+        trigger = has_bearer_token(request.headers) and self.access.platform_trigger is not None
+        limit = MAX_TRIGGER_BODY_BYTES if trigger else MAX_BODY_BYTES
+        body = await _read_bounded(request, limit)
         if body is None:
             self._count(UNKNOWN, UNKNOWN, "too_large")
-            self._refusals.refused(request.remote, f"body above {MAX_BODY_BYTES} bytes")
+            self._refusals.refused(request.remote, f"body above {limit} bytes")
             return web.json_response({"error": "request body too large"}, status=413)
         company, kind = UNKNOWN, UNKNOWN
         try:
-            fields = wakeup_fields(request.query, body)
+            # A Platform Trigger's body is never read: its company comes from the URL alone.
+            fields = wakeup_fields(request.query, b"" if trigger else body)
             company = self._company(fields.get(COMPANY_FIELD))
-            if has_bearer_token(request.headers) and company in self.access.platform_companies:
+            if trigger and company in self.access.platform_companies:
                 kind = PLATFORM_TRIGGER
                 assert self.access.platform_trigger is not None  # platform_companies is empty without it
                 proof = verify_platform_trigger(request.headers, self.access.platform_trigger, now=self.clock())

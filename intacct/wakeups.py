@@ -21,7 +21,10 @@ the token's algorithm (only HMAC with the client secret is accepted, HS256/384/5
 required; `iss` must equal INTACCT_EVENTS_ISSUER when that is set; `aud` is not checked), the
 JSON field that holds the client id in the trusted context (`clientId` or `client_id`, which must
 equal INTACCT_EVENTS_CLIENT_ID), and the idempotency header's name (`Idempotency-Key`, else
-`X-Idempotency-Key`; a replayed token counts as a repeat whatever the header).
+`X-Idempotency-Key`; a replayed token counts as a repeat whatever the header). Nor is it said
+which field of the trusted context names the Intacct company, so the company is the one the URL
+names (`?company=`): a trigger of another Intacct company that uses the same client id can at
+worst wake a poll that is rate-bounded anyway.
 
 **Smart Events with an HTTP POST action** (developer.intacct.com "Smart events", "Smart Event
 Examples"; Intacct product help "Add or edit a Smart event"): the customer templates the URL and

@@ -163,10 +163,15 @@ async def test_the_company_must_be_named_known_and_its_own_secret_used(world: Wo
     assert await world.store.wakeup_states() == []
 
 
-async def test_a_body_too_big_to_be_a_wake_up_is_refused_unread(world: World):
+async def test_a_body_too_big_to_be_a_wake_up_is_refused_unread(world: World, clock):
     status, _ = await world.post(f"?company=us&secret={SECRET_US}", b"x" * (16 * 1024 + 1))
-
     assert status == 413 and world.wakeups.next_due() is None
+
+    # A Platform Trigger may send a whole record: its body is read (up to 1 MiB) and ignored.
+    record = json.dumps({"APBILL": {"RECORDNO": "1", "DESCRIPTION": "x" * 300_000, "company": "uk"}})
+    assert await world.post("?company=us", record, platform_headers(clock)) == (200, {"status": "accepted"})
+    assert [s.company for s in await world.store.wakeup_states()] == ["us"]
+    assert (await world.post("?company=us", b"x" * (1024 * 1024 + 1), platform_headers(clock, key="big")))[0] == 413
 
 
 async def test_a_hundred_valid_wake_ups_in_one_second_are_at_most_a_few_polls(world: World, clock):
