@@ -1,6 +1,7 @@
 """A full cycle with known secrets — setup stores them, the app polls, posts, answers a command,
-the audit is exported — then every log line, the database files and the exports are searched
-for each secret (Intacct passwords, the master key, every session id the gateway issued)."""
+takes Intacct wake-ups (and refuses a wrong secret and a forged token), the audit is exported —
+then every log line, the database files and the exports are searched for each secret (Intacct
+passwords, the master key, every session id the gateway issued, the wake-up secrets and tokens)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import logging
 from pathlib import Path
 
 import aiohttp
+import jwt
 import pytest
 from aiohttp.test_utils import TestServer
 
@@ -27,6 +29,9 @@ PLAYGROUND_TENANT = "00000000-0000-0000-0000-0000000000001"
 CHANNEL = "channel-announcements-id"
 SENDER_PASSWORD, USER_PASSWORD = "sandbox-secret", "demo-pass"  # what the sandbox accepts
 MASTER_KEY_NAME = "master.key"
+EVENTS_SECRET, CLIENT_SECRET = "wake-up-secret-0123456789abcdef", "rest-client-secret-0123456789abcdef"
+GUESSED_SECRET = "wake-up-secret-0123456789abcdeX"  # a caller's near miss must not be logged either
+TOKEN = jwt.encode({"iss": "x", "iat": 1, "exp": 2}, "a-forger-key-of-thirty-two-bytes!", algorithm="HS256")
 
 
 def mention(text: str, service_url: str) -> dict:
@@ -49,7 +54,9 @@ async def test_a_full_cycle_leaves_no_secret_in_logs_files_or_exports(tmp_path, 
     gateway = str(sandbox.make_url("/ia/xml/xmlgw.phtml"))
     environ = {"DATA_DIR": str(data_dir), "INTACCT_ENDPOINT_URL": gateway, "POLL_SCHEDULE": "0 0 1 1 *",
                "LOG_LEVEL": "DEBUG", "LOG_FORMAT": "json", "ML_CONNECTOR_ENV_FILE": str(tmp_path / "none.env"),
-               "ROUTE_ADMINS": "anyone"}  # the Playground's mock people: no Graph knows them
+               "ROUTE_ADMINS": "anyone",  # the Playground's mock people: no Graph knows them
+               "INTACCT_EVENTS_SECRET": EVENTS_SECRET, "INTACCT_EVENTS_CLIENT_ID": "mlc.app.sage.com",
+               "INTACCT_EVENTS_CLIENT_SECRET": CLIENT_SECRET}
     answers = {"Intacct Web Services sender id": "mlc-sandbox", "Intacct sender password": SENDER_PASSWORD,
                "Intacct company id": "DEMO-CO", "Intacct web-services user id": "ap-admin", "Intacct user password": USER_PASSWORD}
 
@@ -88,6 +95,12 @@ async def test_a_full_cycle_leaves_no_secret_in_logs_files_or_exports(tmp_path, 
                 await company.coordinator.poll()  # baseline (the start-up poll may have run it already)
                 async with http.post(str(sandbox.make_url("/sandbox/bills")), json={"amount": "77.70"}) as response:
                     assert response.status == 201
+                events = str(server.make_url("/api/intacct/events?company=DEMO-CO"))
+                for body, headers, status in ((json.dumps({"secret": EVENTS_SECRET}), {}, 200),
+                                              (json.dumps({"secret": GUESSED_SECRET}), {}, 401),
+                                              ("", {"Authorization": f"Bearer {TOKEN}", "X-Trusted-Context": "e30="}, 401)):
+                    async with http.post(events, data=body, headers=headers) as response:
+                        assert response.status == status
                 outcome = await company.coordinator.poll()
                 assert outcome.ok  # (or the scheduler's start-up poll queued it first)
                 # The app's own notifier (started with the app) posts it; wait for the real delivery.
@@ -109,7 +122,7 @@ async def test_a_full_cycle_leaves_no_secret_in_logs_files_or_exports(tmp_path, 
     assert "post" in exports
 
     # 4. search everything written for every secret.
-    secrets = [SENDER_PASSWORD, USER_PASSWORD, master_key, *session_ids]
+    secrets = [SENDER_PASSWORD, USER_PASSWORD, master_key, *session_ids, EVENTS_SECRET, CLIENT_SECRET, GUESSED_SECRET, TOKEN]
     raw_logs = "\n".join(r.getMessage() + " " + json.dumps({k: str(v) for k, v in vars(r).items()}) for r in caplog.records)
     files = {p.name: p.read_bytes() for p in data_dir.rglob("*") if p.is_file() and p.name != MASTER_KEY_NAME}
     assert any(name.endswith(".db") for name in files)
