@@ -81,7 +81,7 @@ def check_wakeups(settings: Settings, company: CompanySettings, state: WakeUpSta
     if state is None or state.last_at is None:
         last = "none has arrived yet"
     else:
-        minutes = int((now - state.last_at).total_seconds() // 60)
+        minutes = max(0, int((now - state.last_at).total_seconds() // 60))  # another instance's clock may run ahead
         last = (f"the last arrived {state.last_at.isoformat(timespec='seconds')} ({minutes:,} min ago, "
                 f"{'a Platform Trigger' if state.last_kind == 'platform_trigger' else 'a Smart Event'}), {state.received:,} so far")
     alerted = state is not None and state.trigger_alert_at is not None

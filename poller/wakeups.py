@@ -95,6 +95,7 @@ class WakeUps:
         self.started_at = clock()
         self.changed = asyncio.Event()  # set when a due time moved: the loop recomputes its sleep
         self._fallback_url = fallback_url
+        self._store_failing = False
         now = self.started_at
         self._companies = {key: _Company(c, float(policy.max_per_hour), now) for key, c in coordinators.items()}
 
@@ -111,8 +112,14 @@ class WakeUps:
         try:
             count = await self.store.record_wakeup(company, kind=kind, now=self.clock())
         except Exception as exc:  # noqa: BLE001 - the wake-up still helps this instance
-            log.warning("%s: could not record the wake-up (other instances will not hear of it): %s", company, describe_error(exc))
+            if not self._store_failing:  # once per outage, not once per wake-up
+                log.warning("could not record Intacct wake-ups (other instances will not hear of them until the store "
+                            "answers again): %s", describe_error(exc))
+            self._store_failing = True
         else:
+            if self._store_failing:
+                log.info("recording Intacct wake-ups works again")
+            self._store_failing = False
             state.seen = count if state.seen is None else max(state.seen, count)
         self.note(company)
 

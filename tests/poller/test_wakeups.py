@@ -15,6 +15,7 @@ import pytest
 from poller.coordinator import LEASE_HELD, PollCoordinator, PollerConfig
 from poller.events import AlertKind, AlertRaised, BillCreated
 from poller.wakeups import RECHECK, WAKE_UP, WakeUpPolicy, WakeUps
+from store.sql import open_store
 # The coordinator tests' fixtures: the demo sandbox, and `routed`, a SQLite store with a channel
 # subscribed to bills, payments and vendors and an operators' channel (OPS) for alerts.
 from tests.poller.test_coordinator import OPS, routed, sandbox, store  # noqa: F401  (fixtures)
@@ -256,3 +257,18 @@ async def test_announced_changes_and_changes_from_before_the_start_raise_no_aler
     assert (await poller.poll()).events
 
     assert await alerts(routed) == []
+
+
+async def test_a_store_that_cannot_record_wake_ups_still_gets_the_poll_and_one_warning(sandbox, routed, clock, tmp_path, caplog):
+    poller = coordinator(sandbox, routed, clock)
+    unreachable = open_store("postgresql://nobody:nothing@127.0.0.1:1/none", data_dir=tmp_path)  # refused at once
+    wakeups = WakeUps({COMPANY: poller}, unreachable, clock=clock)
+    try:
+        with caplog.at_level("WARNING", logger="mlc.poller"):
+            for _ in range(3):
+                await wakeups.receive(COMPANY, "smart_event")
+    finally:
+        await unreachable.close()
+
+    assert wakeups.next_due() == clock() + timedelta(seconds=0.5)
+    assert [r.getMessage()[:40] for r in caplog.records] == ["could not record Intacct wake-ups (other"]
