@@ -41,6 +41,7 @@ from settings import CompanySettings, Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from bot.delivery_policy import DeliveryPolicy
+    from bot.refusals import RefusalLog
 
 log = logging.getLogger("mlc")
 ROOT = Path(__file__).resolve().parent
@@ -277,7 +278,7 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
                      functools.partial(prune_finished_outbox, runtime.store, clock, retention_days=settings.outbox_retention_days))])
     for company in runtime.companies.values():
         company.coordinator.on_outbox = notifier.wake
-    wakeups, events = build_wakeups(settings, runtime)
+    wakeups, events = build_wakeups(settings, runtime, context.refusals)
 
     bridge = None
     graph_status = None
@@ -313,7 +314,7 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
     return app, context
 
 
-def build_wakeups(settings: Settings, runtime: Runtime):
+def build_wakeups(settings: Settings, runtime: Runtime, refusals: RefusalLog):
     """(WakeUps, the /api/intacct/events endpoint) for the companies that take Intacct wake-ups,
     or (None, None) when none does. Each such company's regular poll then checks that its
     changes were announced (the broken-trigger alert)."""
@@ -336,7 +337,7 @@ def build_wakeups(settings: Settings, runtime: Runtime):
     for company in enabled.values():
         company.coordinator.after_poll = wakeups.check_announced
     access = WakeUpAccess.build({key: c.settings.events_secret.reveal() for key, c in enabled.items()}, keys)
-    return wakeups, IntacctEventsEndpoint(wakeups, access, clock=runtime.clock, metrics=runtime.metrics)
+    return wakeups, IntacctEventsEndpoint(wakeups, access, clock=runtime.clock, metrics=runtime.metrics, refusals=refusals)
 
 
 def delivery_timing(claim_seconds: float) -> tuple[DeliveryPolicy, float]:

@@ -4,8 +4,9 @@ Each request is checked (intacct/wakeups.py says how and on what evidence). An a
 a company that takes wake-ups asks the poller for that company's next poll now (poller/wakeups.py
 debounces, coalesces and bounds it) and is answered 200; what its body says about the change is
 never used. A repeat of a delivery (the same idempotency key, or the same token) is answered 200
-and asks for nothing. Anything else is answered 401, counted, logged in one line (a flood in one
-summary line a minute), and never causes a poll or any request to Intacct.
+and asks for nothing. Anything else is answered 401, counted (`mlc_intacct_wakeups`), logged
+through the app's RefusalLog (one line, and under a flood one line a minute), and never causes a
+poll or any request to Intacct.
 
 The URL names the company: `/api/intacct/events?company=<key>` (`check` prints it per company).
 """
@@ -21,10 +22,13 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from bot.inbound import too_deep
+from bot.refusals import RefusalLog
 from intacct.wakeups import (
     COMPANY_FIELD,
     PLATFORM_TRIGGER,
     SMART_EVENT,
+    UNKNOWN_COMPANY,
     PlatformTriggerKeys,
     WakeUpRefused,
     has_bearer_token,
@@ -49,8 +53,6 @@ MAX_TRIGGER_BODY_BYTES = 1024 * 1024
 # 90 s, developer.sage.com "Outbound webhooks"), a token lives at most INTACCT_EVENTS_MAX_AGE_SECONDS.
 REPEAT_MEMORY = timedelta(minutes=15)
 MAX_REMEMBERED = 20_000
-# Refusals logged one by one per minute; the rest of a flood is one summary line.
-REFUSALS_LOGGED_PER_MINUTE = 10
 UNKNOWN = "unknown"
 
 
@@ -97,40 +99,17 @@ class _RecentDeliveries:
         return repeat
 
 
-class _RefusalLog:
-    """One WARNING line per refused request, up to a few a minute; then one summary line."""
-
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-        self._window_start: datetime | None = None
-        self._logged = 0
-        self._suppressed = 0
-
-    def refused(self, remote: str | None, reason: str) -> None:
-        now = self._clock()
-        if self._window_start is None or now - self._window_start >= timedelta(minutes=1):
-            if self._suppressed:
-                log.warning("refused %d more Intacct wake-up requests in the last minute (401; not logged one by one)",
-                            self._suppressed)
-            self._window_start, self._logged, self._suppressed = now, 0, 0
-        if self._logged < REFUSALS_LOGGED_PER_MINUTE:
-            self._logged += 1
-            log.warning("refused an Intacct wake-up request from %s (401): %s", remote or "?", reason)
-        else:
-            self._suppressed += 1
-
-
 class IntacctEventsEndpoint:
     """The aiohttp handler of POST /api/intacct/events."""
 
-    def __init__(self, wakeups: WakeUps, access: WakeUpAccess, *, clock: Clock, metrics: Metrics) -> None:
+    def __init__(self, wakeups: WakeUps, access: WakeUpAccess, *, clock: Clock, metrics: Metrics, refusals: RefusalLog) -> None:
         self.wakeups = wakeups
         self.access = access
         self.clock = clock
         self.metrics = metrics
+        self.refusals = refusals  # the app's: one line per refusal, one a minute under a flood (bot/refusals.py)
         self._companies = access.companies() & set(wakeups.companies)
         self._recent = _RecentDeliveries(clock)
-        self._refusals = _RefusalLog(clock)
 
     async def handle(self, request: web.Request) -> web.Response:
         """Check the request; 200 and a poll asked for, 200 for a repeat, 401 for anything else."""
@@ -139,12 +118,13 @@ class IntacctEventsEndpoint:
         body = await _read_bounded(request, limit)
         if body is None:
             self._count(UNKNOWN, UNKNOWN, "too_large")
-            self._refusals.refused(request.remote, f"body above {limit} bytes")
+            self.refusals.refused(EVENTS_PATH, "too_large", f"body over {limit} bytes", remote=request.remote)
             return web.json_response({"error": "request body too large"}, status=413)
         company, kind = UNKNOWN, UNKNOWN
         try:
-            # A Platform Trigger's body is never read: its company comes from the URL alone.
-            fields = wakeup_fields(request.query, b"" if trigger else body)
+            # A Platform Trigger's body is never read: its company comes from the URL alone. A
+            # Smart Event body nested deeper than any template is read as no body (bot/inbound.py).
+            fields = wakeup_fields(request.query, b"" if trigger or too_deep(body) else body)
             company = self._company(fields.get(COMPANY_FIELD))
             if trigger and company in self.access.platform_companies:
                 kind = PLATFORM_TRIGGER
@@ -155,7 +135,8 @@ class IntacctEventsEndpoint:
                 proof = verify_smart_event(fields.get("secret"), self.access.smart_event_secrets.get(company, ""), request.headers)
         except WakeUpRefused as exc:
             self._count(company, kind, "refused")
-            self._refusals.refused(request.remote, f"{exc} (company {company})")
+            self.refusals.refused(EVENTS_PATH, exc.reason, f"Intacct wake-up refused (401): {exc} (company {company})",
+                                  remote=request.remote)
             return web.json_response({"error": "unauthorized"}, status=401)
         if proof.repeat_keys and self._recent.seen_before(tuple(f"{company}|{key}" for key in proof.repeat_keys)):
             self._count(company, kind, "repeat")
@@ -170,9 +151,9 @@ class IntacctEventsEndpoint:
         if named is None:
             if len(self._companies) == 1:
                 return next(iter(self._companies))
-            raise WakeUpRefused("the URL names no company (?company=<key>)")
+            raise WakeUpRefused(UNKNOWN_COMPANY, "the URL names no company (?company=<key>)")
         if named not in self._companies:
-            raise WakeUpRefused(f"no company {named[:60]!r} takes wake-ups")
+            raise WakeUpRefused(UNKNOWN_COMPANY, f"no company {named[:60]!r} takes wake-ups")
         return named
 
     def _count(self, company: str, kind: str, outcome: str) -> None:

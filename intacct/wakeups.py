@@ -74,8 +74,22 @@ COMPANY_FIELD = "company"
 MAX_FIELD_LENGTH = 400  # a secret is at most 200 characters, a company key far less
 
 
+# Why a request was refused, as short fixed labels (logs count them; metrics stay bounded).
+BAD_TOKEN = "bad_token"  # no bearer token, not a JWT, not HMAC, wrong signature
+TOKEN_CLAIMS = "token_claims"  # a claim missing or wrong: issuer, iat, exp, age
+TRUSTED_CONTEXT = "trusted_context"  # X-Trusted-Context missing, unreadable or another client's
+WRONG_SECRET = "wrong_secret"  # a Smart Event without the company's secret
+UNKNOWN_COMPANY = "unknown_company"  # the URL names no company that takes wake-ups
+MALFORMED = "malformed"  # a field too long
+
+
 class WakeUpRefused(Exception):
-    """The request is not a wake-up we can trust; the message says why without any secret."""
+    """The request is not a wake-up we can trust; the message says why without any secret, and
+    `reason` is one of the fixed labels above."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -116,15 +130,15 @@ def verify_platform_trigger(headers: Mapping[str, str], keys: PlatformTriggerKey
                          "verify_nbf": False, "verify_aud": False},
             )
     except jwt.InvalidIssuerError:
-        raise WakeUpRefused("the token's issuer is not INTACCT_EVENTS_ISSUER") from None
+        raise WakeUpRefused(TOKEN_CLAIMS, "the token's issuer is not INTACCT_EVENTS_ISSUER") from None
     except jwt.MissingRequiredClaimError as exc:
-        raise WakeUpRefused(f"the token has no {exc.claim!r} claim") from None
+        raise WakeUpRefused(TOKEN_CLAIMS, f"the token has no {exc.claim!r} claim") from None
     except jwt.InvalidAlgorithmError:
-        raise WakeUpRefused("the token is not signed with an HMAC algorithm") from None
+        raise WakeUpRefused(BAD_TOKEN, "the token is not signed with an HMAC algorithm") from None
     except jwt.InvalidSignatureError:
-        raise WakeUpRefused("the token's signature does not match INTACCT_EVENTS_CLIENT_SECRET") from None
+        raise WakeUpRefused(BAD_TOKEN, "the token's signature does not match INTACCT_EVENTS_CLIENT_SECRET") from None
     except jwt.InvalidTokenError as exc:
-        raise WakeUpRefused(f"the token is not a valid JWT ({type(exc).__name__})") from None
+        raise WakeUpRefused(BAD_TOKEN, f"the token is not a valid JWT ({type(exc).__name__})") from None
     _check_times(claims, keys.max_age, now)
     _check_trusted_context(headers.get(TRUSTED_CONTEXT_HEADER, ""), keys.client_id)
     token_digest = "token:" + hashlib.sha256(token.encode()).hexdigest()
@@ -134,11 +148,11 @@ def verify_platform_trigger(headers: Mapping[str, str], keys: PlatformTriggerKey
 def verify_smart_event(supplied_secret: str | None, expected_secret: str, headers: Mapping[str, str]) -> WakeUpProof:
     """Compare the secret the request carries with the company's, in constant time."""
     if not expected_secret:
-        raise WakeUpRefused("this company takes no Smart Event wake-ups (no events secret is set)")
+        raise WakeUpRefused(WRONG_SECRET, "this company takes no Smart Event wake-ups (no events secret is set)")
     if not supplied_secret:
-        raise WakeUpRefused("no bearer token and no secret in the URL or body")
+        raise WakeUpRefused(WRONG_SECRET, "no bearer token and no secret in the URL or body")
     if not hmac.compare_digest(supplied_secret.encode(), expected_secret.encode()):
-        raise WakeUpRefused("the secret is wrong")
+        raise WakeUpRefused(WRONG_SECRET, "the secret is wrong")
     return WakeUpProof(SMART_EVENT, _idempotency_keys(headers))
 
 
@@ -157,7 +171,7 @@ def wakeup_fields(query: Mapping[str, str], body: bytes) -> dict[str, str]:
             fields.setdefault(name, value)
     for name, value in fields.items():
         if len(value) > MAX_FIELD_LENGTH:
-            raise WakeUpRefused(f"the {name} field is too long")
+            raise WakeUpRefused(MALFORMED, f"the {name} field is too long")
     return fields
 
 
@@ -186,46 +200,46 @@ def _body_fields(body: bytes) -> dict[str, str]:
 def _bearer_token(authorization: str) -> str:
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise WakeUpRefused("no bearer token")
+        raise WakeUpRefused(BAD_TOKEN, "no bearer token")
     return token.strip()
 
 
 def _check_times(claims: Mapping[str, object], max_age: timedelta, now: datetime) -> None:
     issued, expires = _instant(claims, "iat"), _instant(claims, "exp")
     if expires + CLOCK_LEEWAY < now:
-        raise WakeUpRefused("the token has expired")
+        raise WakeUpRefused(TOKEN_CLAIMS, "the token has expired")
     if issued - CLOCK_LEEWAY > now:
-        raise WakeUpRefused("the token was issued in the future")
+        raise WakeUpRefused(TOKEN_CLAIMS, "the token was issued in the future")
     if now - issued > max_age + CLOCK_LEEWAY:
-        raise WakeUpRefused("the token is older than INTACCT_EVENTS_MAX_AGE_SECONDS")
+        raise WakeUpRefused(TOKEN_CLAIMS, "the token is older than INTACCT_EVENTS_MAX_AGE_SECONDS")
 
 
 def _instant(claims: Mapping[str, object], name: str) -> datetime:
     value = claims.get(name)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise WakeUpRefused(f"the token's {name!r} claim is not a number")
+        raise WakeUpRefused(TOKEN_CLAIMS, f"the token's {name!r} claim is not a number")
     try:
         return datetime.fromtimestamp(value, timezone.utc)
     except (OverflowError, OSError, ValueError):
-        raise WakeUpRefused(f"the token's {name!r} claim is out of range") from None
+        raise WakeUpRefused(TOKEN_CLAIMS, f"the token's {name!r} claim is out of range") from None
 
 
 def _check_trusted_context(header: str, client_id: str) -> None:
     if not header.strip():
-        raise WakeUpRefused(f"no {TRUSTED_CONTEXT_HEADER} header")
+        raise WakeUpRefused(TRUSTED_CONTEXT, f"no {TRUSTED_CONTEXT_HEADER} header")
     raw = header.strip()
     try:
         decoded = base64.b64decode(raw + "=" * (-len(raw) % 4), altchars=b"-_" if ("-" in raw or "_" in raw) else None, validate=True)
         context = json.loads(decoded)
     except (binascii.Error, ValueError, RecursionError):
-        raise WakeUpRefused(f"{TRUSTED_CONTEXT_HEADER} is not base64-encoded JSON") from None
+        raise WakeUpRefused(TRUSTED_CONTEXT, f"{TRUSTED_CONTEXT_HEADER} is not base64-encoded JSON") from None
     if not isinstance(context, dict):
-        raise WakeUpRefused(f"{TRUSTED_CONTEXT_HEADER} is not a JSON object")
+        raise WakeUpRefused(TRUSTED_CONTEXT, f"{TRUSTED_CONTEXT_HEADER} is not a JSON object")
     found = next((context[name] for name in CLIENT_ID_FIELDS if name in context), None)
     if found is None:
-        raise WakeUpRefused(f"{TRUSTED_CONTEXT_HEADER} names no client id")
+        raise WakeUpRefused(TRUSTED_CONTEXT, f"{TRUSTED_CONTEXT_HEADER} names no client id")
     if found != client_id:
-        raise WakeUpRefused(f"{TRUSTED_CONTEXT_HEADER} names another client id than INTACCT_EVENTS_CLIENT_ID")
+        raise WakeUpRefused(TRUSTED_CONTEXT, f"{TRUSTED_CONTEXT_HEADER} names another client id than INTACCT_EVENTS_CLIENT_ID")
 
 
 def _idempotency_keys(headers: Mapping[str, str]) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.intacct_events import EVENTS_PATH, IntacctEventsEndpoint, WakeUpAccess, events_url
+from bot.refusals import RefusalLog
 from intacct.wakeups import PlatformTriggerKeys
 from observability.metrics import Metrics
 from poller.coordinator import PollCoordinator, PollerConfig
@@ -61,7 +62,8 @@ async def world(clock, tmp_path):
         wakeups = WakeUps(pollers, store, clock=clock)
         access = WakeUpAccess.build({"us": SECRET_US, "uk": SECRET_UK}, PlatformTriggerKeys(CLIENT_ID, CLIENT_SECRET))
         app = web.Application()
-        app.router.add_post(EVENTS_PATH, IntacctEventsEndpoint(wakeups, access, clock=clock, metrics=metrics).handle)
+        endpoint = IntacctEventsEndpoint(wakeups, access, clock=clock, metrics=metrics, refusals=RefusalLog(clock))
+        app.router.add_post(EVENTS_PATH, endpoint.handle)
         client = TestClient(TestServer(app, host="127.0.0.1", port=0))
         await client.start_server()
         try:
@@ -71,31 +73,24 @@ async def world(clock, tmp_path):
     await store.close()
 
 
-async def test_a_hundred_wrong_secrets_get_a_hundred_401s_and_no_intacct_request(world: World, caplog):
+async def test_a_hundred_wrong_secrets_get_a_hundred_401s_and_no_intacct_request(world: World, clock, caplog):
     before = await world.requests_to_intacct()
-    caplog.set_level(logging.WARNING, logger="mlc.wakeups")
+    caplog.set_level(logging.WARNING, logger="mlc.bot.refused")
 
     statuses = [(await world.post("?company=us&secret=wrong-secret-guess-number-" + str(n)))[0] for n in range(100)]
+    clock.advance(61)
+    await world.post("?company=us&secret=one-more-after-a-minute")  # closes the flood's minute: its summary line
 
     assert statuses == [401] * 100
     assert world.wakeups.next_due() is None and await world.wakeups.run_due() == []
     assert await world.requests_to_intacct() == before
     assert await world.store.wakeup_states() == []
-    assert world.metric("us", "smart_event", "refused") == 100
+    assert world.metric("us", "smart_event", "refused") == 101
     lines = [r.getMessage() for r in caplog.records]
-    assert len(lines) == 10 and all("refused an Intacct wake-up request" in line and "secret is wrong" in line for line in lines)
+    assert len(lines) == 3, lines  # the first in full, the other 99 counted in one line, the one after the quiet minute
+    assert "refused a request to /api/intacct/events from 127.0.0.1: Intacct wake-up refused (401): the secret is wrong" in lines[0]
+    assert lines[1].startswith("refused 99 more request(s) in ") and "/api/intacct/events: 99 wrong_secret" in lines[1]
     assert not any("wrong-secret-guess" in line for line in lines)
-
-
-async def test_the_flood_beyond_ten_a_minute_is_one_summary_line(world: World, clock, caplog):
-    caplog.set_level(logging.WARNING, logger="mlc.wakeups")
-    for _ in range(25):
-        await world.post("?company=us&secret=nope-nope-nope-nope")
-    clock.advance(61)
-    await world.post("?company=us&secret=nope-nope-nope-nope")
-
-    lines = [r.getMessage() for r in caplog.records]
-    assert len(lines) == 12 and lines[10] == "refused 15 more Intacct wake-up requests in the last minute (401; not logged one by one)"
 
 
 @pytest.mark.parametrize(
