@@ -42,11 +42,12 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any, Awaitable, Callable, Mapping, TypeVar
 
 import aiohttp
 import msal
 from botbuilder.core import CardFactory, TurnContext
+from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
@@ -428,12 +429,17 @@ class _BearerTokenPolicy(AsyncHTTPPolicy):
         return await self.next.send(request, **kwargs)
 
 
-def _harden(config: Any, timeout_seconds: float) -> None:
-    """Single attempt, bounded time, tolerant decoding, token off the loop: msrest without surprises."""
+def _single_attempt(config: Any, timeout_seconds: float) -> None:
+    """One try, bounded time (msrest retries 5xx 3 times and waits 100 s by default)."""
     single_attempt = Retry(total=0, raise_on_status=False)
     single_attempt.BACKOFF_MAX = 0  # msrest's policy logging still reads this urllib3 1.x attribute
     config.retry_policy.policy = single_attempt
     config.connection.timeout = timeout_seconds
+
+
+def _harden(config: Any, timeout_seconds: float) -> None:
+    """Single attempt, bounded time, tolerant decoding, token off the loop: msrest without surprises."""
+    _single_attempt(config, timeout_seconds)
     # The policies of msrest's ServiceClientAsync._create_default_pipeline, two replaced.
     policies: list[Any] = [config.user_agent_policy, _TolerantRawDeserializer(), config.http_logger_policy]
     if config.credentials:
@@ -449,6 +455,58 @@ async def _close(client: Any) -> None:
         await client.__aexit__(None, None, None)  # msrest: closes the client's requests session
     except Exception:  # a failed close loses nothing but a socket; say so and carry on
         log.warning("could not close a Bot Connector client", exc_info=True)
+
+
+# --- the Teams extensions (team details, a team's channels) -----------------------------------
+
+T = TypeVar("T")
+TEAM_CALL_TIMEOUT_SECONDS = 10.0  # a person may be waiting for the answer that needs it
+
+
+@dataclass(frozen=True, slots=True)
+class TeamFacts:
+    """What the Bot Connector says about a team (GET /v3/teams/{teamId})."""
+
+    team_id: str  # Teams' id, 19:…
+    name: str | None
+    aad_group_id: str | None  # Graph's id of the team
+
+
+@dataclass(frozen=True, slots=True)
+class TeamChannel:
+    """One channel of a team as the Bot Connector lists it (GET /v3/teams/{teamId}/conversations)."""
+
+    channel_id: str
+    name: str | None  # None for General (Teams names it nothing)
+
+
+async def team_facts(turn_context: TurnContext, team_id: str, *, timeout_seconds: float = TEAM_CALL_TIMEOUT_SECONDS) -> TeamFacts:
+    """The team's details, asked during a turn: what TeamsInfo.get_team_details does, except that
+    its synchronous client (requests, and msal for the token) runs in a worker thread under a
+    timeout instead of blocking the event loop. Raises a ConnectorError."""
+    details = await _teams_call(turn_context, lambda teams: teams.get_team_details(team_id), "team_details", timeout_seconds)
+    return TeamFacts(details.id or team_id, details.name or None, details.aad_group_id or None)
+
+
+async def team_channels(turn_context: TurnContext, team_id: str, *, timeout_seconds: float = TEAM_CALL_TIMEOUT_SECONDS) -> list[TeamChannel]:
+    """The team's channels the bot can post in unasked (TeamsInfo.get_team_channels, off the loop
+    as `team_facts`). Raises a ConnectorError."""
+    listed = await _teams_call(turn_context, lambda teams: teams.get_teams_channels(team_id), "team_channels", timeout_seconds)
+    return [TeamChannel(c.id, c.name or None) for c in listed.conversations or [] if c.id]
+
+
+async def _teams_call(turn_context: TurnContext, call: Callable[[Any], T], operation: str, timeout_seconds: float) -> T:
+    try:
+        client = await TeamsInfo.get_teams_connector_client(turn_context)  # the turn's credentials; no I/O yet
+    except Exception as exc:  # noqa: BLE001 - e.g. no connector client on this turn
+        raise map_connector_error(exc, operation=operation) from exc
+    _single_attempt(client.config, timeout_seconds)
+    try:
+        return await asyncio.to_thread(call, client.teams)
+    except Exception as exc:  # every msrest/requests/msal failure becomes ours, chained
+        raise map_connector_error(exc, operation=operation) from exc
+    finally:
+        client.close()
 
 
 # --- sending ----------------------------------------------------------------------------------
@@ -560,6 +618,26 @@ class TeamsConnector:
         if activity_id is None:
             log.warning("send: Teams accepted a message in %s without returning its id", loaded.conversation.id)
         return activity_id
+
+    async def team_facts(self, reference: Mapping[str, Any], team_id: str) -> TeamFacts:
+        """Details of team `team_id` (19:…), asked through one of its stored references, outside any
+        turn (the command line). Raises a ConnectorError."""
+        return await self._about_team("team_details", reference, lambda turn_context: team_facts(turn_context, team_id))
+
+    async def team_channels(self, reference: Mapping[str, Any], team_id: str) -> list[TeamChannel]:
+        """The channels of team `team_id` the Bot Connector lists, asked through one of its stored
+        references, outside any turn. Raises a ConnectorError."""
+        return await self._about_team("team_channels", reference, lambda turn_context: team_channels(turn_context, team_id))
+
+    async def _about_team(self, operation: str, reference: Mapping[str, Any], ask: Callable[[TurnContext], Awaitable[T]]) -> T:
+        loaded = _load_reference(reference, operation)
+        answer: dict[str, T] = {}
+
+        async def in_turn(turn_context: TurnContext) -> None:
+            answer["value"] = await ask(turn_context)
+
+        await self._run(operation, self._adapter.continue_conversation(loaded, in_turn, bot_app_id=self._app_id))
+        return answer["value"]
 
     async def _run(self, operation: str, call: Awaitable[Any]) -> None:
         try:

@@ -10,7 +10,10 @@ Per channel two kinds of reference are kept apart (teams-bot-and-graph.md §1.5)
 Chats keep one reference each (scope "personal" or "groupChat"). Every record carries the team's
 Teams id (`19:…`, = General's channel id), its Graph id (channelData.team.aadGroupId), the tenant
 and the service URL. Only install and team events carry the aadGroupId; messages inherit it from
-the records of their team (cached here: a team's ids never change).
+the records of their team (cached here: a team's ids never change). When no record has it (the
+install events were missed, or came before this store existed), `remember` and `install` ask the
+Bot Connector through the `team_lookup` the handler passes (TeamsInfo.get_team_details), at most
+once per LOOKUP_RETRY per team while it fails.
 
 Teams announces an install twice (installationUpdate "add", then conversationUpdate with the bot
 in membersAdded): `install` says "new" once, so one welcome card is posted. A per-conversation
@@ -26,10 +29,11 @@ import logging
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable, Mapping, Protocol
+from typing import Any, Awaitable, Callable, Iterable, Mapping, Protocol
 
 from bot import messages
 from bot.connector import THREAD_MARKER
+from bot.errors import ConnectorError
 from store.api import Store, StoreError
 from store.types import ConversationRecord
 
@@ -56,6 +60,10 @@ SCOPE_CHANNEL = "channel"
 SCOPE_THREAD = "thread"
 CHANNEL_CONVERSATION = "channel"
 WELCOME_WINDOW = timedelta(minutes=10)  # the two install events arrive seconds apart
+LOOKUP_RETRY = timedelta(minutes=10)  # a team whose Graph id the Bot Connector would not give is asked again after this
+
+# Teams' id of a team (19:…) → its Graph id (aadGroupId), asked of the Bot Connector; raises on failure.
+TeamLookup = Callable[[str], Awaitable[str | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +119,18 @@ class ConversationBook:
         self._holder = holder or f"welcome-{uuid.uuid4().hex}"
         self._welcome_window = welcome_window
         self._aad_group_ids: dict[str, str] = {}  # team id (19:…) → aadGroupId
+        self._lookup_failed: dict[str, datetime] = {}  # team id → when the Bot Connector last failed to say
         self._locks: dict[str, asyncio.Lock] = {}
         self._store_failing = False
 
     # --- every message ------------------------------------------------------------------------
     async def remember(
-        self, origin: Origin, reference: Mapping[str, Any], channel_reference: Mapping[str, Any] | None = None
+        self,
+        origin: Origin,
+        reference: Mapping[str, Any],
+        channel_reference: Mapping[str, Any] | None = None,
+        *,
+        team_lookup: TeamLookup | None = None,
     ) -> Origin:
         """Store the conversation's reference and, in a channel, the channel's own; returns the
         origin with the team's aadGroupId filled in when it is known. The channel's routes that
@@ -126,7 +140,7 @@ class ConversationBook:
         the person matters more than refreshing a reference that is usually stored already.
         """
         try:
-            origin = await self._with_group_id(origin)
+            origin = await self._with_group_id(origin, team_lookup)
             await self._save(origin, reference, channel_reference)
             if origin.in_channel and channel_reference is not None:
                 await self._reactivate({origin.channel_id or ""}, PRESENCE_REASONS)
@@ -142,12 +156,17 @@ class ConversationBook:
 
     # --- install and uninstall ------------------------------------------------------------------
     async def install(
-        self, origin: Origin, reference: Mapping[str, Any], channel_reference: Mapping[str, Any] | None = None
+        self,
+        origin: Origin,
+        reference: Mapping[str, Any],
+        channel_reference: Mapping[str, Any] | None = None,
+        *,
+        team_lookup: TeamLookup | None = None,
     ) -> bool:
         """The bot was added (installationUpdate add, or the bot in membersAdded): store the
         references and switch back on the team's routes that were off because the bot was gone
         (PRESENCE_REASONS). True only the first time (post the welcome card then)."""
-        origin = await self._with_group_id(origin)
+        origin = await self._with_group_id(origin, team_lookup)
         key = origin.channel_id if origin.in_channel else origin.conversation_id
         async with self._lock(key):
             known = await self._store.get_conversation(key) is not None
@@ -228,8 +247,9 @@ class ConversationBook:
         return await self._reactivate(await self._team_channels(origin), reasons)
 
     # --- helpers --------------------------------------------------------------------------------
-    async def _with_group_id(self, origin: Origin) -> Origin:
-        """The origin with its team's aadGroupId: from the activity, the cache or the stored records."""
+    async def _with_group_id(self, origin: Origin, team_lookup: TeamLookup | None = None) -> Origin:
+        """The origin with its team's aadGroupId: from the activity, the cache, the stored records,
+        or (with `team_lookup`) the Bot Connector."""
         if origin.team_id is None:
             return origin
         if origin.aad_group_id:
@@ -239,9 +259,28 @@ class ConversationBook:
         if known is None:
             records = await self._store.list_conversations(team_id=origin.team_id)
             known = next((r.aad_group_id for r in records if r.aad_group_id), None)
-            if known is not None:
-                self._aad_group_ids[origin.team_id] = known
+        if known is None and team_lookup is not None:
+            known = await self._look_up(origin.team_id, team_lookup)
+        if known is not None:
+            self._aad_group_ids[origin.team_id] = known
         return replace(origin, aad_group_id=known) if known else origin
+
+    async def _look_up(self, team_id: str, team_lookup: TeamLookup) -> str | None:
+        failed_at = self._lookup_failed.get(team_id)
+        if failed_at is not None and self._clock() - failed_at < LOOKUP_RETRY:
+            return None
+        try:
+            found = await team_lookup(team_id)
+        except ConnectorError as error:
+            if failed_at is None:
+                log.warning("team %s: the Bot Connector would not give its Graph id (%s); asking again in %d minutes",
+                            team_id, error, LOOKUP_RETRY.total_seconds() // 60)
+            self._lookup_failed[team_id] = self._clock()
+            return None
+        self._lookup_failed.pop(team_id, None)
+        if found:
+            log.info("team %s: Graph id %s recovered from the Bot Connector (its install events were missed)", team_id, found)
+        return found or None
 
     async def _save(self, origin: Origin, reference: Mapping[str, Any], channel_reference: Mapping[str, Any] | None) -> None:
         scope = origin.scope

@@ -33,9 +33,9 @@ from msrest.exceptions import DeserializationError
 from bot import messages, tenant_gate
 from bot.channel_auth import SigningKeysUnavailableError
 from bot.commands import parse_command
-from bot.connector import channel_reference, reference_from_activity, strip_mention
+from bot.connector import channel_reference, reference_from_activity, strip_mention, team_facts
 from bot.context import BotContext
-from bot.conversations import CHANNEL_CONVERSATION, ChannelNames, ConversationBook, Origin
+from bot.conversations import CHANNEL_CONVERSATION, ChannelNames, ConversationBook, Origin, TeamLookup
 from bot.errors import map_connector_error
 from bot.inbound import RefusedBodyError, activity_problem, read_json
 from bot.server import Handler
@@ -148,7 +148,8 @@ class MlConnectorBot(TeamsActivityHandler):
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         """Store the references, parse the command (mention stripped), answer in the same thread."""
         activity = turn_context.activity
-        origin = await self._conversations.remember(origin_of(activity), reference_from_activity(activity), _channel_ref(activity))
+        origin = await self._conversations.remember(origin_of(activity), reference_from_activity(activity), _channel_ref(activity),
+                                                    team_lookup=_team_lookup(turn_context))
         if not (activity.text or "").strip() and activity.value is not None:
             return  # an Action.Submit from some card; ours only open URLs, so there is nothing to do
         reply = await self._service.run(parse_command(strip_mention(activity)), origin)
@@ -182,7 +183,8 @@ class MlConnectorBot(TeamsActivityHandler):
     async def _installed(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         origin = origin_of(activity)
-        first = await self._conversations.install(origin, reference_from_activity(activity), _channel_ref(activity))
+        first = await self._conversations.install(origin, reference_from_activity(activity), _channel_ref(activity),
+                                                  team_lookup=_team_lookup(turn_context))
         if first:
             await self._send(turn_context, reply_activity(ReplyMessage(card=welcome_card(origin.team_name))))
 
@@ -349,6 +351,15 @@ def reply_activity(message: ReplyMessage) -> Activity:
     activity = MessageFactory.attachment(CardFactory.adaptive_card(card), text=message.text or None)
     activity.summary = card.get("fallbackText") or None
     return activity
+
+
+def _team_lookup(turn_context: TurnContext) -> TeamLookup:
+    """The team's Graph id from the Bot Connector, asked within this turn (TeamsInfo.get_team_details)."""
+
+    async def lookup(team_id: str) -> str | None:
+        return (await team_facts(turn_context, team_id)).aad_group_id
+
+    return lookup
 
 
 def _channel_ref(activity: Activity) -> dict[str, Any] | None:

@@ -3,6 +3,9 @@ against the fake Entra + Graph (TLS, random port)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from typing import AsyncIterator
 
 import pytest
@@ -180,3 +183,75 @@ async def test_only_a_team_owner_subscribes_a_channel_from_teams(clock, fixtures
     assert done.payload["text"].startswith("Done: this channel now receives new and changed bills")
     [route] = routes
     assert route.created_by == OWNER and route.team_id == AAD_GROUP_ID
+
+
+async def test_a_team_whose_install_was_missed_gets_its_graph_id_from_the_bot_connector(
+    clock, fixtures_dir, tmp_path, graph: GraphClient, env: RunningEntraGraph
+):
+    # Messages carry only Teams' id of the team (channelData.team.id; the recorded Teams message
+    # has no aadGroupId), so without the install events the owners check had nothing to ask Graph.
+    env.fake.add_team(AAD_GROUP_ID)
+    env.fake.add_team_member(AAD_GROUP_ID, OWNER, "Olga Owner", roles=("owner",))
+    policy = playground_policy(route_admins=("team-owners",))
+    as_owner = {"from": {"id": "29:olga", "name": "Olga Owner", "aadObjectId": OWNER}}
+    async with bot_harness(clock, fixtures_dir, tmp_path, policy=policy, graph_members=graph) as harness:
+        [done] = await harness.say("subscribe bills", **as_owner)  # no install before: it was missed
+        [listed] = await harness.say("subscriptions", **as_owner)
+        lookups = harness.fake.calls_of("get_team")
+        stored = {r.conversation_id: r.aad_group_id for r in await harness.store.list_conversations()}
+        routes = await harness.store.list_routes()
+
+    assert done.payload["text"].startswith("Done: this channel now receives new and changed bills")
+    [route] = routes
+    assert route.team_id == AAD_GROUP_ID  # so Graph can subscribe to its channels
+    assert len(lookups) == 1 and lookups[0].status == 200  # once: then the stored records know it
+    assert set(stored.values()) == {AAD_GROUP_ID}
+
+
+async def test_a_failed_graph_id_lookup_refuses_with_a_reason_and_is_not_repeated_at_once(
+    clock, fixtures_dir, tmp_path, graph: GraphClient, env: RunningEntraGraph, caplog
+):
+    env.fake.add_team(AAD_GROUP_ID)
+    env.fake.add_team_member(AAD_GROUP_ID, OWNER, "Olga Owner", roles=("owner",))
+    policy = playground_policy(route_admins=("team-owners",))
+    as_owner = {"from": {"id": "29:olga", "name": "Olga Owner", "aadObjectId": OWNER}}
+    async with bot_harness(clock, fixtures_dir, tmp_path, policy=policy, graph_members=graph) as harness:
+        harness.fake.fail_next(502, operations=["get_team"], times=1)
+        with caplog.at_level(logging.WARNING, logger="bot.conversations"):
+            [refused] = await harness.say("subscribe bills", **as_owner)
+            [again] = await harness.say("subscribe bills", **as_owner)
+        clock.advance(minutes=11)
+        [done] = await harness.say("subscribe bills", **as_owner)
+        lookups = [c.status for c in harness.fake.calls_of("get_team")]
+
+    assert refused.payload["text"] == again.payload["text"] == messages.ADMIN_TEAM_UNKNOWN
+    assert done.payload["text"].startswith("Done:")
+    assert lookups == [502, 200]  # one try (no SDK retries), none while the failure is fresh, one after
+    assert len([r for r in caplog.records if "would not give its Graph id" in r.getMessage()]) == 1
+
+
+async def test_the_graph_id_lookup_never_blocks_the_event_loop(clock, fixtures_dir, tmp_path, graph: GraphClient, env: RunningEntraGraph):
+    # botbuilder's TeamsInfo.get_team_details calls a synchronous requests client inside a coroutine.
+    env.fake.add_team(AAD_GROUP_ID)
+    env.fake.add_team_member(AAD_GROUP_ID, OWNER, "Olga Owner", roles=("owner",))
+    policy = playground_policy(route_admins=("team-owners",))
+    as_owner = {"from": {"id": "29:olga", "name": "Olga Owner", "aadObjectId": OWNER}}
+    async with bot_harness(clock, fixtures_dir, tmp_path, policy=policy, graph_members=graph) as harness:
+        arrived = asyncio.Event()
+
+        async def seen(operation: str, conversation_id: str | None) -> None:
+            if operation == "get_team":
+                arrived.set()
+
+        harness.fake.on_request = seen
+        harness.fake.stall_next()
+        subscribing = asyncio.ensure_future(harness.post(harness.message("subscribe bills", **as_owner)))
+        await asyncio.wait_for(arrived.wait(), 10)
+        started = time.perf_counter()
+        health = await harness.client.get("/healthz")
+        waited_ms = (time.perf_counter() - started) * 1000
+        harness.fake.release()
+        status = await subscribing
+
+    assert health.status == 200 and waited_ms < 500
+    assert status == 201
