@@ -9,7 +9,7 @@
     python app.py setup [--rotate-key]         store credentials encrypted
     python app.py audit [--since] [--until] [--format csv|json]
     python app.py package                      appPackage/build/ml-connector.zip
-    python app.py routes list|add|remove
+    python app.py routes list|add|remove|channels
 
 This is the only module that wires packages together; nothing happens at import time.
 """
@@ -780,8 +780,10 @@ def cmd_package(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 
 def cmd_routes(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    """List, add or remove routes without Teams."""
-    from ops.routes_cli import add_route, list_routes, remove_routes
+    """List, add or remove routes without Teams; list the installed teams' channels."""
+    from bot.errors import ConnectorError
+    from graph.errors import GraphError
+    from ops.routes_cli import add_route, list_channels, list_routes, remove_routes
     from store.sql import open_store
 
     settings = load_settings(environ, env_file=Path(".env"))
@@ -792,18 +794,50 @@ def cmd_routes(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         try:
             if args.action == "list":
                 print(await list_routes(store))
-            elif args.action == "add":
-                print(await add_route(store, args, now=utc_now()))
-            else:
+            elif args.action == "remove":
                 print(await remove_routes(store, args))
+            else:
+                async with channel_catalog(settings, store) as catalog:
+                    if args.action == "add":
+                        print(await add_route(store, args, now=utc_now(), catalog=catalog))
+                    else:
+                        print(await list_channels(store, catalog, team=args.team))
         except ValueError as exc:
             print(f"routes: {exc}", file=sys.stderr)
             return 2
+        except (ConnectorError, GraphError) as exc:
+            print(f"routes: could not list the team's channels: {exc}", file=sys.stderr)
+            return 1
         finally:
             await store.close()
         return 0
 
     return asyncio.run(main())
+
+
+@contextlib.asynccontextmanager
+async def channel_catalog(settings: Settings, store, *, http: aiohttp.ClientSession | None = None) -> AsyncIterator[object]:
+    """A bot.team_channels.ChannelCatalog over the bot's own credentials (and Graph when configured);
+    `http` replaces the session it opens (tests)."""
+    from bot.connector import TeamsConnector, close_adapter
+    from bot.team_channels import ChannelCatalog
+    from graph.client import GraphClient
+    from graph.tokens import EntraTokenProvider, GraphCredentials
+
+    session = http or aiohttp.ClientSession()
+    adapter = open_adapter(settings, session)
+    try:
+        graph = None
+        if settings.graph_enabled:
+            tokens = EntraTokenProvider(GraphCredentials(settings.graph_tenant_id, settings.graph_client_id,
+                                                         settings.graph_client_secret.reveal(), settings.graph_authority_host),
+                                        http=session)
+            graph = GraphClient(tokens, http=session, base_url=settings.graph_base_url)
+        yield ChannelCatalog(store, TeamsConnector(adapter, app_id=settings.app_id), utc_now, graph=graph)
+    finally:
+        await close_adapter(adapter)
+        if http is None:
+            await session.close()
 
 
 def _parse_day(text: str) -> datetime:
@@ -853,7 +887,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--channel", required=True, help="channel conversation id (19:…@thread.tacv2)")
     add.add_argument("--kinds", required=True, help="comma list: bills,payments,vendors,digest,alerts or all")
     add.add_argument("--company")
-    add.add_argument("--team", help="Graph team id (the M365 group GUID)")
+    add.add_argument("--team", help="the channel's team (its 19:… id or Graph id), when several teams are installed")
     add.add_argument("--name", help="channel display name")
     add.add_argument("--department")
     add.add_argument("--location")
@@ -863,6 +897,8 @@ def build_parser() -> argparse.ArgumentParser:
     remove = routes_sub.add_parser("remove")
     remove.add_argument("id", nargs="?", type=int, help="route id (see `routes list`)")
     remove.add_argument("--channel", help="remove every route of this channel")
+    channels = routes_sub.add_parser("channels", help="the channels of the teams the bot is installed in, with their ids")
+    channels.add_argument("--team", help="only this team (its 19:… id or Graph id)")
     return parser
 
 
