@@ -53,3 +53,8 @@ def test_intacct_memory_parses_under_the_cap_and_refuses_above_it():
     figures = run_bench("intacct_memory.py", "--sizes", "0.5,3", "--max-response-mb", "1")
     assert (figures["outcome_0.5mb"], figures["outcome_3mb"], figures["outcome_at_cap"]) == ("parsed", "refused", "parsed")
     assert float(figures["peak_mb_per_mb"]) > 0
+
+
+def test_store_commit_stores_every_snapshot_each_round():
+    figures = run_bench("store_commit.py", "--snapshots", "500", "--rounds", "2")
+    assert figures["snapshots"] == "500" and float(figures["median_s"]) > 0

@@ -546,8 +546,14 @@ async def test_concurrent_claimers_never_claim_the_same_row_or_share_a_channel(b
     await commit(setup, outbox=[new_item(f"k{n}", record_no=n, conversation=channel[n]) for n in range(500)])
     claimers = [backend.open() for _ in range(5)]
 
+    # Every claimer makes its first claim before any makes a second, so they really compete for the
+    # rows, however the machine schedules them (one claimer alone could otherwise hold all 20
+    # channels after three claims, before the others start).
+    first_claims = asyncio.Barrier(len(claimers))
+
     async def drain(store: SqlStore, holder: str) -> list[OutboxItem]:
-        mine: list[OutboxItem] = []
+        mine = await store.claim_outbox(holder, now=clock(), limit=7, claim_seconds=300)
+        await first_claims.wait()
         while batch := await store.claim_outbox(holder, now=clock(), limit=7, claim_seconds=300):
             mine.extend(batch)
         return mine

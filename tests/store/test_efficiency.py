@@ -1,20 +1,17 @@
 """Batch sizes and query plans that keep the store fast: 10,000 snapshots, 1,000-record loads,
-the notifier's per-row writes batched."""
+the notifier's per-row writes batched. What a commit costs in seconds: bench/store_commit.py."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import event
 
-from store.sql import SqlStore, open_store
+from store.sql import open_store
 from store.types import AuditEntry, Delivery, PostedCard, Snapshot
 from tests.store.builders import CHANNEL, T0, Backend, commit, count_statements, new_item
-
-SNAPSHOTS = 10_000
 
 
 def snapshots(count: int, *, state: str = "Submitted") -> dict[str, list[Snapshot]]:
@@ -22,29 +19,6 @@ def snapshots(count: int, *, state: str = "Submitted") -> dict[str, list[Snapsho
     return {"APBILL": [Snapshot(n, T0 - timedelta(seconds=n), {"state": state, "due": "2026-12-01",
                                                               "total": f"{n}.00", "paid": "0.00"})
                        for n in range(1, count + 1)]}
-
-
-async def timed_commit(store: SqlStore, count: int) -> float:
-    """Seconds for one commit_cycle of `count` snapshots, statements already compiled."""
-    await commit(store, snapshots=snapshots(10), watermarks={"APBILL": T0})  # warm the statement cache
-    batch = snapshots(count, state="Posted")
-    started = time.perf_counter()
-    await commit(store, snapshots=batch, watermarks={"APBILL": T0})
-    return time.perf_counter() - started
-
-
-async def test_commit_cycle_of_10000_snapshots_is_well_under_a_second_on_sqlite(tmp_path: Path, record_property):
-    store = open_store(None, data_dir=tmp_path)  # a real disk file: the commit's fsync counts
-    try:
-        await store.migrate()
-        seconds = await timed_commit(store, SNAPSHOTS)
-        stored = await store.load_all_snapshots("DEMO-CO", "APBILL")
-    finally:
-        await store.close()
-
-    record_property("sqlite_commit_10000_seconds", round(seconds, 3))
-    assert len(stored) == SNAPSHOTS and stored[SNAPSHOTS].fields["state"] == "Posted"
-    assert seconds < 1.0, f"{seconds:.2f}s"
 
 
 async def test_commit_cycle_uses_executemany_batches(backend: Backend):
