@@ -111,6 +111,10 @@ class CompanySettings:
     poll_timezone: str = "UTC"
     digest_schedule: str = DEFAULT_DIGEST_SCHEDULE
     events_secret: Secret = field(default_factory=lambda: Secret(""))  # Smart Event wake-ups of this company
+    # The AP team's zone for dates on cards, "today" and "this week": a company's own
+    # `poll_timezone` in its TOML table; None = the Intacct user's zone (read from Intacct).
+    # The global POLL_TIMEZONE only places the schedules.
+    team_timezone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -336,7 +340,8 @@ class _Parser:
                 self.problem(f"{hint} is required for {where}")
         entity = pick("entity_id") or None
         key = str(table.get("name") or (f"{required['company_id']}/{entity}" if entity else required["company_id"]))
-        timezone = str(table.get("poll_timezone") or self.get("POLL_TIMEZONE", "UTC"))
+        own_timezone = str(table["poll_timezone"]).strip() if table.get("poll_timezone") else None
+        timezone = own_timezone or self.get("POLL_TIMEZONE", "UTC")
         self.timezone(timezone, "POLL_TIMEZONE")
         gmt_offset = pick("gmt_offset") or None
         if gmt_offset and not re.fullmatch(r"[+-]\d{2}:\d{2}", gmt_offset):
@@ -370,6 +375,7 @@ class _Parser:
             poll_timezone=timezone,
             digest_schedule=digest,
             events_secret=Secret(events_secret),
+            team_timezone=own_timezone,
         )
 
     # --- typed readers -------------------------------------------------------------------------

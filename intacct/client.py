@@ -389,6 +389,15 @@ class IntacctClient:
             self._offset = formatting.gmt_offset
         return formatting
 
+    async def time_zone(self) -> timezone:
+        """The Intacct user's zone (the configured offset, else readUserFormatting's, read once)."""
+        return await self._zone()
+
+    @property
+    def known_time_zone(self) -> timezone | None:
+        """The Intacct user's zone if already known (configured, or read), without a request."""
+        return None if self._offset is None else timezone(self._offset)
+
     async def _zone(self) -> timezone:
         """The zone of Intacct timestamps: the configured offset, else the user's, read once."""
         if self._offset is None:

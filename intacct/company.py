@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
 
 from intacct.errors import MalformedRecordError
 from intacct.values import Row, parse_gmt_offset, text
@@ -26,6 +27,50 @@ class UserFormatting:
     locale: str = "en_US"
     date_format: str = "/mdY"
     clock: int = 24
+
+
+@dataclass(frozen=True, slots=True)
+class TeamZone:
+    """The AP team's time zone: what "today", due-this-week and every time on a card mean.
+
+    By default it is the Intacct user's own zone (`readUserFormatting`'s ``gmtoffset``): the zone
+    Intacct itself dates that user's timestamps in, and, when the user picked no zone of their
+    own, the company's (Sage Intacct product help, "Regional formatting and general settings":
+    "If you do not select a time zone preference, your time zone will default to your company's
+    time zone"). Intacct exposes it as a fixed offset only (its user zones do not follow daylight
+    saving by themselves), so it is named like ``UTC-08:00``. A company configured with its own
+    IANA zone gets that zone instead, with daylight saving (`from_name`).
+    """
+
+    tzinfo: tzinfo
+    name: str
+
+    @classmethod
+    def from_offset(cls, offset: timedelta) -> TeamZone:
+        """The fixed-offset zone Intacct reports, named `UTC`, `UTC-08:00`, `UTC+05:30`."""
+        if not offset:
+            return cls(timezone.utc, "UTC")
+        sign = "-" if offset < timedelta(0) else "+"
+        minutes = abs(int(offset.total_seconds())) // 60
+        return cls(timezone(offset), f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}")
+
+    @classmethod
+    def from_name(cls, name: str) -> TeamZone:
+        """An IANA zone (`America/Chicago`); raises ZoneInfoNotFoundError for an unknown name."""
+        return cls(ZoneInfo(name), name)
+
+    def local(self, moment: datetime) -> datetime:
+        """An aware moment in this zone (a naive one is taken as UTC)."""
+        aware = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+        return aware.astimezone(self.tzinfo)
+
+    def today(self, now: datetime) -> date:
+        """The AP team's date at `now`."""
+        return self.local(now).date()
+
+
+UTC_ZONE = TeamZone(timezone.utc, "UTC")
+"""For records and views that belong to no company (and for tests)."""
 
 
 COMPANY_OBJECT = "COMPANY"

@@ -16,14 +16,14 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Awaitable, Callable, Sequence
-from zoneinfo import ZoneInfo
 
-from intacct import bills as bill_states
+from intacct import figures
 from intacct import payments as payment_states
 from intacct.bills import Bill, BillLine
 from intacct.dimensions import DimensionKind
 from intacct.errors import AuthenticationError, IntacctError
-from poller.events import AlertKind, AlertRaised, BillCreated, BillStateChanged, DigestPrepared, Event
+from intacct.company import TeamZone
+from poller.events import AlertKind, AlertRaised, BillCreated, BillStateChanged, DigestFigures, DigestPrepared, Event
 from poller.planning import BILLS, PAYMENTS, VENDORS, CyclePlan, RecordsRead, plan_cycle
 from poller.routing import fan_out
 from store.api import Store, StoreError
@@ -43,14 +43,16 @@ class PollerConfig:
 
     company: str
     holder: str  # this instance's id, for the lease
-    timezone: str = "UTC"  # the AP calendar's zone: "this week", "today"
+    timezone: str = "UTC"  # the schedule's zone (POLL_TIMEZONE)
+    team_timezone: str | None = None  # the AP team's zone for "today" and "this week"; None: the Intacct user's
     overlap: timedelta = timedelta(minutes=5)
     max_events_per_channel: int = 20
     backfill_since: datetime | None = None
     lease_seconds: float = 600.0
     backoff_base_seconds: float = 30.0
     backoff_max_seconds: float = 900.0
-    digest_limit: int = 50
+    digest_read_limit: int = 1000  # rows read per digest figure (one readByQuery page)
+    digest_rows: int = 10  # rows kept per digest section (the card lists at most 5)
 
 
 @dataclass
@@ -284,25 +286,44 @@ class PollCoordinator:
             await self.store.save_reference(self.config.company, kind.value, {d.id: d.name for d in rows}, now)
 
     async def _prepare_digest(self, outcome: CycleOutcome) -> None:
-        today = self.clock().astimezone(ZoneInfo(self.config.timezone)).date()
-        monday, sunday = week_of(today)
-        pending = await self.client.query_bills(states=sorted(bill_states.PENDING_APPROVAL_STATES), limit=self.config.digest_limit)
-        due = await self.client.query_bills(open_only=True, due_from=monday, due_to=sunday, limit=self.config.digest_limit)
-        payments = await self.client.query_payments(states=sorted(payment_states.PENDING_PAYMENT_STATES), limit=self.config.digest_limit)
-        # Department totals on the digest card come from the bills' lines.
-        named = await self._bills_with_lines([*pending.bills, *due.bills])
+        zone = await self.team_zone()
+        today = zone.today(self.clock())
+        read, keep = self.config.digest_read_limit, self.config.digest_rows
+        # Each figure as intacct/figures.py defines it, over Intacct's whole result (one page of
+        # up to 1,000 rows per figure: one function each); the card lists the first few.
+        pending = await self.client.query_bills(**figures.PENDING_APPROVAL.query(today), limit=read)
+        overdue = await self.client.query_bills(**figures.OVERDUE.query(today), limit=read)
+        due = await self.client.query_bills(**figures.DUE_THIS_WEEK.query(today), limit=read)
+        payments = await self.client.query_payments(**figures.PAYMENTS_PENDING_APPROVAL.query(), limit=read)
+        # What is due this week per department comes from the lines of every bill due this week.
+        lined = await self._bills_with_lines(due.bills)
+        soonest = sorted(payments.payments, key=lambda p: (p.payment_date is None, p.payment_date or date.max, p.record_no))
         digest = DigestPrepared(
             self.config.company,
             today,
-            tuple(named.get(b.record_no, b) for b in pending.bills),
-            tuple(payments.payments),
-            tuple(named.get(b.record_no, b) for b in due.bills),
+            pending_bills=tuple(replace(b, lines=()) for b in pending.bills[:keep]),
+            payments_pending=tuple(soonest[:keep]),
+            bills_due=tuple(replace(b, lines=()) for b in due.bills[:keep]),
+            overdue_bills=tuple(replace(b, lines=()) for b in overdue.bills[:keep]),
+            figures=DigestFigures(
+                pending_approval=figures.tally(pending.bills, figures.amount_due, count=pending.total),
+                due_this_week=figures.tally(due.bills, figures.amount_due, count=due.total),
+                overdue=figures.tally(overdue.bills, figures.amount_due, count=overdue.total),
+                payments_pending_approval=figures.tally(payments.payments, figures.payment_amount, count=payments.total),
+            ),
+            due_by_department=figures.amount_due_by_department(lined.get(b.record_no, b) for b in due.bills),
         )
         outcome.events = [digest]
         routes = await self.store.list_routes(active_only=True)
         items = fan_out([digest], routes, now=self.clock(), max_per_channel=self.config.max_events_per_channel)
         # Not commit_cycle: a digest is not a poll and must not count as the company's baseline.
         outcome.outbox_rows = await self.store.enqueue_outbox(items)
+
+    async def team_zone(self) -> TeamZone:
+        """The AP team's zone: the company's configured IANA zone, else the Intacct user's."""
+        if self.config.team_timezone:
+            return TeamZone.from_name(self.config.team_timezone)
+        return TeamZone.from_offset((await self.client.time_zone()).utcoffset(None))
 
     async def _known(self, records: RecordsRead) -> dict[str, dict]:
         company = self.config.company
@@ -407,8 +428,3 @@ def _fix_for(exc: BaseException) -> str | None:
         return "Intacct or the network is unavailable; ml-connector retries by itself with back-off."
     return None
 
-
-def week_of(today: date) -> tuple[date, date]:
-    """Monday and Sunday of the week that contains `today`."""
-    monday = today - timedelta(days=today.weekday())
-    return monday, monday + timedelta(days=6)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from intacct.bills import Bill
+from intacct.figures import DepartmentAmount, Tally
 from intacct.payments import Payment
 from intacct.vendors import Vendor
 
@@ -148,14 +149,28 @@ class VendorStatusChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestFigures:
+    """The digest's figures over Intacct's whole results (intacct/figures.py defines each)."""
+
+    pending_approval: Tally
+    due_this_week: Tally
+    overdue: Tally
+    payments_pending_approval: Tally
+
+
+@dataclass(frozen=True, slots=True)
 class DigestPrepared:
-    """The scheduled "pending bills and payments due this week" digest for one company."""
+    """The scheduled digest for one company: its figures, the first rows of each (soonest due
+    first), and what is due this week per department. `as_of` is the AP team's date."""
 
     company: str
     as_of: date
     pending_bills: tuple[Bill, ...]
-    payments_due: tuple[Payment, ...]
+    payments_pending: tuple[Payment, ...] = ()
     bills_due: tuple[Bill, ...] = ()
+    overdue_bills: tuple[Bill, ...] = ()
+    figures: DigestFigures | None = None  # None in digests queued before the figures existed
+    due_by_department: tuple[DepartmentAmount, ...] = ()
     kind = EventKind.DIGEST
     record_kind = "digest"
 

@@ -89,14 +89,15 @@ def estimate_usage(
     poll_functions: int = 3,
     reference_functions: int = 5,
     reconcile_functions: int = 2,
-    digest_functions: int = 4,
+    digest_functions: int = 5,
 ) -> UsageEstimate:
     """Transactions a company's schedules cost in 30 days when nothing changes (each changed
     bill adds its line read, each extra page a readMore; `status` shows the measured figure).
 
     Per run: a poll reads bills, payments and vendors (3); reference data is five objects (5);
     reconciliation reads open bills and open payments (2, plus one readMore per further 1,000
-    open records); a digest reads pending bills, bills due, payments and the bills' lines (4).
+    open records); a digest reads its four figures (bills pending approval, overdue, due this
+    week, payments pending approval) and the lines of the bills due this week (5).
     Sign-ins (getAPISession, about one per 49 minutes of activity) are not counted."""
     return UsageEstimate(
         poll_runs=runs_in(poll_schedule, poll_timezone, start),

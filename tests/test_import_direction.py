@@ -19,7 +19,9 @@ ALLOWED = {
     "ops": {"intacct", "graph", "store", "poller", "cards", "bot", "observability", "settings"},
 }
 # cards may only see record and event types, not the client or the poller's machinery.
-CARDS_MAY_IMPORT = {"intacct.bills", "intacct.payments", "intacct.vendors", "intacct.dimensions", "intacct.company", "poller.events"}
+CARDS_MAY_IMPORT = {
+    "intacct.bills", "intacct.payments", "intacct.vendors", "intacct.dimensions", "intacct.company", "intacct.figures", "poller.events",
+}
 
 
 def _imports(path: Path) -> set[str]:

@@ -179,6 +179,13 @@ poll_schedule = "every 5m"
     assert (us.key, us.poll_timezone, us.user_password.reveal()) == ("us", "America/Chicago", "pw-us")
     assert (uk.key, uk.entity_id, uk.poll_schedule, uk.user_password.reveal()) == ("uk", "UK", "every 5m", "pw-uk")
     assert uk.sender_password.reveal() == "shared-sender"
+    # A company's own poll_timezone is its AP team's zone for cards too; the other keeps Intacct's.
+    assert (us.team_timezone, uk.team_timezone) == ("America/Chicago", None)
+
+
+def test_poll_timezone_alone_places_the_schedules_not_the_cards():
+    (company,) = load_settings(COMPANY | {"POLL_TIMEZONE": "America/Chicago"}).companies
+    assert company.poll_timezone == "America/Chicago" and company.team_timezone is None
 
 
 def test_toml_problems_are_reported(tmp_path):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
+from intacct import figures
 from intacct.credentials import IntacctCredentials
 from poller.codec import event_from_payload
 from poller.coordinator import PollCoordinator, PollerConfig
@@ -196,13 +198,27 @@ async def test_reference_data_is_cached_in_the_store(sandbox, routed, clock):
     assert len(departments) == 5 and len(accounts) >= 20
 
 
-async def test_digest_lists_pending_bills_with_lines_and_is_not_a_baseline(sandbox, routed, clock):
-    poller = coordinator(sandbox, routed, clock)
+async def test_digest_carries_each_figure_its_first_rows_and_departments_and_is_not_a_baseline(sandbox, routed, clock):
+    poller = coordinator(sandbox, routed, clock, digest_rows=3)
     outcome = await poller.prepare_digest()
     (digest,) = outcome.events
-    assert isinstance(digest, DigestPrepared) and digest.pending_bills
-    assert all(b.state in ("Submitted", "Partially Approved") for b in digest.pending_bills)
-    assert all(b.lines for b in digest.pending_bills)
+    assert isinstance(digest, DigestPrepared) and digest.figures is not None
+    today = digest.as_of
+    assert today == (clock() + timedelta(hours=-8)).date()  # the demo user's zone is UTC-08:00
+    for rows, figure, value in (
+        (digest.pending_bills, figures.PENDING_APPROVAL, digest.figures.pending_approval),
+        (digest.overdue_bills, figures.OVERDUE, digest.figures.overdue),
+        (digest.bills_due, figures.DUE_THIS_WEEK, digest.figures.due_this_week),
+    ):
+        assert value.count and len(rows) == min(3, value.count) and value.complete
+        assert all(figure.includes(bill, today) and not bill.lines for bill in rows)  # rows travel without lines
+    assert all(figures.PAYMENTS_PENDING_APPROVAL.includes(p) for p in digest.payments_pending)
+    # what is due this week per department adds up to the due-this-week figure, per currency
+    by_currency: dict[str, Decimal] = {}
+    for part in digest.due_by_department:
+        for total in part.totals:
+            by_currency[total.currency] = by_currency.get(total.currency, Decimal(0)) + total.amount
+    assert by_currency == digest.figures.due_this_week.amounts()
     assert [type(e) for e in await outbox_events(routed)] == [DigestPrepared]
     assert not await routed.has_baseline("DEMO-CO")
 
