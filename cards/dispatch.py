@@ -12,7 +12,7 @@ alerts, instead of retrying forever.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 
 from cards.alerts import alert_view, build_alert_card
 from cards.bills import build_bill_card
@@ -22,6 +22,7 @@ from cards.errors import CardTooLargeError
 from cards.format import ReferenceNames
 from cards.links import IntacctLinks
 from cards.payments import build_payment_card
+from intacct.company import TeamZone
 from cards.vendors import build_vendor_status_card
 from poller.events import (
     AlertRaised,
@@ -43,14 +44,19 @@ def card_for_event(
     event: Event,
     *,
     links: IntacctLinks,
-    today: date,
+    zone: TeamZone,
+    now: datetime,
     names: ReferenceNames | None = None,
+    company_name: str | None = None,
     max_items: int | None = None,
     max_bytes: int = CARD_SIZE_BUDGET,
 ) -> Card:
-    """The card for one outbox event; `max_items` caps bill lines / list rows (None: the default)."""
+    """The card for one outbox event at `now`, with its dates and times in the AP team's `zone`
+    (one zone per card: "today" is the zone's date at `now`); `max_items` caps bill lines / list
+    rows (None: the default)."""
     items = {} if max_items is None else {"max_items": max_items}
     lines = {} if max_items is None else {"max_lines": max_items}
+    today = zone.today(now)
     if isinstance(event, BillCreated):
         return build_bill_card(
             event.bill, links=links, today=today, created=True, names=names, max_bytes=max_bytes, **lines
@@ -69,7 +75,7 @@ def card_for_event(
         return build_vendor_status_card(
             event.vendor,
             links=links,
-            today=today,
+            zone=zone,
             old_status=event.old_status,
             new_status=event.new_status,
             old_on_hold=event.old_on_hold,
@@ -77,11 +83,11 @@ def card_for_event(
             max_bytes=max_bytes,
         )
     if isinstance(event, DigestPrepared):
-        return build_digest_card(event, links=links, today=today, names=names, max_bytes=max_bytes, **items)
+        return build_digest_card(event, links=links, names=names, company_name=company_name, max_bytes=max_bytes, **items)
     if isinstance(event, ChangesSummarized):
-        return build_summary_card(event, links=links, today=today, max_bytes=max_bytes, **items)
+        return build_summary_card(event, links=links, zone=zone, max_bytes=max_bytes, **items)
     if isinstance(event, AlertRaised):
-        return build_alert_card(alert_view(event), max_bytes=max_bytes)
+        return build_alert_card(alert_view(event), zone=zone, company_name=company_name, max_bytes=max_bytes)
     raise TypeError(f"no card for event type {type(event).__name__}")
 
 
@@ -89,10 +95,12 @@ def shrink_card(
     event: Event,
     *,
     links: IntacctLinks,
-    today: date,
+    zone: TeamZone,
+    now: datetime,
     attempt: int,
     refused_size: int | None = None,
     names: ReferenceNames | None = None,
+    company_name: str | None = None,
 ) -> Card:
     """A smaller card for `event` after a 413 (attempt 1, 2, …); see the module docstring.
 
@@ -103,9 +111,11 @@ def shrink_card(
         raise ValueError("attempt counts from 1 (the first retry after a 413)")
     name = type(event).__name__
     if attempt > len(SHRINK_STEPS):
-        smallest = card_for_event(event, links=links, today=today, names=names, max_items=0, max_bytes=10**9)
+        smallest = card_for_event(event, links=links, zone=zone, now=now, names=names, company_name=company_name, max_items=0, max_bytes=10**9)
         raise CardTooLargeError(name, card_size(smallest), SHRINK_STEPS[-1][0])
     max_bytes, max_items = SHRINK_STEPS[attempt - 1]
     if refused_size is not None:
         max_bytes = min(max_bytes, refused_size - 1)
-    return card_for_event(event, links=links, today=today, names=names, max_items=max_items, max_bytes=max_bytes)
+    return card_for_event(
+        event, links=links, zone=zone, now=now, names=names, company_name=company_name, max_items=max_items, max_bytes=max_bytes
+    )

@@ -32,6 +32,8 @@ Element = dict[str, Any]
 _ACTION_TITLE_LIMIT = 60
 _FALLBACK_LIMIT = 400
 _FACT_TITLE_LIMIT = 40
+FACT_TITLE_WIDTH = "110px"  # aligned_facts' title column: the longest admin label fits at 14 px bold
+ACTION_TITLE_MAX = 18  # characters: two buttons side by side still fit a 360 px phone screen
 
 
 def card_size(card: Card) -> int:
@@ -61,20 +63,18 @@ def text(
     limit: int = DEFAULT_LIMIT,
     size: str | None = None,
     weight: str | None = None,
-    tone: Tone | None = None,
     subtle: bool = False,
     spacing: str | None = None,
     separator: bool = False,
     align: str | None = None,
 ) -> Element:
-    """A wrapping TextBlock of cleaned plain text."""
+    """A wrapping TextBlock of cleaned plain text, in the default colour: a card shows state by
+    words and container styles, never by coloured text (see `Tone`)."""
     block = TextBlock(text=clean_text(value, limit), wrap=True)
     if size:
         block.size = size
     if weight:
         block.weight = weight
-    if tone is not None and tone is not Tone.DEFAULT:
-        block.color = tone.value
     if subtle:
         block.isSubtle = True
     if spacing:
@@ -86,9 +86,9 @@ def text(
     return _plain(block)
 
 
-def heading(value: object, *, tone: Tone | None = None) -> Element:
+def heading(value: object) -> Element:
     """The card's title line."""
-    return text(value, size="Medium", weight="Bolder", tone=tone, limit=200)
+    return text(value, size="Medium", weight="Bolder", limit=200)
 
 
 def facts(pairs: Iterable[tuple[str, object]], *, limit: int = DEFAULT_LIMIT, spacing: str | None = None) -> Element | None:
@@ -129,6 +129,23 @@ def container(
     if select_action is not None:
         rendered["selectAction"] = select_action  # the package types selectAction as a string
     return rendered
+
+
+def aligned_facts(pairs: Iterable[tuple[str, object]], *, limit: int = DEFAULT_LIMIT, spacing: str | None = None) -> Element | None:
+    """Title/value rows whose titles share one fixed-width column, so facts line up across the
+    sections of a card (separate FactSets each size their own title column); None when empty."""
+    rows = []
+    for title, value in pairs:
+        cleaned = clean_text(value, limit) if value is not None else ""
+        if cleaned:
+            rows.append(
+                columns(
+                    ([text(clean_text(title, _FACT_TITLE_LIMIT), weight="Bolder")], FACT_TITLE_WIDTH),
+                    ([text(cleaned)], "stretch"),
+                    spacing="Small",
+                )
+            )
+    return container(rows, spacing=spacing)
 
 
 def columns(*cells: tuple[Sequence[Element | None], str], spacing: str | None = None, separator: bool = False) -> Element:

@@ -1,70 +1,80 @@
-"""How values read on a card: money, dates, relative times, counts, and what a state means (its tone)."""
+"""How values read on a card: money (ISO 4217 decimals), dates and times in the AP team's zone,
+relative days, counts, dimension ids with names, and what a state means (its tone)."""
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Context, Decimal
 
-from intacct import bills, payments
+from intacct import figures
 from intacct.bills import Bill
+from intacct.company import TeamZone
 from intacct.dimensions import DimensionKind
-from intacct.payments import Payment
+from intacct.figures import Tally
 
 ReferenceNames = Mapping[DimensionKind, Mapping[str, str]]
 """Cached id → name maps of reference objects (the store's `load_reference`), by kind."""
 
-_CENT = Decimal("0.01")
+MINOR_UNITS: Mapping[str, int] = {
+    "BHD": 3, "BIF": 0, "CLF": 4, "CLP": 0, "DJF": 0, "GNF": 0, "IQD": 3, "ISK": 0, "JOD": 3,
+    "JPY": 0, "KMF": 0, "KRW": 0, "KWD": 3, "LYD": 3, "OMR": 3, "PYG": 0, "RWF": 0, "TND": 3,
+    "UGX": 0, "UYI": 0, "UYW": 4, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+}  # fmt: skip
+"""Currencies whose minor unit is not 2, per ISO 4217 list one (SIX, the standard's maintenance
+agency, published 2024-06-25; copy and source in tests/fixtures/iso4217/, checked by a test).
+Every other code, and an unknown one, shows 2 decimals."""
+
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 class Tone(enum.Enum):
-    """What a state means to an AP team, valued by the Adaptive Cards colour that shows it."""
+    """What a state means to an AP team, valued by the Adaptive Cards container style that shows it.
+
+    Tones colour container backgrounds only, never text: Teams' own host configs draw `good` and
+    `warning` text at 2.2:1 and 1.5:1 on white, while their styled containers keep light
+    backgrounds with dark text in both themes (tests/cards/test_contrast.py).
+    """
 
     ATTENTION = "attention"  # overdue, declined, failing
-    GOOD = "good"  # approved, paid, active, recovered
+    GOOD = "good"  # paid, confirmed, active, recovered
     WARNING = "warning"  # waiting for approval, on hold
-    ACCENT = "accent"  # in progress (payment selected / approved, not yet paid)
+    ACCENT = "accent"  # approved and on its way to being paid
     DEFAULT = "default"  # draft, reversed, voided: nothing to do
 
 
-def _folded(states: Iterable[str]) -> frozenset[str]:
-    # Intacct's display spellings vary in case between companies ("Partially approved").
-    return frozenset(s.casefold() for s in states)
-
-
-_BILL_PENDING = _folded(bills.PENDING_APPROVAL_STATES)
-_BILL_DECLINED = _folded(bills.DECLINED_STATES)
-_BILL_APPROVED = _folded(bills.APPROVED_STATES)
-_BILL_DONE = _folded(bills.DONE_STATES)
-_BILL_IN_PAYMENT = frozenset({"selected"})
-_PAYMENT_PENDING_APPROVAL = _folded(payments.PENDING_APPROVAL_STATES)
-_PAYMENT_PENDING_PAYMENT = _folded(payments.PENDING_PAYMENT_STATES)
-# The product help calls a declined payment request "Unapproved"; accept both spellings.
-_PAYMENT_DECLINED = _folded(payments.DECLINED_STATES) | {"unapproved"}
-_PAYMENT_COMPLETE = frozenset({"complete"})
+def minor_units(currency: str | None) -> int:
+    """Decimals of a currency's amounts (ISO 4217 minor unit; 2 when unknown or None)."""
+    return MINOR_UNITS.get((currency or "").upper(), 2)
 
 
 def money(amount: Decimal | None, currency: str | None = None) -> str:
-    """`1234.5, "USD"` → `1,234.50 USD` (half-up to cents, thousands separators)."""
+    """`1234.5, "USD"` → `1,234.50 USD`; `1234.5, "JPY"` → `1,235 JPY` (half-up to the
+    currency's minor unit, thousands separators)."""
     if amount is None or not amount.is_finite():
         return "—"
+    places = minor_units(currency)
     # Enough precision for any magnitude (the default 28 digits would raise on 1E+30).
-    context = Context(prec=max(28, amount.adjusted() + 4), rounding=ROUND_HALF_UP)
-    cents = amount.quantize(_CENT, context=context)
-    if cents.is_zero():
-        cents = abs(cents)  # no "-0.00"
-    text = f"{cents:,.2f}"
+    context = Context(prec=max(28, amount.adjusted() + places + 2), rounding=ROUND_HALF_UP)
+    rounded = amount.quantize(Decimal(1).scaleb(-places), context=context)
+    if rounded.is_zero():
+        rounded = abs(rounded)  # no "-0.00"
+    text = f"{rounded:,.{places}f}"
     return f"{text} {currency}" if currency else text
 
 
-def money_totals(totals: dict[str, Decimal]) -> str:
+def money_totals(totals: Mapping[str, Decimal]) -> str:
     """Per-currency totals on one line, currencies in alphabetical order: `1,000.00 EUR · 5.00 USD`."""
     if not totals:
         return money(Decimal(0))
     return " · ".join(money(totals[c], c) for c in sorted(totals))
+
+
+def tally_amounts(value: Tally) -> str:
+    """A figure's amounts (`1,000.00 EUR · 5.00 USD`; `0.00` when it counts nothing)."""
+    return money_totals(value.amounts())
 
 
 def day(value: date | None) -> str:
@@ -72,6 +82,12 @@ def day(value: date | None) -> str:
     if value is None:
         return "—"
     return f"{_WEEKDAYS[value.weekday()]} {value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def short_day(value: date, today: date) -> str:
+    """`Mon 30 Nov`, with the year only when it is not `today`'s."""
+    text = f"{_WEEKDAYS[value.weekday()]} {value.day} {_MONTHS[value.month - 1]}"
+    return text if value.year == today.year else f"{text} {value.year}"
 
 
 def relative_day(value: date, today: date) -> str:
@@ -93,20 +109,24 @@ def day_and_relative(value: date | None, today: date) -> str:
     return f"{day(value)} ({relative_day(value, today)})"
 
 
-def moment(value: datetime | None) -> str:
-    """An aware datetime as `Mon 23 Nov 2026 14:00 UTC` (naive values are taken as UTC)."""
+def moment(value: datetime | None, zone: TeamZone, *, named: bool = False, today: date | None = None) -> str:
+    """A moment in the team's zone: `Mon 23 Nov 2026 06:00` (without the year when it is
+    `today`'s), plus the zone's name when `named` (a card names its zone once, at the first time
+    it shows; naive values are taken as UTC)."""
     if value is None:
         return "—"
-    utc = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-    return f"{day(utc.date())} {utc:%H:%M} UTC"
+    local = zone.local(value)
+    date_text = short_day(local.date(), today) if today is not None else day(local.date())
+    text = f"{date_text} {local:%H:%M}"
+    return f"{text} {zone.name}" if named else text
 
 
-def ago(value: datetime | None, now: datetime) -> str:
-    """`moment(value)` plus how long before (or after) `now` it was: `… (5 min ago)`."""
+def ago(value: datetime | None, now: datetime, zone: TeamZone, *, named: bool = False) -> str:
+    """`Mon 23 Nov 05:57 (3 min ago)`: the moment, short, and how long before (or after) `now`."""
     if value is None:
         return "never"
     seconds = int((_aware(now) - _aware(value)).total_seconds())
-    return f"{moment(value)} ({_span(seconds)})"
+    return f"{moment(value, zone, named=named, today=zone.today(now))} ({_span(seconds)})"
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
@@ -115,73 +135,47 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
 
 
 def named(kind: DimensionKind, id_: str | None, name: str | None, names: ReferenceNames | None = None) -> str | None:
-    """`Sales (D100)` for a dimension, `6000 · Office supplies` for a GL account; the name comes
-    from the record, else from the cached reference map, else only the id shows."""
+    """A dimension or GL account as its id and name on one short line (`D100 Sales`,
+    `6000 Office supplies`); the name comes from the record, else from the cached reference map,
+    else only the id shows."""
     if not id_:
         return name or None
     if not name and names is not None:
         name = names.get(kind, {}).get(id_)
     if not name or name == id_:
         return id_
-    if kind is DimensionKind.GL_ACCOUNT:
-        return f"{id_} · {name}"
-    return f"{name} ({id_})"
+    return f"{id_} {name}"
 
 
-def bill_is_open(bill: Bill) -> bool:
-    """Whether the bill still waits for someone: pending, declined or approved with money due."""
-    state = bill.state.casefold()
-    live = state in _BILL_PENDING or state in _BILL_DECLINED or state in _BILL_APPROVED
-    return live and bill.total_due > 0
-
-
-def days_overdue(bill: Bill, today: date) -> int:
-    """Days past the due date for an open bill; 0 when not late, paid, or without a due date."""
-    if bill.due_date is None or not bill_is_open(bill):
-        return 0
-    return max(0, (today - bill.due_date).days)
-
-
-def bill_tone(state: str, *, overdue: bool = False) -> Tone:
-    """Colour of a bill state; lateness of an open bill overrides everything."""
-    folded = state.casefold()
-    if overdue or folded in _BILL_DECLINED:
+def bill_tone(bill: Bill, today: date) -> Tone:
+    """The container style of a bill: lateness of an open bill overrides its state."""
+    state = bill.state
+    if figures.days_overdue(bill, today) or figures.in_states(state, figures.BILL_DECLINED):
         return Tone.ATTENTION
-    if folded in _BILL_PENDING:
+    if figures.in_states(state, figures.BILL_PENDING_APPROVAL):
         return Tone.WARNING
-    if folded in _BILL_IN_PAYMENT:
+    if figures.in_states(state, figures.BILL_AWAITING_PAYMENT):
         return Tone.ACCENT
-    if folded in _BILL_APPROVED or folded in _BILL_DONE:
+    if figures.in_states(state, figures.BILL_PAID):
         return Tone.GOOD
     return Tone.DEFAULT
-
-
-def bill_is_pending_approval(state: str) -> bool:
-    """Whether a bill state means an approver has to act."""
-    return state.casefold() in _BILL_PENDING
 
 
 def payment_tone(state: str) -> Tone:
-    """Colour of a payment state."""
-    folded = state.casefold()
-    if folded in _PAYMENT_DECLINED:
+    """The container style of a payment state."""
+    if figures.in_states(state, figures.PAYMENT_DECLINED):
         return Tone.ATTENTION
-    if folded in _PAYMENT_PENDING_APPROVAL:
+    if figures.in_states(state, figures.PAYMENT_PENDING_APPROVAL):
         return Tone.WARNING
-    if folded in _PAYMENT_PENDING_PAYMENT:
+    if figures.in_states(state, figures.PAYMENT_APPROVED):
         return Tone.ACCENT
-    if folded in _PAYMENT_COMPLETE:
+    if figures.in_states(state, figures.PAYMENT_CONFIRMED):
         return Tone.GOOD
     return Tone.DEFAULT
 
 
-def payment_is_pending_approval(payment: Payment) -> bool:
-    """Whether a payment request waits for an approver."""
-    return payment.state.casefold() in _PAYMENT_PENDING_APPROVAL
-
-
 def vendor_tone(status: str, on_hold: bool) -> Tone:
-    """Colour of a vendor's standing: inactive → attention, on hold → warning, else good."""
+    """The container style of a vendor's standing: inactive → attention, on hold → warning, else good."""
     if status.casefold() != "active":
         return Tone.ATTENTION
     return Tone.WARNING if on_hold else Tone.GOOD
@@ -195,8 +189,7 @@ def _span(seconds: int) -> str:
     future = seconds < 0
     seconds = abs(seconds)
     if seconds < 60:
-        text = "just now" if not future else "in under a minute"
-        return text
+        return "in under a minute" if future else "just now"
     if seconds < 3600:
         amount = f"{seconds // 60} min"
     elif seconds < 2 * 86400:

@@ -60,7 +60,7 @@ def _commands(view: HelpView, max_items: int) -> list[Element | None]:
 def _help_card(view: HelpView, *, max_items: int) -> Card:
     body: list[Element | None] = [
         heading(view.title),
-        text(view.notice, tone=Tone.WARNING) if view.notice else None,
+        container([text(view.notice)], tone=Tone.WARNING) if view.notice else None,
         text(view.intro) if view.intro else None,
         *_commands(view, max_items),
     ]

@@ -42,6 +42,7 @@ _MAX_FILTER_ID = 100  # Intacct ids are far shorter; a longer "id" is not one, s
 
 # record_kind → Intacct object name as the list pages spell it (lower case).
 _LIST_OBJECTS = {"bill": "apbill", "payment": "appymt", "vendor": "vendor"}
+_LIST_NAMES = {"bill": "bill", "payment": "payment", "vendor": "vendor"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,10 @@ class IntacctLinks:
     def sign_in_hint(self) -> str:
         """Tooltip for every button: which company the reader must be signed in to."""
         return texts.sign_in_hint(self.company_id)
+
+    def list_hint(self, record_kind: str) -> str:
+        """Tooltip for a list button: which list opens (unfiltered), in which company."""
+        return texts.list_hint(_LIST_NAMES.get(record_kind, record_kind), self.company_id)
 
     def bill(self, bill: Bill) -> str | None:
         """The bill's RECORD_URL, else the bill list filtered to its number."""

@@ -23,9 +23,29 @@ __all__ = [
     "GraphStatus",
     "HelpView",
     "RouteView",
+    "ScheduleView",
     "StatusView",
     "SubscriptionsView",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleView:
+    """A schedule as people read it: how often, which days, which hours, in which zone.
+
+    `every_seconds` for repeating runs (with `start`/`end` minutes of the day bounding them), or
+    `at_minutes` (minutes of the day) for runs at set times; `weekdays` 0 = Monday. `expression`
+    is the configured text, shown as is when the shape is too unusual for words (`words=False`).
+    """
+
+    expression: str
+    timezone: str
+    words: bool = True
+    every_seconds: int | None = None
+    at_minutes: tuple[int, ...] = ()
+    start_minute: int | None = None
+    end_minute: int | None = None
+    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +54,7 @@ class CompanyStatus:
 
     company: str
     name: str | None = None
-    schedule: str | None = None  # e.g. "*/5 7-19 * * 1-5 (America/New_York)"
+    schedule: ScheduleView | None = None
     last_attempt_at: datetime | None = None
     last_success_at: datetime | None = None
     next_poll_at: datetime | None = None
@@ -75,6 +95,7 @@ class RouteView:
     event_kinds: tuple[str, ...]
     channel_name: str | None = None
     company: str | None = None  # None = every configured company
+    company_name: str | None = None  # the company's name in Intacct, when known
     department: str | None = None
     location: str | None = None
     vendor: str | None = None
@@ -149,8 +170,8 @@ DEFAULT_HELP = HelpView(
         ),
         CommandHelp("show bill <number>", "One bill with its lines."),
         CommandHelp("show vendor <name or id>", "A vendor's status and terms."),
-        CommandHelp("show payments [pending]", "Payment requests and their states."),
-        CommandHelp("due this week", "Bills due in the next 7 days."),
+        CommandHelp("show payments [pending]", "Payment requests; pending: those waiting for approval."),
+        CommandHelp("due this week", "Open bills due from today to Sunday."),
         CommandHelp(
             "subscribe bills|payments|vendors|digest [department D] [location L] [vendor V] [over N]",
             "Post these changes in this channel.",

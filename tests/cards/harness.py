@@ -30,7 +30,7 @@ from jsonschema import Draft6Validator, validators
 from jsonschema.exceptions import best_match
 from referencing import Registry
 
-from cards.elements import CARD_SIZE_LIMIT, CARD_VERSION, card_size
+from cards.elements import ACTION_TITLE_MAX, CARD_SIZE_LIMIT, CARD_VERSION, card_size
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 SCHEMA_FILE = "schemas/adaptive-card-1.5.0.schema.json"
@@ -126,13 +126,18 @@ def assert_valid_card(card: dict[str, Any], validator: Draft6Validator) -> None:
 
 
 def assert_house_rules(card: dict[str, Any]) -> None:
-    """Version 1.5, fallbackText, wrapping non-empty TextBlocks, http(s) URLs only, under 28 KB,
-    and no markup or invisible characters in any shown text."""
+    """Version 1.5, fallbackText, wrapping non-empty TextBlocks, no coloured text, at most two
+    buttons with short titles (they fit side by side on a 360 px phone), http(s) URLs only,
+    under 28 KB, and no markup or invisible characters in any shown text."""
     assert card["version"] == CARD_VERSION == "1.5"
     assert card["fallbackText"].strip()
+    actions = card.get("actions", [])
+    assert len(actions) <= 2, [a["title"] for a in actions]
+    assert all(len(action["title"]) <= ACTION_TITLE_MAX for action in actions), [a["title"] for a in actions]
     for node in walk(card):
         if node.get("type") == "TextBlock":
             assert node.get("wrap") is True, node
+            assert "color" not in node, f"state is told by words and container styles, not text colour: {node}"
             assert node["text"].strip(), f"empty TextBlock {node}"
         if "url" in node:
             assert re.match(r"^https?://[^\s/@]+/", node["url"], re.IGNORECASE), node["url"]

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from cards.links import IntacctLinks
+from cards.bills import due_order
 from cards.views import (
     AlertKind,
     AlertView,
@@ -14,16 +15,20 @@ from cards.views import (
     GraphState,
     GraphStatus,
     RouteView,
+    ScheduleView,
     StatusView,
     SubscriptionsView,
 )
+from intacct import figures
 from intacct.bills import Bill, BillLine
+from intacct.company import TeamZone
 from intacct.payments import Payment
 from intacct.vendors import Vendor
-from poller.events import ChangesSummarized, DigestPrepared, EventKind, SummarizedChange
+from poller.events import ChangesSummarized, DigestFigures, DigestPrepared, EventKind, SummarizedChange
 
 TODAY = date(2026, 11, 23)  # the Monday FakeClock starts on
-NOW = datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)  # 06:00 in the AP team's zone
+ZONE = TeamZone.from_name("America/Los_Angeles")
 COMPANY = "DEMO-CO"
 WEB_URL = "https://www.intacct.com"
 LINKS = IntacctLinks(WEB_URL, COMPANY)
@@ -151,7 +156,7 @@ def pending_bills(count: int) -> list[Bill]:
 
 def payments(count: int) -> list[Payment]:
     """`count` payments in several states."""
-    states = ("Submitted", "Approved", "Delivered", "Complete", "Declined")
+    states = ("Submitted", "Approved", "Delivered", "Confirmed", "Declined")
     return [
         payment(
             record_no=900 + i,
@@ -166,10 +171,36 @@ def payments(count: int) -> list[Payment]:
     ]
 
 
-def digest(pending: int = 3, due: int = 2, paying: int = 2) -> DigestPrepared:
-    """A digest with some of everything; approved bills due this week are `Posted`."""
-    due_bills = [dataclasses.replace(b, record_no=b.record_no + 10_000, bill_number=f"BILL-9{i}", state="Posted") for i, b in enumerate(pending_bills(due))]
-    return DigestPrepared(COMPANY, TODAY, tuple(pending_bills(pending)), tuple(payments(paying)), tuple(due_bills))
+def digest(pending: int = 7, approved: int = 5, paying: int = 8) -> DigestPrepared:
+    """A digest as the poller makes it, from `pending` bills waiting for approval, `approved`
+    (Posted) bills and `paying` payments in several states: each figure selected by its
+    definition, the first ten rows of each kept."""
+    approved_bills = [
+        dataclasses.replace(b, record_no=b.record_no + 10_000, bill_number=f"BILL-9{i}", state="Posted")
+        for i, b in enumerate(pending_bills(approved))
+    ]
+    pool = pending_bills(pending) + approved_bills
+
+    def chosen(figure: figures.BillFigure) -> list[Bill]:
+        return sorted((b for b in pool if figure.includes(b, TODAY)), key=due_order)
+
+    waiting = [p for p in payments(paying) if figures.PAYMENTS_PENDING_APPROVAL.includes(p)]
+    pending_rows, overdue, due = chosen(figures.PENDING_APPROVAL), chosen(figures.OVERDUE), chosen(figures.DUE_THIS_WEEK)
+    return DigestPrepared(
+        COMPANY,
+        TODAY,
+        pending_bills=tuple(pending_rows[:10]),
+        payments_pending=tuple(waiting[:10]),
+        bills_due=tuple(due[:10]),
+        overdue_bills=tuple(overdue[:10]),
+        figures=DigestFigures(
+            figures.tally(pending_rows, figures.amount_due),
+            figures.tally(due, figures.amount_due),
+            figures.tally(overdue, figures.amount_due),
+            figures.tally(waiting, figures.payment_amount),
+        ),
+        due_by_department=figures.amount_due_by_department(due),
+    )
 
 
 def summary(count: int = 5, total: int | None = None) -> ChangesSummarized:
@@ -204,7 +235,9 @@ def status_view(**overrides: object) -> StatusView:
             CompanyStatus(
                 company=COMPANY,
                 name="Demo Manufacturing Inc.",
-                schedule="*/5 7-19 * * 1-5 (America/New_York)",
+                schedule=ScheduleView(
+                    "*/5 7-19 * * mon-fri", "America/New_York", every_seconds=300, start_minute=7 * 60, end_minute=20 * 60, weekdays=(0, 1, 2, 3, 4)
+                ),
                 last_attempt_at=NOW - timedelta(minutes=3),
                 last_success_at=NOW - timedelta(minutes=3),
                 next_poll_at=NOW + timedelta(minutes=2),
@@ -239,10 +272,10 @@ def subscriptions_view() -> SubscriptionsView:
     return SubscriptionsView(
         routes=(
             route(1),
-            route(2, event_kinds=("payments", "vendors"), channel_name="ap-payments", department=None, min_amount=None, company=None),
-            route(3, event_kinds=("digest",), channel_name="ap-leads", active=False, inactive_reason="bot removed from team (403)", department=None, min_amount=None),
+            route(2, event_kinds=("payments", "vendors"), department=None, min_amount=None, company=None),
+            route(3, event_kinds=("digest",), active=False, inactive_reason="bot removed from team (403)", department=None, min_amount=None, company_name="Demo Manufacturing Inc."),
         ),
-        scope="Finance team",
+        scope="ap-approvals",
     )
 
 

@@ -58,7 +58,7 @@ def test_every_event_type_has_a_sample() -> None:
 
 @pytest.mark.parametrize("name", sorted(EVENTS))
 def test_card_for_event(name: str, validator) -> None:
-    card = card_for_event(EVENTS[name], links=s.LINKS, today=s.TODAY)
+    card = card_for_event(EVENTS[name], links=s.LINKS, zone=s.ZONE, now=s.NOW)
     assert_valid_card(card, validator)
     assert HEADINGS[name] in shown_strings(card)
     assert_snapshot(f"event_{name}", card)
@@ -68,18 +68,18 @@ def test_card_for_event(name: str, validator) -> None:
 def test_the_card_is_the_same_after_the_outbox_json_round_trip(name: str) -> None:
     event = EVENTS[name]
     decoded = event_from_payload(event_to_payload(event))
-    assert card_for_event(decoded, links=s.LINKS, today=s.TODAY) == card_for_event(event, links=s.LINKS, today=s.TODAY)
+    assert card_for_event(decoded, links=s.LINKS, zone=s.ZONE, now=s.NOW) == card_for_event(event, links=s.LINKS, zone=s.ZONE, now=s.NOW)
 
 
 def test_max_items_caps_lines_and_rows() -> None:
     lines = tuple(s.line(n, "1.00") for n in range(1, 11))
-    card = card_for_event(BillCreated(s.COMPANY, s.bill(lines=lines)), links=s.LINKS, today=s.TODAY, max_items=2)
+    card = card_for_event(BillCreated(s.COMPANY, s.bill(lines=lines)), links=s.LINKS, zone=s.ZONE, now=s.NOW, max_items=2)
     assert "+8 more lines in Sage Intacct" in shown_strings(card)
-    full = card_for_event(s.summary(10), links=s.LINKS, today=s.TODAY)
-    capped = card_for_event(s.summary(10), links=s.LINKS, today=s.TODAY, max_items=3)
+    full = card_for_event(s.summary(10), links=s.LINKS, zone=s.ZONE, now=s.NOW)
+    capped = card_for_event(s.summary(10), links=s.LINKS, zone=s.ZONE, now=s.NOW, max_items=3)
     assert "+7 more changes" in shown_strings(capped) and card_size(capped) < card_size(full)
 
 
 def test_an_unknown_event_type_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="no card for event type str"):
-        card_for_event("BillCreated", links=s.LINKS, today=s.TODAY)  # type: ignore[arg-type]
+        card_for_event("BillCreated", links=s.LINKS, zone=s.ZONE, now=s.NOW)  # type: ignore[arg-type]

@@ -1,18 +1,21 @@
-"""Money, dates, overdue days, and the colour of each state."""
+"""Money (ISO 4217 decimals), dates and times in the team's zone, dimension labels, and the container style of each state."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ElementTree
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from cards.format import (
+    MINOR_UNITS,
     Tone,
     ago,
     bill_tone,
     day,
-    days_overdue,
+    minor_units,
     money,
     money_totals,
     moment,
@@ -21,6 +24,7 @@ from cards.format import (
     relative_day,
     vendor_tone,
 )
+from intacct.company import UTC_ZONE, TeamZone
 from intacct.dimensions import DimensionKind
 from tests.cards import samples as s
 
@@ -42,10 +46,30 @@ T = s.TODAY
         (Decimal("1E+30"), "USD", "1,000,000,000,000,000,000,000,000,000,000.00 USD"),
         (None, "USD", "—"),
         (Decimal("12"), None, "12.00"),
+        (Decimal("1234567.5"), "JPY", "1,234,568 JPY"),  # no minor unit
+        (Decimal("0.4"), "KRW", "0 KRW"),
+        (Decimal("1234.5678"), "BHD", "1,234.568 BHD"),  # three decimals
+        (Decimal("2.0005"), "KWD", "2.001 KWD"),
+        (Decimal("1.23456"), "CLF", "1.2346 CLF"),  # four
+        (Decimal("10"), "jpy", "10 jpy"),  # the code as Intacct wrote it, decimals by its meaning
+        (Decimal("10"), "ZZZ", "10.00 ZZZ"),  # unknown: two
     ],
 )
 def test_money(amount, currency, expected) -> None:
     assert money(amount, currency) == expected
+
+
+def test_minor_units_match_the_iso_4217_table(fixtures_dir: Path) -> None:
+    """Every code of ISO 4217 list one (tests/fixtures/iso4217) shows its own number of decimals."""
+    table = ElementTree.parse(fixtures_dir / "iso4217" / "list-one.xml")
+    published = {}
+    for entry in table.iter("CcyNtry"):
+        code, units = entry.findtext("Ccy"), entry.findtext("CcyMnrUnts")
+        if code and units and units.isdigit():
+            published[code] = int(units)
+    assert len(published) > 150
+    assert {code: minor_units(code) for code in published} == published
+    assert set(MINOR_UNITS) <= set(published), "every exception is a published code"
 
 
 def test_money_totals_never_add_across_currencies() -> None:
@@ -54,49 +78,31 @@ def test_money_totals_never_add_across_currencies() -> None:
 
 
 @pytest.mark.parametrize(
-    ("due", "state", "total_due", "expected"),
+    ("state", "due", "tone"),
     [
-        (T - timedelta(days=1), "Submitted", "10", 1),
-        (T - timedelta(days=30), "Posted", "10", 30),
-        (T - timedelta(days=3), "Declined", "10", 3),  # still unpaid: late
-        (T - timedelta(days=2), "Partially Paid", "4", 2),
-        (T - timedelta(days=2), "Selected", "4", 2),
-        (T - timedelta(days=2), "partially approved", "4", 2),  # Intacct's spelling varies in case
-        (T, "Submitted", "10", 0),  # due today is not late
-        (T + timedelta(days=5), "Submitted", "10", 0),
-        (T - timedelta(days=9), "Paid", "0", 0),
-        (T - timedelta(days=9), "Posted", "0", 0),  # nothing left to pay
-        (T - timedelta(days=9), "Draft", "10", 0),  # not a live bill
-        (T - timedelta(days=9), "Reversed", "10", 0),
-        (None, "Submitted", "10", 0),
+        ("Submitted", T + timedelta(days=3), Tone.WARNING),
+        ("Partially Approved", T + timedelta(days=3), Tone.WARNING),
+        ("Submitted", T - timedelta(days=1), Tone.ATTENTION),  # lateness wins
+        ("Declined", T + timedelta(days=3), Tone.ATTENTION),
+        ("Posted", T + timedelta(days=3), Tone.ACCENT),
+        ("Partially Paid", T + timedelta(days=3), Tone.ACCENT),
+        ("Selected", T + timedelta(days=3), Tone.ACCENT),
+        ("Paid", T - timedelta(days=3), Tone.GOOD),
+        ("Draft", T - timedelta(days=3), Tone.DEFAULT),
+        ("Reversed", T - timedelta(days=3), Tone.DEFAULT),
     ],
 )
-def test_days_overdue_counts_only_open_bills(due, state, total_due, expected) -> None:
-    assert days_overdue(s.bill(due_date=due, state=state, total_due=Decimal(total_due)), T) == expected
-
-
-@pytest.mark.parametrize(
-    ("state", "overdue", "tone"),
-    [
-        ("Submitted", False, Tone.WARNING),
-        ("Partially Approved", False, Tone.WARNING),
-        ("Submitted", True, Tone.ATTENTION),
-        ("Declined", False, Tone.ATTENTION),
-        ("Posted", False, Tone.GOOD),
-        ("Partially Paid", False, Tone.GOOD),
-        ("Paid", False, Tone.GOOD),
-        ("Selected", False, Tone.ACCENT),
-        ("Draft", False, Tone.DEFAULT),
-        ("Reversed", False, Tone.DEFAULT),
-    ],
-)
-def test_bill_tone(state: str, overdue: bool, tone: Tone) -> None:
-    assert bill_tone(state, overdue=overdue) is tone
+def test_bill_tone(state: str, due: date, tone: Tone) -> None:
+    assert bill_tone(s.bill(state=state, due_date=due), T) is tone
 
 
 @pytest.mark.parametrize(
     ("state", "tone"),
-    [("Submitted", Tone.WARNING), ("Approved", Tone.ACCENT), ("Delivered", Tone.ACCENT), ("Declined", Tone.ATTENTION), ("Unapproved", Tone.ATTENTION), ("Complete", Tone.GOOD), ("Voided", Tone.DEFAULT), ("Draft", Tone.DEFAULT)],
+    [
+        ("Submitted", Tone.WARNING), ("Partially approved", Tone.WARNING), ("Approved", Tone.ACCENT), ("Delivered", Tone.ACCENT),
+        ("Declined", Tone.ATTENTION), ("Confirmed", Tone.GOOD), ("Voided", Tone.DEFAULT), ("Print Voided", Tone.DEFAULT),
+        ("Draft", Tone.DEFAULT),
+    ],  # fmt: skip
 )
 def test_payment_tone(state: str, tone: Tone) -> None:
     assert payment_tone(state) is tone
@@ -110,25 +116,42 @@ def test_vendor_tone() -> None:
 
 def test_dates_read_the_same_in_every_locale() -> None:
     assert day(date(2026, 12, 2)) == "Wed 2 Dec 2026"
-    assert moment(datetime(2026, 11, 23, 6, 0, tzinfo=timezone(timedelta(hours=-8)))) == "Mon 23 Nov 2026 14:00 UTC"
-    assert moment(datetime(2026, 11, 23, 14, 0)) == "Mon 23 Nov 2026 14:00 UTC"  # naive → UTC
     assert [relative_day(T + timedelta(days=d), T) for d in (-3, -1, 0, 1, 4)] == ["3 days ago", "yesterday", "today", "tomorrow", "in 4 days"]
+
+
+def test_moments_read_in_the_teams_zone_named_only_when_asked() -> None:
+    pacific = TeamZone.from_offset(timedelta(hours=-8))
+    moment_utc = datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)
+    assert moment(moment_utc, pacific) == "Mon 23 Nov 2026 06:00"
+    assert moment(moment_utc, pacific, named=True) == "Mon 23 Nov 2026 06:00 UTC-08:00"
+    assert moment(datetime(2026, 11, 23, 14, 0), UTC_ZONE, named=True) == "Mon 23 Nov 2026 14:00 UTC"  # naive → UTC
+    # an IANA zone follows daylight saving: 14:00 UTC is 07:00 in Los Angeles in July
+    assert moment(datetime(2026, 7, 1, 14, 0, tzinfo=timezone.utc), s.ZONE, named=True) == "Wed 1 Jul 2026 07:00 America/Los_Angeles"
+
+
+def test_zone_names() -> None:
+    assert TeamZone.from_offset(timedelta(0)).name == "UTC"
+    assert TeamZone.from_offset(timedelta(hours=5, minutes=30)).name == "UTC+05:30"
+    assert TeamZone.from_offset(timedelta(hours=-3, minutes=-30)).name == "UTC-03:30"
+    # The AP team's today: a payment made at 17:00 in California is "today" there, not tomorrow.
+    evening = datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc)
+    assert TeamZone.from_offset(timedelta(hours=-8)).today(evening) == date(2026, 11, 23)
 
 
 def test_ago_describes_past_and_future() -> None:
     now = s.NOW
-    assert ago(None, now) == "never"
-    assert ago(now - timedelta(seconds=20), now).endswith("(just now)")
-    assert ago(now - timedelta(minutes=7), now).endswith("(7 min ago)")
-    assert ago(now - timedelta(hours=1), now).endswith("(1 hour ago)")
-    assert ago(now - timedelta(days=3), now).endswith("(3 days ago)")
-    assert ago(now + timedelta(minutes=2), now).endswith("(in 2 min)")
+    assert ago(None, now, s.ZONE) == "never"
+    assert ago(now - timedelta(seconds=20), now, s.ZONE).endswith("(just now)")
+    assert ago(now - timedelta(minutes=7), now, s.ZONE) == "Mon 23 Nov 05:53 (7 min ago)"  # no year: this year
+    assert ago(now - timedelta(hours=1), now, s.ZONE).endswith("(1 hour ago)")
+    assert ago(now - timedelta(days=3), now, s.ZONE).endswith("(3 days ago)")
+    assert ago(now + timedelta(minutes=2), now, s.ZONE).endswith("(in 2 min)")
 
 
-def test_named_prefers_the_record_then_the_cache_then_the_id() -> None:
+def test_named_puts_id_and_name_on_one_short_line() -> None:
     cache = {DimensionKind.DEPARTMENT: {"D9": "Cached name"}, DimensionKind.GL_ACCOUNT: {"6000": "Rent"}}
-    assert named(DimensionKind.DEPARTMENT, "D1", "Sales") == "Sales (D1)"
-    assert named(DimensionKind.DEPARTMENT, "D9", None, cache) == "Cached name (D9)"
+    assert named(DimensionKind.DEPARTMENT, "D1", "Sales") == "D1 Sales"
+    assert named(DimensionKind.DEPARTMENT, "D9", None, cache) == "D9 Cached name"
     assert named(DimensionKind.DEPARTMENT, "D8", None, cache) == "D8"
-    assert named(DimensionKind.GL_ACCOUNT, "6000", None, cache) == "6000 · Rent"
+    assert named(DimensionKind.GL_ACCOUNT, "6000", None, cache) == "6000 Rent"
     assert named(DimensionKind.LOCATION, None, None) is None

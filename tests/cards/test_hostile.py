@@ -15,7 +15,8 @@ from cards.help import build_help_card, build_welcome_card
 from cards.payments import build_payment_card, build_payments_list_card
 from cards.status import build_status_card, build_subscriptions_card
 from cards.vendors import build_vendor_card, build_vendor_status_card
-from cards.views import AlertKind, CommandHelp, CompanyStatus, HelpView, SubscriptionsView
+from cards.views import AlertKind, CommandHelp, CompanyStatus, HelpView, ScheduleView, SubscriptionsView
+from intacct import figures
 from intacct.bills import BillLine
 from poller.events import ChangesSummarized, DigestPrepared, EventKind, SummarizedChange
 from tests.cards import samples as s
@@ -48,26 +49,37 @@ def _poisoned(text: str) -> dict[str, Callable[[], dict[str, Any]]]:
     payment = s.payment(vendor_id=p("V-1"), vendor_name=p("Acme"), state=p("Submitted"), payment_method=p("ACH"), reference=p("ref"), description=p("desc"), financial_entity=p("BANK"), entity_id=p("E"), record_url=text)
     vendor = s.vendor(vendor_id=p("V-1"), name=p("Acme"), status=p("active"), term_name=p("Net"), email=p("mail"), currency=p("USD"), entity_id=p("E"), record_url=text)
     route = s.route(1, channel_name=p("chan"), conversation_id=p("19:x"), event_kinds=(p("bills"),), company=p("CO"), department=p("D"), location=p("L"), vendor=p("V"), entity=p("E"), active=False, inactive_reason=p("gone"))
-    company = CompanyStatus(company=p("CO"), name=p("name"), schedule=p("cron"), last_error=p("error"), consecutive_failures=1)
+    schedule = ScheduleView(p("cron"), p("zone"), words=False)
+    worded = ScheduleView(p("every"), p("zone"), every_seconds=120, start_minute=360, end_minute=1200, weekdays=(0, 1, 2, 3, 4))
+    company = CompanyStatus(company=p("CO"), name=p("name"), schedule=schedule, last_error=p("error"), consecutive_failures=1)
+    other = CompanyStatus(company=p("CO2"), schedule=worded, last_success_at=s.NOW)
+    route_named = dataclasses.replace(route, company_name=p("company"), active=True)
     help_view = HelpView(
         commands=(CommandHelp(p("cmd"), p("does")),), title=p("title"), intro=p("intro"), notice=p("typo"), examples=(p("ex"),), notes=(p("note"),)
     )
     change = SummarizedChange(EventKind.BILLS, "bill", 1, p("label"), text)
     return {
         "bill": lambda: build_bill_card(bill, links=s.LINKS, today=s.TODAY, old_state=p("Draft")),
-        "bill_detail": lambda: build_bill_detail_card(bill, links=s.LINKS, today=s.TODAY),
+        "bill_detail": lambda: build_bill_detail_card(bill, links=s.LINKS, today=s.TODAY, zone=s.ZONE),
         "pending_bills": lambda: build_pending_bills_card([bill], total=3, links=s.LINKS, today=s.TODAY, title=p("title"), filters=p("filters")),
         "payment": lambda: build_payment_card(payment, links=s.LINKS, today=s.TODAY, old_state=p("Draft")),
         "payments_list": lambda: build_payments_list_card([payment], total=1, links=s.LINKS, today=s.TODAY, title=p("title")),
-        "vendor_status": lambda: build_vendor_status_card(vendor, links=s.LINKS, today=s.TODAY, old_status=p("a"), new_status=p("b"), old_on_hold=False, new_on_hold=True),
-        "vendor": lambda: build_vendor_card(vendor, links=s.LINKS, today=s.TODAY, open_bills=[bill]),
-        "digest": lambda: build_digest_card(DigestPrepared(p("CO"), s.TODAY, (bill,), (payment,), (dataclasses.replace(bill, record_no=2),)), links=s.LINKS, today=s.TODAY),
-        "summary": lambda: build_summary_card(ChangesSummarized(p("CO"), s.NOW, "19:x", 2, (change,)), links=s.LINKS, today=s.TODAY),
-        "status": lambda: build_status_card(s.status_view(companies=(company,), inactive_routes=(route,), version=p("v"))),
-        "subscriptions": lambda: build_subscriptions_card(SubscriptionsView(routes=(route,), scope=p("scope"))),
+        "vendor_status": lambda: build_vendor_status_card(vendor, links=s.LINKS, zone=s.ZONE, old_status=p("a"), new_status=p("b"), old_on_hold=False, new_on_hold=True),
+        "vendor": lambda: build_vendor_card(vendor, links=s.LINKS, today=s.TODAY, zone=s.ZONE, open_bills=[bill]),
+        "digest": lambda: build_digest_card(
+            DigestPrepared(p("CO"), s.TODAY, (bill,), (payment,), (dataclasses.replace(bill, record_no=2),), (bill,),
+                           due_by_department=figures.amount_due_by_department([bill])),
+            links=s.LINKS, company_name=p("company"),
+        ),
+        "summary": lambda: build_summary_card(ChangesSummarized(p("CO"), s.NOW, "19:x", 2, (change,)), links=s.LINKS, zone=s.ZONE),
+        "status": lambda: build_status_card(s.status_view(companies=(company, other), inactive_routes=(route,), version=p("v")), zone=s.ZONE),
+        "subscriptions": lambda: build_subscriptions_card(SubscriptionsView(routes=(route, route_named), scope=p("scope"))),
         "help": lambda: build_help_card(help_view),
         "welcome": lambda: build_welcome_card(help_view, team_name=p("team")),
-        "alert": lambda: build_alert_card(s.alert(AlertKind.CHANNEL_GONE, company=p("CO"), summary=p("summary"), detail=p("detail"), fix=p("fix"), subject=p("subject"), channel_name=p("chan"))),
+        "alert": lambda: build_alert_card(
+            s.alert(AlertKind.CHANNEL_GONE, company=p("CO"), summary=p("summary"), detail=p("detail"), fix=p("fix"), subject=p("subject"), channel_name=p("chan")),
+            zone=s.ZONE, company_name=p("company"),
+        ),
     }
 
 

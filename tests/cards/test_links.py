@@ -84,7 +84,7 @@ def test_buttons_with_unsafe_urls_are_left_out_and_nothing_unsafe_reaches_a_card
     cards = [
         build_bill_card(s.bill(record_url=hostile, vendor_id="V-1"), links=s.LINKS, today=s.TODAY),
         build_payment_card(s.payment(record_url="data:text/html,x"), links=s.LINKS, today=s.TODAY),
-        build_vendor_card(s.vendor(record_url=hostile), links=s.LINKS, today=s.TODAY, open_bills=[s.bill(record_url=hostile)]),
+        build_vendor_card(s.vendor(record_url=hostile), links=s.LINKS, today=s.TODAY, zone=s.ZONE, open_bills=[s.bill(record_url=hostile)]),
     ]
     urls = [node["url"] for card in cards for node in walk(card) if "url" in node]
     assert urls, "every card still has its fallback links"
