@@ -178,12 +178,13 @@ async def build_runtime(settings: Settings, *, backfill_since: datetime | None =
             clock=clock,
             gmt_offset=_offset(company.gmt_offset),
         )
-        context = CompanyContext(company.key, client, IntacctLinks(company.web_url, company.company_id), company.poll_timezone)
+        context = CompanyContext(company.key, client, IntacctLinks(company.web_url, company.company_id), company.team_timezone)
         coordinator = PollCoordinator(
             PollerConfig(
                 company.key,
                 holder,
                 timezone=company.poll_timezone,
+                team_timezone=company.team_timezone,
                 overlap=timedelta(seconds=settings.poll_overlap_seconds),
                 max_events_per_channel=settings.max_events_per_cycle_per_channel,
                 backfill_since=backfill_since,
@@ -295,10 +296,11 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
         next_poll=lambda key: scheduler.next_run(key),
         graph=graph_status or _async_value(graph_off_status()),
         channel_label=getattr(context.channel_names, "label", None),
+        company_name=lambda key: runtime.companies[key].context.known_name(),
         version=VERSION,
     )
     bot = MlConnectorBot(context)
-    background = [_scheduler_context(scheduler), _notifier_context(notifier)]
+    background = [_scheduler_context(scheduler), _notifier_context(notifier), _company_names_context(runtime)]
     if wakeups is not None:
         background.append(wakeups_context(wakeups, clock=clock))
     if bridge is not None:
@@ -407,6 +409,23 @@ def _scheduler_context(scheduler):
         scheduler.start()
         yield
         await scheduler.stop()
+
+    return run
+
+
+def _company_names_context(runtime: Runtime):
+    """Reads each company's name from Intacct once, in the background, for the cards that show it."""
+
+    async def read_names() -> None:
+        for company in runtime.companies.values():
+            await company.context.name()  # logs and returns None when Intacct cannot say
+
+    async def run(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(read_names(), name="company names")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     return run
 
@@ -618,11 +637,11 @@ def cmd_poll(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             for company in runtime.companies.values():
                 outcome = await company.coordinator.poll(dry_run=args.dry_run)
                 failed |= not outcome.ok
-                today = company.context.today(runtime.clock())
+                zone = await company.context.zone(ask=False)
                 for event in outcome.events:
                     line = {"kind": type(event).__name__, "key": event.key, "company": event.company, "record_no": event.record_no}
                     if args.dry_run:
-                        line["card"] = card_for_event(event, links=company.context.links, today=today)
+                        line["card"] = card_for_event(event, links=company.context.links, zone=zone, now=runtime.clock())
                     print(json.dumps(line, default=str) if args.json else f"{event.company}: {type(event).__name__} {event.key}")
                 if not args.json:
                     status = "ok" if outcome.ok else f"FAILED: {outcome.error}"

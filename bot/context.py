@@ -7,9 +7,9 @@ a `BotContext` (plus, where they send, a `TeamsConnector`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+import logging
+from datetime import datetime
 from typing import Callable, Mapping, Protocol
-from zoneinfo import ZoneInfo
 
 from bot.pacing import ConversationPacer
 from bot.tenant_gate import TenantGate
@@ -17,8 +17,12 @@ from bot.refusals import RefusalLog
 from cards.links import IntacctLinks
 from cards.views import StatusView
 from intacct.client import IntacctClient
+from intacct.company import UTC_ZONE, TeamZone
+from intacct.errors import IntacctError
 from observability.metrics import Metrics
 from store.api import Store
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
@@ -26,16 +30,41 @@ Clock = Callable[[], datetime]
 @dataclass(frozen=True)
 class CompanyContext:
     """One polled company as the bot sees it: its client (shared with its poller: one request in
-    flight per company), its deep links, and the time zone of its AP calendar."""
+    flight per company), its deep links, and the AP team's time zone (`timezone`: an IANA zone
+    configured for this company, else None for the Intacct user's own zone)."""
 
     key: str
     client: IntacctClient
     links: IntacctLinks
-    timezone: str = "UTC"
+    timezone: str | None = None
+    _known: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
-    def today(self, now: datetime) -> date:
-        """The company's local date (for "overdue by N days", "due this week")."""
-        return now.astimezone(ZoneInfo(self.timezone)).date()
+    async def zone(self, *, ask: bool = True) -> TeamZone:
+        """The AP team's zone, the one every card of this company shows dates and times in.
+
+        Without `ask`, no request goes to Intacct: the Intacct user's zone as far as the client
+        already knows it (the poller reads it at its first poll), else UTC, which the card names.
+        """
+        if self.timezone:
+            return TeamZone.from_name(self.timezone)
+        if ask:
+            return TeamZone.from_offset((await self.client.time_zone()).utcoffset(None))
+        known = self.client.known_time_zone
+        return UTC_ZONE if known is None else TeamZone.from_offset(known.utcoffset(None))
+
+    async def name(self) -> str | None:
+        """The company's name in Intacct (read once; None while Intacct cannot say)."""
+        if "name" not in self._known:
+            try:
+                self._known["name"] = (await self.client.fetch_company_info()).name
+            except IntacctError as error:
+                log.info("company %s: its name could not be read from Intacct (%s); cards show its key", self.key, error)
+                return None
+        return self._known["name"]
+
+    async def known_name(self) -> str | None:
+        """The company's name if already read, without a request."""
+        return self._known.get("name")
 
 
 @dataclass(frozen=True)

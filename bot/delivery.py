@@ -43,6 +43,7 @@ from cards.alerts import alert_view, build_alert_card
 from cards.dispatch import card_for_event, shrink_card
 from cards.elements import card_size
 from cards.errors import CardTooLargeError
+from intacct.company import UTC_ZONE, TeamZone
 from poller.codec import event_from_payload
 from poller.events import AlertRaised, Event
 from poller.routing import describe
@@ -121,6 +122,8 @@ class Ready:
     card: dict[str, Any]
     tries: int = 0  # "sending" commits made by this holder (each one counts as an attempt)
     shrink_step: int = 0
+    zone: TeamZone = UTC_ZONE  # the AP team's zone the card was built in (a shrunk card keeps it)
+    company_name: str | None = None
 
 
 class Deliverer:
@@ -220,13 +223,15 @@ class Deliverer:
             report.skipped += 1
             log.debug("skipped %s for %s: details changed, no card to update", item.event_key, item.conversation_id)
             return None
+        zone = await company.zone(ask=False) if company is not None else UTC_ZONE
+        names = await company.known_name() if company is not None else None
         try:
-            card = _render(event, company, now)
+            card = _render(event, company, now, zone, names)
         except Exception as exc:  # noqa: BLE001 - CardTooLargeError or a builder bug: the row cannot be shown
             await self.give_up(item, event, report, action=action.value, error=_describe(exc),
                                reason=texts.NOTIFIER_REASON_CARD, fix=texts.NOTIFIER_FIX_DEFAULT, key="card")
             return None
-        ready = Ready(item, event, company, action, posted, card)
+        ready = Ready(item, event, company, action, posted, card, zone=zone, company_name=names)
         return ready if await self._mark_sending(ready, channel, claims, report) else None
 
     async def send(self, ready: Ready, channel: Channel, claims: Claims, report: DrainReport) -> Awaitable[None] | None:
@@ -300,7 +305,8 @@ class Deliverer:
         if verdict is Verdict.SHRINK:
             ready.shrink_step += 1
             try:
-                ready.card = _render(ready.event, ready.company, now, shrink_step=ready.shrink_step, refused_size=card_size(ready.card))
+                ready.card = _render(ready.event, ready.company, now, ready.zone, ready.company_name,
+                                     shrink_step=ready.shrink_step, refused_size=card_size(ready.card))
             except CardTooLargeError as exc:
                 await self.give_up(item, ready.event, report, action=action.value, error=f"{error}; {exc}",
                                    reason=texts.NOTIFIER_REASON_TOO_LARGE, fix=texts.NOTIFIER_FIX_DEFAULT, key="too-large")
@@ -577,18 +583,27 @@ def _claim_left(claims: Claims, item: OutboxItem, now: datetime) -> float:
 
 
 def _render(
-    event: Event, company: CompanyContext | None, now: datetime, *, shrink_step: int = 0, refused_size: int | None = None
+    event: Event,
+    company: CompanyContext | None,
+    now: datetime,
+    zone: TeamZone,
+    company_name: str | None,
+    *,
+    shrink_step: int = 0,
+    refused_size: int | None = None,
 ) -> dict[str, Any]:
-    """The card for an event; after a 413, step `shrink_step` of cards.dispatch.SHRINK_STEPS."""
+    """The card for an event in the AP team's zone; after a 413, step `shrink_step` of
+    cards.dispatch.SHRINK_STEPS."""
     if company is None:  # an alert about a company no longer configured: alerts need no links
         assert isinstance(event, AlertRaised)
         if shrink_step:
             raise CardTooLargeError("alert", refused_size or 0, (refused_size or 1) - 1)
-        return build_alert_card(alert_view(event))
-    today = company.today(now)
+        return build_alert_card(alert_view(event), zone=zone)
     if shrink_step:
-        return shrink_card(event, links=company.links, today=today, attempt=shrink_step, refused_size=refused_size)
-    return card_for_event(event, links=company.links, today=today)
+        return shrink_card(
+            event, links=company.links, zone=zone, now=now, attempt=shrink_step, refused_size=refused_size, company_name=company_name
+        )
+    return card_for_event(event, links=company.links, zone=zone, now=now, company_name=company_name)
 
 
 def _fallback(card: Mapping[str, Any]) -> str:

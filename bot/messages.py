@@ -66,10 +66,10 @@ NOTIFIER_FIX_PAUSED = (
 # Titles are what Teams inserts in the compose box from the command menu (≤ 32 characters);
 # descriptions show beside them (≤ 128 characters). tests/bot/test_commands.py checks both.
 
-COMMAND_PENDING_BILLS = "Bills waiting for approval or payment. Narrow with: vendor NAME, over AMOUNT, department NAME."
+COMMAND_PENDING_BILLS = "Bills waiting for approval, soonest due first. Narrow with: vendor NAME, over AMOUNT, department NAME."
 COMMAND_SHOW_BILL = "One bill with its lines, by bill number or record number."
 COMMAND_SHOW_VENDOR = "A vendor by id or name: status, hold, terms and open bills."
-COMMAND_SHOW_PAYMENTS = "Recent payment requests; add “pending” for those still waiting."
+COMMAND_SHOW_PAYMENTS = "Recent payment requests; add “pending” for those waiting for approval."
 COMMAND_DUE_THIS_WEEK = "Open bills due between today and Sunday."
 COMMAND_STATUS = "When Intacct was last read, what failed, and what this channel receives."
 COMMAND_SUBSCRIBE = "Post bills, payments, vendors, digest or alerts here. Filters: department, location, vendor, over, entity."
@@ -116,12 +116,9 @@ PARSE_KIND_UNKNOWN = "{kind} is not something I post. Choose from {kinds}."
 ANSWER_NO_COMPANY = "No Sage Intacct company is configured yet. An administrator can add one with: python app.py setup"
 ANSWER_FOR_COMPANY = "{company}: {text}"
 ANSWER_TITLE_FOR_COMPANY = "{title} · {company}"
-ANSWER_PENDING_BILLS = "Bills waiting for approval"
-ANSWER_DUE_THIS_WEEK = "Bills due this week"
+# The list cards' titles are the figures' names in cards/texts.py (one name per figure, the digest's too).
 ANSWER_DUE_RANGE = "due {start} to {end}"
-ANSWER_NOTHING_DUE = "No open bills are due between {start} and {end}."
-ANSWER_PAYMENTS = "Payments"
-ANSWER_PENDING_PAYMENTS = "Payments still pending"
+ANSWER_NOTHING_DUE = "No open bills are due between {start} and {end} (overdue bills are not counted here)."
 ANSWER_BILL_NOT_FOUND = "I found no bill {ref} in Sage Intacct. Try its bill number or record number, for example “show bill 10234”."
 ANSWER_VENDOR_NOT_FOUND = "No vendor matches {text}. Try the vendor id, for example “show vendor V-100”, or part of the name."
 ANSWER_VENDOR_CHOICES = "Several vendors match {text}: {choices}. Which one? For example “show vendor {example}”."

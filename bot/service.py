@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Awaitable, Callable, Iterable, Protocol, Sequence, TypeVar, cast
@@ -50,7 +50,8 @@ from bot.commands import (
 from bot.context import BotContext, CompanyContext
 from bot.conversations import Origin
 from bot.status import KIND_ORDER, route_view
-from cards.bills import build_bill_detail_card, build_pending_bills_card
+from cards import texts as card_texts
+from cards.bills import build_bill_detail_card, build_bill_list_card
 from cards.elements import Card
 from cards.format import day, money
 from cards.help import build_help_card, build_welcome_card
@@ -67,8 +68,8 @@ from cards.views import (
     StatusView,
     SubscriptionsView,
 )
-from intacct import bills as bill_states
-from intacct import payments as payment_states
+from intacct import figures
+from intacct.company import UTC_ZONE, TeamZone
 from intacct.errors import AuthenticationError, IntacctError, IntacctResponseError, IntacctTransportError
 from store.api import StoreError
 from store.types import PollState, RouteFilter
@@ -81,13 +82,11 @@ Sleep = Callable[[float], Awaitable[None]]
 DEFAULT_TIMEOUT_SECONDS = 10.0  # + sending the reply, well inside Teams' 15 s
 DEFAULT_MAX_ITEMS = 10  # bills or payments on a list card
 # readByQuery cannot sort: read this many matches (still ONE function, one billed transaction, up
-# to 1,000), sort them here, and show the first `max_items`, so "soonest due first" is true.
-DEFAULT_FETCH_LIMIT = 200
+# to 1,000), sort them here, and show the first `max_items`, so "soonest due first" is true and
+# the list's total covers the whole result (beyond 1,000 matches the card says whose amounts).
+DEFAULT_FETCH_LIMIT = 1000
 MAX_VENDOR_CHOICES = 5
 
-PENDING_BILL_STATES = tuple(sorted(bill_states.PENDING_APPROVAL_STATES))
-OPEN_BILL_STATES = tuple(sorted(bill_states.PENDING_APPROVAL_STATES | bill_states.APPROVED_STATES))
-PENDING_PAYMENT_STATES = tuple(sorted(payment_states.PENDING_APPROVAL_STATES | payment_states.PENDING_PAYMENT_STATES))
 
 OK = "ok"
 HELP = "help"
@@ -231,19 +230,20 @@ class CommandService:
         filters = describe_filters(vendor=command.vendor, min_amount=command.min_amount, department=command.department)
 
         async def one(company: CompanyContext) -> ReplyMessage:
+            today = (await company.zone()).today(self._context.clock())
             page = await company.client.query_bills(
-                states=PENDING_BILL_STATES,
+                **figures.PENDING_APPROVAL.query(today),
                 vendor=command.vendor,
                 min_amount=command.min_amount,
                 department=command.department,
                 limit=self._fetch_limit,
             )
-            card = build_pending_bills_card(
+            card = build_bill_list_card(
                 page.bills,
-                total=page.total,
                 links=company.links,
-                today=company.today(self._context.clock()),
-                title=self._title(messages.ANSWER_PENDING_BILLS, company),
+                today=today,
+                title=self._title(card_texts.PENDING_BILLS, company),
+                tally=figures.tally(page.bills, figures.amount_due, count=page.total),
                 filters=filters,
                 max_items=self._max_items,
             )
@@ -253,19 +253,17 @@ class CommandService:
 
     async def _due_this_week(self) -> Reply:
         async def one(company: CompanyContext) -> ReplyMessage:
-            today = company.today(self._context.clock())
-            sunday = today + timedelta(days=6 - today.weekday())
-            page = await company.client.query_bills(
-                states=OPEN_BILL_STATES, due_from=today, due_to=sunday, open_only=True, limit=self._fetch_limit
-            )
+            today = (await company.zone()).today(self._context.clock())
+            sunday = figures.week_end(today)
+            page = await company.client.query_bills(**figures.DUE_THIS_WEEK.query(today), limit=self._fetch_limit)
             if not page.bills:
                 return ReplyMessage(text=self._for(company, messages.ANSWER_NOTHING_DUE.format(start=day(today), end=day(sunday))))
-            card = build_pending_bills_card(
+            card = build_bill_list_card(
                 page.bills,
-                total=page.total,
                 links=company.links,
                 today=today,
-                title=self._title(messages.ANSWER_DUE_THIS_WEEK, company),
+                title=self._title(card_texts.DUE_THIS_WEEK, company),
+                tally=figures.tally(page.bills, figures.amount_due, count=page.total),
                 filters=messages.ANSWER_DUE_RANGE.format(start=day(today), end=day(sunday)),
                 max_items=self._max_items,
             )
@@ -278,7 +276,8 @@ class CommandService:
             bill = await company.client.find_bill(command.ref)
             if bill is None:
                 return None
-            card = build_bill_detail_card(bill, links=company.links, today=company.today(self._context.clock()))
+            zone = await company.zone()
+            card = build_bill_detail_card(bill, links=company.links, today=zone.today(self._context.clock()), zone=zone)
             return ReplyMessage(card=card, text=self._company_label(company))
 
         not_found = messages.ANSWER_BILL_NOT_FOUND.format(ref=shown(command.ref))
@@ -306,18 +305,19 @@ class CommandService:
                 )
                 return ReplyMessage(text=self._for(company, text))
             vendor = exact[0] if exact else vendors[0]
-            page = await company.client.query_bills(
-                states=OPEN_BILL_STATES, vendor=vendor.vendor_id, open_only=True, limit=self._fetch_limit
-            )
+            zone = await company.zone()
+            today = zone.today(self._context.clock())
+            page = await company.client.query_bills(**figures.OPEN_BILLS.query(today), vendor=vendor.vendor_id, limit=self._fetch_limit)
             # The vendor filter also matches names containing the id: keep this vendor's bills only.
             own = [bill for bill in page.bills if bill.vendor_id == vendor.vendor_id]
             total = page.total if len(own) == len(page.bills) else len(own)
             card = build_vendor_card(
                 vendor,
                 links=company.links,
-                today=company.today(self._context.clock()),
+                today=today,
+                zone=zone,
                 open_bills=own,
-                open_bills_total=total,
+                open_bills_tally=figures.tally(own, figures.amount_due, count=total),
                 max_items=self._max_items,
             )
             return ReplyMessage(card=card, text=self._company_label(company))
@@ -326,18 +326,17 @@ class CommandService:
         return await self._each_company(one, not_found=not_found)
 
     async def _payments(self, command: ShowPayments) -> Reply:
-        title = messages.ANSWER_PENDING_PAYMENTS if command.pending_only else messages.ANSWER_PAYMENTS
+        title = card_texts.PENDING_PAYMENTS if command.pending_only else card_texts.PAYMENTS
 
         async def one(company: CompanyContext) -> ReplyMessage:
-            page = await company.client.query_payments(
-                states=PENDING_PAYMENT_STATES if command.pending_only else None, limit=self._fetch_limit
-            )
+            states = figures.PAYMENTS_PENDING_APPROVAL.query() if command.pending_only else {}
+            page = await company.client.query_payments(**states, limit=self._fetch_limit)
             card = build_payments_list_card(
                 page.payments,
-                total=page.total,
                 links=company.links,
-                today=company.today(self._context.clock()),
+                today=(await company.zone()).today(self._context.clock()),
                 title=self._title(title, company),
+                tally=figures.tally(page.payments, figures.payment_amount, count=page.total),
                 max_items=self._max_items,
             )
             return ReplyMessage(card=card)
@@ -383,7 +382,7 @@ class CommandService:
         except StoreError as error:
             log.warning("status: the store failed: %s", error)
             return Reply((ReplyMessage(text=messages.FAILED_STORE),), STORE_ERROR)
-        answers = [ReplyMessage(card=build_status_card(view))]
+        answers = [ReplyMessage(card=build_status_card(view, zone=await self._operators_zone()))]
         if origin.in_channel:
             subscriptions = await self._guarded(self._subscriptions(origin))
             answers.extend(subscriptions.messages)
@@ -397,7 +396,7 @@ class CommandService:
         store = context.store
         states = {state.company: state for state in await store.poll_states()}
         keys = list(context.companies) + sorted(set(states) - set(context.companies))
-        companies = tuple(company_status(key, states.get(key)) for key in keys)
+        companies = tuple([replace(company_status(key, states.get(key)), name=await self._known_name(key)) for key in keys])
         # Only this tenant's channels: a multi-tenant bot must not show one customer another's.
         inactive = tuple(
             route_view(route)
@@ -487,8 +486,23 @@ class CommandService:
     async def _subscriptions_card(self, origin: Origin) -> Card:
         assert origin.channel_id is not None
         routes = await self._context.store.list_routes(conversation_id=origin.channel_id)
-        views = [route_view(route, await self._channel_label(origin, route.conversation_id, route.channel_name)) for route in routes]
-        return build_subscriptions_card(SubscriptionsView(tuple(views), scope=messages.ROUTES_SCOPE))
+        stored = next((route.channel_name for route in routes if route.channel_name), None)
+        label = await self._channel_label(origin, origin.channel_id, stored)
+        views = [
+            route_view(route, label, company_name=await self._known_name(route.company) if route.company else None)
+            for route in routes
+        ]
+        return build_subscriptions_card(SubscriptionsView(tuple(views), scope=label or messages.ROUTES_SCOPE))
+
+    async def _known_name(self, key: str) -> str | None:
+        """A configured company's name in Intacct, if already read (status answers without Intacct)."""
+        company = self._context.companies.get(key)
+        return await company.known_name() if company is not None else None
+
+    async def _operators_zone(self) -> TeamZone:
+        """The zone of the operators' cards: the AP team's when every company shares one, else UTC."""
+        zones = {zone.name: zone for zone in [await c.zone(ask=False) for c in self._context.companies.values()]}
+        return next(iter(zones.values())) if len(zones) == 1 else UTC_ZONE
 
     async def _channel_label(self, origin: Origin, channel_id: str, stored: str | None) -> str | None:
         """A channel's display name: Graph's (via the channel directory) when configured, else the

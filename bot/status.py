@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Awaitable, Callable, Sequence
+from zoneinfo import ZoneInfo
 
-from cards.views import CompanyStatus, GraphStatus, RouteView, StatusView
+from apscheduler.triggers.interval import IntervalTrigger
+
+from cards.views import CompanyStatus, GraphStatus, RouteView, ScheduleView, StatusView
+from poller.schedules import make_trigger
 from store.api import Store
 from store.types import Route
 
@@ -15,12 +19,11 @@ Clock = Callable[[], datetime]
 
 @dataclass(frozen=True)
 class CompanyFacts:
-    """What is fixed for a company while the app runs: schedule text and usage estimate."""
+    """What is fixed for a company while the app runs: its schedule and usage estimate."""
 
     key: str
-    schedule: str
+    schedule: ScheduleView
     monthly_transactions_estimate: int | None = None
-    name: str | None = None
     wakeups: tuple[str, ...] = ()  # the Intacct wake-up kinds it takes
 
 
@@ -37,6 +40,7 @@ class StatusBuilder:
         next_poll: Callable[[str], datetime | None],
         graph: Callable[[], Awaitable[GraphStatus]],
         channel_label: Callable[[str | None, str], Awaitable[str]] | None = None,
+        company_name: Callable[[str], Awaitable[str | None]] | None = None,
         version: str | None = None,
     ) -> None:
         self.store = store
@@ -45,6 +49,7 @@ class StatusBuilder:
         self.next_poll = next_poll
         self.graph = graph
         self.channel_label = channel_label
+        self.company_name = company_name  # without a request to Intacct: status must answer when Intacct does not
         self.version = version
 
     async def _label(self, route: Route) -> str | None:
@@ -63,7 +68,7 @@ class StatusBuilder:
             companies.append(
                 CompanyStatus(
                     company=facts.key,
-                    name=facts.name,
+                    name=await self.company_name(facts.key) if self.company_name else None,
                     schedule=facts.schedule,
                     last_attempt_at=state.last_attempt_at if state else None,
                     last_success_at=state.last_success_at if state else None,
@@ -91,7 +96,7 @@ class StatusBuilder:
 KIND_ORDER = ("bills", "payments", "vendors", "digest", "alerts")
 
 
-def route_view(route: Route, channel_name: str | None = None) -> RouteView:
+def route_view(route: Route, channel_name: str | None = None, *, company_name: str | None = None) -> RouteView:
     """A stored route as the subscriptions and status cards show it (kinds in a fixed order)."""
     f = route.filter
     return RouteView(
@@ -101,6 +106,7 @@ def route_view(route: Route, channel_name: str | None = None) -> RouteView:
         + tuple(sorted(route.event_kinds - set(KIND_ORDER))),
         channel_name=channel_name or route.channel_name,
         company=route.company,
+        company_name=company_name,
         department=f.department,
         location=f.location,
         vendor=f.vendor,
@@ -111,8 +117,55 @@ def route_view(route: Route, channel_name: str | None = None) -> RouteView:
     )
 
 
-def company_facts(key: str, schedule: str, timezone: str, estimate: int | None, name: str | None = None,
-                  wakeups: tuple[str, ...] = ()) -> CompanyFacts:
-    """CompanyFacts with the schedule written as people read it."""
-    return CompanyFacts(key, f"{schedule} ({timezone})", estimate, name, wakeups)
+def company_facts(key: str, schedule: str, timezone: str, estimate: int | None, wakeups: tuple[str, ...] = ()) -> CompanyFacts:
+    """CompanyFacts with the schedule's shape worked out for the status card."""
+    return CompanyFacts(key, schedule_view(schedule, timezone), estimate, wakeups)
+
+
+# A week without daylight-saving changes in either hemisphere's usual rules (Monday 2024-01-08).
+_REFERENCE_MONDAY = datetime(2024, 1, 8)
+_MAX_RUNS = 7 * 24 * 60 + 1  # a run every minute for a week, and one more to know it was cut
+
+
+def schedule_view(expression: str, timezone: str) -> ScheduleView:
+    """How a schedule runs, read off its own trigger (so cron's quirks need no second parser):
+    the runs of one reference week in its zone, grouped by weekday. Every day that runs must run
+    at the same times, and those times must be evenly spaced or few; anything else keeps the
+    expression as written (`words=False`)."""
+    raw = ScheduleView(expression, timezone, words=False)
+    trigger = make_trigger(expression, timezone)
+    if isinstance(trigger, IntervalTrigger):
+        return ScheduleView(expression, timezone, every_seconds=int(trigger.interval.total_seconds()))
+    zone = ZoneInfo(timezone)
+    start = _REFERENCE_MONDAY.replace(tzinfo=zone)
+    end = start + timedelta(days=7)
+    by_day: dict[int, list[int]] = {}
+    moment, runs = trigger.get_next_fire_time(None, start), 0
+    while moment is not None and moment < end and runs < _MAX_RUNS:
+        local = moment.astimezone(zone)
+        by_day.setdefault(local.weekday(), []).append(local.hour * 60 + local.minute)
+        runs += 1
+        moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
+    if not by_day or runs >= _MAX_RUNS or any(s != 0 for s in _seconds(trigger)):
+        return raw
+    times = next(iter(by_day.values()))
+    if any(day_times != times for day_times in by_day.values()):
+        return raw
+    weekdays = tuple(sorted(by_day))
+    gaps = {b - a for a, b in zip(times, times[1:])}
+    if len(times) > 3 and len(gaps) == 1:
+        gap = gaps.pop()
+        # "06:00–20:00" for runs every few minutes from 06:00 to 19:58; hourly runs end at the last run.
+        end = times[-1] + gap if gap < 60 else times[-1]
+        return ScheduleView(expression, timezone, every_seconds=gap * 60, start_minute=times[0], end_minute=end, weekdays=weekdays)
+    if len(times) <= 3:
+        return ScheduleView(expression, timezone, at_minutes=tuple(times), weekdays=weekdays)
+    return raw
+
+
+def _seconds(trigger: object) -> list[int]:
+    """The second field of a cron trigger (runs at :30 seconds are not what people expect to read)."""
+    fields = {f.name: f for f in getattr(trigger, "fields", [])}
+    second = fields.get("second")
+    return [] if second is None or str(second) == "0" else [1]
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot import messages
+from cards import texts as card_texts
 from store.types import RouteFilter
 from tests.bot.bot_harness import AAD_GROUP_ID, THREAD, USER_AAD_ID, BotHarness, bot_harness, playground_policy
 from tests.bot.conftest import CHANNEL_ID, TEAM_ID, TENANT_ID
@@ -92,7 +93,7 @@ async def test_show_pending_bills_replies_in_the_thread_within_3_seconds(harness
     replies = harness.fake.replies_in(THREAD)
     assert len(replies) == 1
     card = replies[0].card
-    assert card["body"][0]["text"] == messages.ANSWER_PENDING_BILLS
+    assert card["body"][0]["text"] == card_texts.PENDING_BILLS
     assert bill_rows(card) >= 1
     states = {line.split(" · ")[-1] for line in card_text(card).splitlines() if line.startswith("Due ")}
     assert states and states <= {"Submitted", "Partially Approved"}  # waiting for approval, nothing else
@@ -354,7 +355,7 @@ async def test_the_teams_capture_is_answered_in_its_thread(harness: BotHarness):
     assert await harness.post(message) == 201
 
     [reply] = harness.fake.replies_in(TEAMS_THREAD)
-    assert reply.card["body"][0]["text"] == messages.ANSWER_PENDING_BILLS
+    assert reply.card["body"][0]["text"] == card_texts.PENDING_BILLS
     assert reply.reply_to_id == "1759944781430"  # a reply to the person's message
     channel = await harness.store.get_conversation(TEAMS_CHANNEL)
     assert channel.tenant_id == "50612dbb-0237-4969-b378-8d42590f9c00" and channel.team_id == TEAMS_TEAM

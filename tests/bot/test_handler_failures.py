@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot import messages
+from cards import texts as card_texts
 from intacct.credentials import IntacctCredentials
 from tests.bot.bot_harness import THREAD, BotHarness, bot_harness, company
 
@@ -98,7 +99,7 @@ async def test_one_failing_company_does_not_hide_the_others(clock, fixtures_dir:
         replies = await harness.say("show pending bills")
 
     assert len(replies) == 2
-    assert replies[0].card["body"][0]["text"] == f"{messages.ANSWER_PENDING_BILLS} · DEMO-CO"
+    assert replies[0].card["body"][0]["text"] == f"{card_texts.PENDING_BILLS} · DEMO-CO"
     assert replies[1].payload["text"].startswith("DEMO-2: Sage Intacct refused ml-connector's sign-in")
 
 

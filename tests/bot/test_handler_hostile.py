@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot import messages
+from cards import texts as card_texts
 from tests.bot.bot_harness import BotHarness, bot_harness
 from tests.bot.test_handler import bill_rows
 from tests.cards.harness import card_text
@@ -46,8 +47,7 @@ async def test_cdata_breaking_text_in_a_filter_leaves_the_xml_intact(harness: Bo
     assert reply.card is not None, reply.payload.get("text")
     assert bill_rows(reply.card) == 0
     shown = card_text(reply.card)
-    assert "No bills are waiting for approval." in shown
-    assert "vendor ]]›‹x›" in shown  # the filter is echoed, inert
+    assert "No bills waiting for approval match vendor ]]›‹x›." in shown  # the filter is echoed, inert
     assert "<x>" not in shown
 
 
@@ -90,4 +90,4 @@ async def test_hostile_subscription_filters_are_stored_as_data_and_shown_inert(h
 async def test_invisible_and_control_characters_do_not_disguise_a_command(harness: BotHarness):
     [reply] = await harness.say("show\u200b pending\u202e bills\x00")
 
-    assert reply.card is not None and reply.card["body"][0]["text"] == messages.ANSWER_PENDING_BILLS
+    assert reply.card is not None and reply.card["body"][0]["text"] == card_texts.PENDING_BILLS
