@@ -45,7 +45,7 @@ async def test_a_wake_up_turns_a_new_bill_into_a_card_without_waiting_for_the_po
     async with running_app(gateway, tmp_path, clock) as (connector, runtime, context, server), aiohttp.ClientSession() as http:
         [before] = (await context.status.status_view()).companies
         assert before.wakeups == ("smart_event",) and before.last_wakeup_at is None
-        assert before.schedule.startswith("0 0 1 1 *")
+        assert before.schedule is not None and before.schedule.expression.startswith("0 0 1 1 *")
         async with http.post(str(gateway.make_url("/sandbox/bills")), json={"amount": "2718.28"}) as response:
             bill = await response.json()
         url = str(server.make_url(f"{EVENTS_PATH}?company=DEMO-CO"))
