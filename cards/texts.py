@@ -28,7 +28,6 @@ def list_hint(what: str, company_id: str) -> str:
 
 
 # --- field titles -------------------------------------------------------------------------------
-VENDOR = "Vendor"
 REFERENCE = "Reference"
 DUE_DATE = "Due"
 BILL_DATE = "Bill date"
@@ -141,7 +140,6 @@ def more_items(count: int, noun: str) -> str:
 
 # --- payments -----------------------------------------------------------------------------------
 PAYMENT_PENDING_APPROVAL = "Payment waiting for approval"
-PAYMENT_APPROVED = "Payment approved, not yet confirmed"
 NO_PAYMENT_DATE = "No payment date"
 
 
@@ -313,11 +311,6 @@ WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 def every(count: int, unit: str) -> str:
     """`every 2 minutes`, `every minute`."""
     return f"every {unit}" if count == 1 else f"every {count:,} {unit}s"
-
-
-def at_minutes(minutes: str) -> str:
-    """`at :17 past each hour`."""
-    return f"at :{minutes} past each hour"
 
 
 def at_time(time: str) -> str:

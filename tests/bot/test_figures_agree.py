@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from bot.commands import parse_command
 from bot.context import BotContext, BotPolicy, CompanyContext
 from bot.service import CommandService
@@ -18,20 +16,12 @@ from cards.links import IntacctLinks
 from intacct import figures
 from observability.metrics import Metrics
 from poller.coordinator import PollCoordinator, PollerConfig
-from store.sql import open_store
 from tests.bot.bot_harness import channel_origin
 from tests.cards.harness import card_text
 from tests.fakes.sandbox import running_sandbox
+from tests.poller.test_coordinator import store  # noqa: F401  (a migrated SQLite store)
 
 LINKS = IntacctLinks("https://www.intacct.com", "DEMO-CO")
-
-
-@pytest.fixture
-async def store(tmp_path):
-    store = open_store(None, data_dir=tmp_path)
-    await store.migrate()
-    yield store
-    await store.close()
 
 
 async def test_the_digest_and_the_commands_agree_on_every_figure(clock, store):
