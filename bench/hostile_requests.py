@@ -14,7 +14,9 @@ another, built beforehand:
 - `deep`: 100,000 `[` (refused before parsing: 400).
 
 Each flood runs against a fresh app (its own SQLite store and refusal log), stopped after it.
-Log lines are counted at WARNING and above on the root logger from start to shutdown. A flood
+Logging is the app's own (`configure_logging`, text format) writing to /dev/null, so each line
+costs its formatting, masking and write; lines at WARNING and above are counted from start to
+shutdown. A flood
 spans less than the refusal log's 60 s interval, so the target is two lines per flood: the first
 refusal in full, and the count of the rest written at shutdown.
 
@@ -28,6 +30,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -154,7 +157,12 @@ async def serve_and_flood(name: str, path: str, body: bytes, bodies: int, counte
 
 
 async def main(args: argparse.Namespace) -> None:
+    from observability.logs import configure_logging
+
     print(machine_summary(), flush=True)
+    # The app's own log handler (formatting, secret masking, a write per line) into /dev/null, as
+    # `serve` logs to stderr: a line costs what it costs in production.
+    configure_logging("INFO", "text", stream=open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as the run
     counter = LineCounter()
     logging.getLogger().addHandler(counter)
     built = bodies(args.items)
