@@ -3,24 +3,78 @@
 The master key comes from ML_CONNECTOR_MASTER_KEY (comma-separated keys, newest first) or from a
 key file created with mode 0600 (one key per line, newest first). The store only ever sees
 ciphertext. A wrong key is a clear VaultError, never garbage and never a traceback.
+
+Fail closed: stored values that the key ring cannot open (no key at all, or the wrong one) are a
+`LockedCredentialsError` naming them and the two ways out (restore the key, or `setup --reset`);
+nothing falls back to the environment or to anonymous mode. Keys are named in messages and in
+`check` by a fingerprint (`fingerprint`: 8 hex digits of the key's SHA-256), never by the key.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+MASTER_KEY_ENV = "ML_CONNECTOR_MASTER_KEY"
 
 
 class VaultError(Exception):
     """The key ring is missing, unsafe, or does not open the stored credentials."""
 
 
+class LockedCredentialsError(VaultError):
+    """Stored credentials exist that the key ring cannot open; `names` says which."""
+
+    def __init__(self, names: list[str], why: str) -> None:
+        self.names = sorted(names)
+        super().__init__(
+            f"the stored credentials {', '.join(self.names)} cannot be opened: {why}. Restore the master key they were "
+            "stored with, or discard them with `python app.py setup --reset` and store them again"
+        )
+
+
 def generate_key() -> str:
     """A new random Fernet key (url-safe base64 text)."""
     return Fernet.generate_key().decode()
+
+
+def fingerprint(key: str) -> str:
+    """A key's name for people and logs: 8 hex digits of its SHA-256 (says nothing about the key)."""
+    return hashlib.sha256(key.strip().encode("ascii", "replace")).hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """The master keys in use, newest first, and where they came from (for messages)."""
+
+    keys: tuple[str, ...]
+    source: str  # "ML_CONNECTOR_MASTER_KEY" or "key file data/master.key"
+    from_environment: bool
+
+    @property
+    def fingerprints(self) -> tuple[str, ...]:
+        """Each key's fingerprint, newest first."""
+        return tuple(fingerprint(k) for k in self.keys)
+
+    def describe(self) -> str:
+        """'key 3f2a1b4c from ML_CONNECTOR_MASTER_KEY', or the keys of a longer ring."""
+        ids = ", ".join(self.fingerprints)
+        return f"{'key' if len(self.keys) == 1 else 'keys'} {ids} from {self.source}"
+
+
+def find_key_ring(master_key: str, key_file: Path) -> KeyRing | None:
+    """The key ring from the environment value, else from the key file; None when neither exists."""
+    if master_key.strip():
+        return KeyRing(tuple(k.strip() for k in master_key.split(",") if k.strip()), MASTER_KEY_ENV, True)
+    if key_file.exists():
+        return KeyRing(tuple(read_key_ring("", key_file, create=False)), f"key file {key_file}", False)
+    return None
 
 
 def read_key_ring(master_key: str, key_file: Path, *, create: bool) -> list[str]:
@@ -36,7 +90,7 @@ def read_key_ring(master_key: str, key_file: Path, *, create: bool) -> list[str]
             raise VaultError(f"key file {key_file} is empty")
         return keys
     if not create:
-        raise VaultError(f"no master key: set ML_CONNECTOR_MASTER_KEY or run `python app.py setup` to create {key_file}")
+        raise VaultError(f"no master key: set {MASTER_KEY_ENV} or run `python app.py setup` to create {key_file}")
     write_key_file(key_file, [generate_key()])
     return read_key_ring("", key_file, create=False)
 
@@ -55,12 +109,13 @@ def write_key_file(key_file: Path, keys: list[str]) -> None:
 class CredentialVault:
     """Encrypts and decrypts secret values with a key ring."""
 
-    def __init__(self, keys: list[str]) -> None:
+    def __init__(self, keys: list[str] | tuple[str, ...]) -> None:
         try:
-            self._fernet = MultiFernet([Fernet(k.encode()) for k in keys])
+            self._keys = [Fernet(k.encode()) for k in keys]
+            self._fernet = MultiFernet(self._keys)
         except (ValueError, TypeError) as exc:
             raise VaultError("the master key is not a valid Fernet key (32 url-safe base64-encoded bytes)") from exc
-        self.key_count = len(keys)
+        self.key_count = len(self._keys)
 
     def encrypt(self, value: str) -> bytes:
         """Ciphertext of a secret (with the newest key)."""
@@ -76,6 +131,16 @@ class CredentialVault:
                 "set ML_CONNECTOR_MASTER_KEY (or the key file) to the key used by `setup`, or run setup again"
             ) from None
 
+    def key_index(self, token: bytes) -> int | None:
+        """Which key of the ring (0 = newest) opens `token`; None when none does."""
+        for index, key in enumerate(self._keys):
+            try:
+                key.decrypt(token)
+            except InvalidToken:
+                continue
+            return index
+        return None
+
     def rotate(self, name: str, token: bytes) -> bytes:
         """Re-encrypt a token with the newest key (it must open with one of the ring)."""
         try:
@@ -86,3 +151,16 @@ class CredentialVault:
     def decrypt_all(self, stored: dict[str, bytes]) -> dict[str, str]:
         """Every stored secret in clear, for settings (raises on the first one that does not open)."""
         return {name: self.decrypt(name, token) for name, token in sorted(stored.items())}
+
+
+def open_stored(stored: Mapping[str, bytes], ring: KeyRing | None, *, key_file: Path) -> dict[str, str]:
+    """Every stored value in clear; LockedCredentialsError when any cannot be opened (fail closed)."""
+    if not stored:
+        return {}
+    if ring is None:
+        raise LockedCredentialsError(list(stored), f"there is no master key ({MASTER_KEY_ENV} is not set and there is no key file {key_file})")
+    vault = CredentialVault(ring.keys)
+    locked = [name for name, token in stored.items() if vault.key_index(token) is None]
+    if locked:
+        raise LockedCredentialsError(locked, f"the {ring.describe()} does not open them")
+    return vault.decrypt_all(dict(stored))

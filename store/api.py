@@ -10,13 +10,14 @@ included, is raised as StoreError (from the original error). A backend with a si
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Iterable, Mapping, Protocol, Sequence
+from typing import Collection, Iterable, Mapping, Protocol, Sequence
 
 from store.types import (
     AuditEntry,
     ConversationRecord,
     Delivery,
     GraphSubscription,
+    KeyRingReport,
     NewOutboxItem,
     OutboxItem,
     PollState,
@@ -256,6 +257,18 @@ class Store(Protocol):
 
     async def load_secrets(self) -> dict[str, bytes]:
         """Every stored encrypted secret by name."""
+
+    async def delete_secrets(self, names: Collection[str]) -> int:
+        """Forget these stored secrets; returns how many there were."""
+
+    async def report_key_ring(self, holder: str, fingerprints: Sequence[str], *, now: datetime) -> None:
+        """Record (upsert) which master keys running instance `holder` holds."""
+
+    async def key_ring_reports(self, *, since: datetime) -> list[KeyRingReport]:
+        """The instances' key-ring reports made at or after `since`, by holder."""
+
+    async def forget_key_ring(self, holder: str) -> None:
+        """The instance stopped: drop its report."""
 
     # --- Microsoft Graph -------------------------------------------------------------------
     async def save_subscription(self, subscription: GraphSubscription) -> None:

@@ -13,6 +13,7 @@ from store.types import (
     AuditEntry,
     ConversationRecord,
     GraphSubscription,
+    KeyRingReport,
     NewOutboxItem,
     OutboxItem,
     PollState,
@@ -172,6 +173,11 @@ def poll_state_from_row(row: Row[Any]) -> PollState:
 def wakeup_state_from_row(row: Row[Any]) -> WakeUpState:
     """A WakeUpState from a `wakeups` row."""
     return build(WakeUpState, row)
+
+
+def key_ring_from_row(row: Row[Any]) -> KeyRingReport:
+    """A KeyRingReport from a `key_rings` row."""
+    return KeyRingReport(row.holder, tuple(f for f in row.fingerprints.split(",") if f), row.reported_at)
 
 
 def subscription_values(subscription: Any) -> dict[str, Any]:

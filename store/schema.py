@@ -15,6 +15,7 @@
 | `posted_cards` | company, record, channel | where a record's card sits, to update it in place |
 | `audit` | audit line | append-only trail of posts, updates, replies, failures |
 | `secrets` | secret name | ciphertext only (encryption lives outside the store) |
+| `key_rings` | running instance | fingerprints of the master keys it holds (key rotation checks them) |
 | `graph_subscriptions` | Graph subscription | team, resource, clientState, expiry |
 | `channel_names` | team, channel | cached display name |
 
@@ -238,6 +239,14 @@ secrets = Table(
     Column("name", Text, primary_key=True),
     Column("ciphertext", LargeBinary, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+key_rings = Table(
+    "key_rings",
+    metadata,
+    Column("holder", Text, primary_key=True),
+    Column("fingerprints", Text, nullable=False),  # comma-separated, newest key first
+    Column("reported_at", UtcDateTime, nullable=False),
 )
 
 graph_subscriptions = Table(

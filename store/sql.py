@@ -39,7 +39,7 @@ from collections import deque
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterable, Mapping, Sequence
+from typing import Any, AsyncIterator, Collection, Iterable, Mapping, Sequence
 
 import asyncpg
 from alembic.util.exc import CommandError
@@ -60,6 +60,7 @@ from store.types import (
     ConversationRecord,
     Delivery,
     GraphSubscription,
+    KeyRingReport,
     NewOutboxItem,
     OutboxItem,
     PollState,
@@ -893,6 +894,38 @@ class SqlStore:
         async with self._transaction("load_secrets") as conn:
             result = await conn.execute(select(db.secrets.c.name, db.secrets.c.ciphertext))
             return {name: bytes(ciphertext) for name, ciphertext in result.all()}
+
+    async def delete_secrets(self, names: Collection[str]) -> int:
+        """Forget these stored secrets; returns how many there were."""
+        if not names:
+            return 0
+        async with self._transaction("delete_secrets", write=True) as conn:
+            result = await conn.execute(delete(db.secrets).where(db.secrets.c.name.in_(sorted(names))))
+            return result.rowcount
+
+    async def report_key_ring(self, holder: str, fingerprints: Sequence[str], *, now: datetime) -> None:
+        """Record (upsert) which master keys running instance `holder` holds."""
+        text = ",".join(fingerprints)
+        if any("," in f or not f for f in fingerprints):
+            raise ValueError("a key fingerprint is a non-empty text without commas")
+        stmt = self._upsert(db.key_rings).values(holder=holder, fingerprints=text, reported_at=require_aware(now, "now"))
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["holder"],
+            set_={"fingerprints": stmt.excluded.fingerprints, "reported_at": stmt.excluded.reported_at},
+        )
+        async with self._transaction("report_key_ring", write=True) as conn:
+            await conn.execute(stmt)
+
+    async def key_ring_reports(self, *, since: datetime) -> list[KeyRingReport]:
+        """The instances' key-ring reports made at or after `since`, by holder."""
+        query = select(db.key_rings).where(db.key_rings.c.reported_at >= require_aware(since, "since")).order_by(db.key_rings.c.holder)
+        async with self._transaction("key_ring_reports") as conn:
+            return [rows.key_ring_from_row(row) for row in await conn.execute(query)]
+
+    async def forget_key_ring(self, holder: str) -> None:
+        """The instance stopped: drop its report."""
+        async with self._transaction("forget_key_ring", write=True) as conn:
+            await conn.execute(delete(db.key_rings).where(db.key_rings.c.holder == holder))
 
     # --- Microsoft Graph -------------------------------------------------------------------
     async def save_subscription(self, subscription: GraphSubscription) -> None:

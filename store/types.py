@@ -167,6 +167,15 @@ class WakeUpState:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyRingReport:
+    """Which master keys a running instance holds (fingerprints, newest first), reported while it runs."""
+
+    holder: str  # the instance (host:pid:random), as in leases
+    fingerprints: tuple[str, ...]
+    reported_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class GraphSubscription:
     """A Microsoft Graph change-notification subscription the app owns."""
 

@@ -23,6 +23,7 @@ from store.types import (
     ConversationRecord,
     Delivery,
     GraphSubscription,
+    KeyRingReport,
     OutboxItem,
     PollState,
     PostedCard,
@@ -918,6 +919,31 @@ async def test_secrets_are_stored_as_bytes_and_replaced(store: SqlStore):
         "intacct.sender_password": b"gAAAAAB\x00\xff-ciphertext",
         "graph.client_secret": b"second",
     }
+
+
+async def test_secrets_are_deleted_by_name(store: SqlStore):
+    for name in ("APP_ID", "APP_PASSWORD", "INTACCT_USER_PASSWORD"):
+        await store.save_secret(name, b"token-" + name.encode(), now=T0)
+
+    assert await store.delete_secrets({"APP_PASSWORD", "INTACCT_USER_PASSWORD", "NEVER_STORED"}) == 2
+    assert await store.delete_secrets(set()) == 0
+    assert await store.load_secrets() == {"APP_ID": b"token-APP_ID"}
+
+
+async def test_key_ring_reports_are_upserted_listed_since_and_forgotten(store: SqlStore):
+    await store.report_key_ring("host-a:1:aa", ("new00001", "old00002"), now=T0)
+    await store.report_key_ring("host-b:2:bb", ("old00002",), now=T0)
+    await store.report_key_ring("host-b:2:bb", ("new00001", "old00002"), now=T0 + timedelta(minutes=5))
+
+    assert await store.key_ring_reports(since=T0) == [
+        KeyRingReport("host-a:1:aa", ("new00001", "old00002"), T0),
+        KeyRingReport("host-b:2:bb", ("new00001", "old00002"), T0 + timedelta(minutes=5)),
+    ]
+    assert [r.holder for r in await store.key_ring_reports(since=T0 + timedelta(minutes=1))] == ["host-b:2:bb"]
+    await store.forget_key_ring("host-a:1:aa")
+    assert [r.holder for r in await store.key_ring_reports(since=T0)] == ["host-b:2:bb"]
+    with pytest.raises(ValueError):
+        await store.report_key_ring("host-c", ("a,b",), now=T0)
 
 
 async def test_graph_subscriptions_are_upserted_listed_and_deleted(store: SqlStore):
