@@ -150,8 +150,11 @@ class Runtime:
         await self.store.close()
 
 
-async def build_runtime(settings: Settings, *, backfill_since: datetime | None = None, clock: Callable[[], datetime] = utc_now) -> Runtime:
-    """Store (migrated), one Intacct client + poller per company, metrics."""
+async def build_runtime(settings: Settings, *, backfill_since: datetime | None = None, clock: Callable[[], datetime] = utc_now,
+                        http: aiohttp.ClientSession | None = None) -> Runtime:
+    """Store (migrated), one Intacct client + poller per company, metrics. `http` is the one HTTP
+    client of everything (a new session by default; tests give one whose network reaches their
+    fakes); the runtime closes it."""
     from bot.context import CompanyContext
     from cards.links import IntacctLinks
     from intacct.client import IntacctClient
@@ -165,7 +168,7 @@ async def build_runtime(settings: Settings, *, backfill_since: datetime | None =
                              "INTACCT_USER_ID and INTACCT_USER_PASSWORD (or run `python app.py setup`), or ML_CONNECTOR_CONFIG"])
     store = open_store(settings.database_url.reveal() or None, data_dir=settings.data_dir)
     await store.migrate()
-    http = aiohttp.ClientSession()
+    http = http or aiohttp.ClientSession()
     metrics = Metrics()
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     runtime = Runtime(settings, store, http, metrics, {}, holder, clock)
@@ -689,15 +692,15 @@ def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return 0 if all(ok is not False for ok, _ in results) else 1
 
 
-async def _checks(settings: Settings, *, token_http_client=None) -> list[tuple[bool | None, str]]:
+async def _checks(settings: Settings, *, token_http_client=None, http: aiohttp.ClientSession | None = None) -> list[tuple[bool | None, str]]:
     """(True ok | None warning | False failed, line) per system; `token_http_client` carries the
-    bot's Entra requests (tests)."""
+    bot's Entra requests, `http` everything (tests: a session that reaches their fakes)."""
     from bot.connector import close_adapter
     from ops.check import check_bot, check_configuration, check_graph_access, check_intacct, check_store, check_wakeups
 
     results = list(check_configuration(settings))
     try:
-        runtime = await build_runtime(settings)
+        runtime = await build_runtime(settings, http=http)
     except SettingsError as exc:
         return [(False, f"Settings: {exc}")]
     except Exception as exc:  # noqa: BLE001 - the store may be unreachable; check says so

@@ -99,3 +99,6 @@ def configure_logging(level: str = "INFO", fmt: str = "text", *, stream=None, se
     # Chatty libraries: their INFO lines are per-request noise, not operator information.
     for name in ("aiohttp.access", "msal", "msrest", "botframework", "apscheduler", "alembic", "sqlalchemy"):
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # aiosqlite's DEBUG lines print every statement WITH its parameters: stored data and Graph's
+    # clientState would reach the log at LOG_LEVEL=DEBUG. Never below INFO, whatever the level.
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLevelName(level)))
