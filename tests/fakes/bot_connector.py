@@ -176,6 +176,8 @@ class _Team:
     aad_group_id: str | None
     tenant_id: str
     channels: dict[str, str | None]  # id → name (General: the team id, no name)
+    # Private and shared channels the bot was not added to: Teams has no roster with the bot there.
+    without_bot: set[str] = field(default_factory=set)
     members: dict[str, _Member] = field(default_factory=dict)
     installed: bool = True
 
@@ -287,9 +289,14 @@ class FakeBotConnector:
         """Install the bot in a team: General (id = team id) plus `channels` (id → name)."""
         self._teams[team_id] = _Team(team_id, name, aad_group_id, tenant_id or self.tenant_id, {team_id: None, **dict(channels or {})})
 
-    def add_channel(self, team_id: str, channel_id: str, name: str) -> None:
-        """A channel was created in an installed team."""
-        self._teams[team_id].channels[channel_id] = name
+    def add_channel(self, team_id: str, channel_id: str, name: str, *, bot_added: bool = True) -> None:
+        """A channel was created in an installed team. `bot_added=False`: a private or shared channel
+        the bot was not added to (apps are added to each of those separately): posting there
+        answers 403 BotNotInConversationRoster."""
+        team = self._teams[team_id]
+        team.channels[channel_id] = name
+        if not bot_added:
+            team.without_bot.add(channel_id)
 
     def delete_channel(self, channel_id: str) -> None:
         """A channel was deleted: posting there now answers 404 ConversationNotFound."""
@@ -630,7 +637,7 @@ class FakeBotConnector:
         place = chat or team
         if place is None:
             raise _ConnectorRefusal(404, "ConversationNotFound", "Conversation not found.")
-        if not place.installed:
+        if not place.installed or (team is not None and base in team.without_bot):
             raise _ConnectorRefusal(403, "BotNotInConversationRoster", "The bot is not part of the conversation roster.")
 
     def _team_or_refusal(self, team_id: str) -> _Team:
