@@ -253,6 +253,7 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
     from bot.notifier import Notifier
     from bot.pacing import ConversationPacer
     from bot.server import create_web_app
+    from bot.tenant_share import TenantBudgetShare, heartbeat_for
     from bot.status import StatusBuilder, company_facts
     from bot.wakeup_loop import wakeups_context
     from poller.runner import CompanySchedule, PollScheduler
@@ -303,7 +304,10 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
         version=VERSION,
     )
     bot = MlConnectorBot(context)
-    background = [_scheduler_context(scheduler), _notifier_context(notifier), _company_names_context(runtime)]
+    share = TenantBudgetShare(store, pacer, holder=runtime.holder, clock=clock,
+                              heartbeat_seconds=heartbeat_for(settings.outbox_claim_seconds))
+    background = [_budget_share_context(share), _scheduler_context(scheduler), _notifier_context(notifier),
+                  _company_names_context(runtime)]
     if wakeups is not None:
         background.append(wakeups_context(wakeups, clock=clock))
     if bridge is not None:
@@ -412,6 +416,21 @@ def _scheduler_context(scheduler):
         scheduler.start()
         yield
         await scheduler.stop()
+
+    return run
+
+
+def _budget_share_context(share):
+    """Teams' per-tenant budget shared with the other instances, from before the first send to after the last."""
+
+    async def run(app: web.Application) -> AsyncIterator[None]:
+        await share.join()
+        task = asyncio.create_task(share.run(), name="teams-budget-share")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await share.leave()
 
     return run
 

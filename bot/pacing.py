@@ -143,6 +143,7 @@ class ConversationPacer:
         self._arrivals = 0
         self._last = 0  # newest timestamp handed out: keeps stamps ordered if the clock steps back
         self._next_sweep = 0
+        self._held_until = 0  # no reserved write before this (bot/tenant_share.py: a joining instance)
 
     def delay_for(self, conversation_id: str, *, tenant_id: str | None = None) -> float:
         """Seconds until a write to this conversation would be allowed (0.0: now). Records nothing."""
@@ -203,6 +204,22 @@ class ConversationPacer:
             state.stamps.append(now)
         self._last = now
 
+    def set_tenant_limits(self, limits: Sequence[RateWindow]) -> None:
+        """Change every tenant's windows from now on (this instance's share of Teams' per-tenant
+        budget when several instances post: bot/tenant_share.py)."""
+        self._tenant_limits = _compile(limits)
+        for state in self._tenants.values():
+            state.limits = self._tenant_limits
+
+    @property
+    def tenant_limits(self) -> tuple[RateWindow, ...]:
+        """The tenant windows in force."""
+        return tuple(RateWindow(window / 1_000_000, limit) for window, limit in self._tenant_limits)
+
+    def hold_until(self, moment: datetime) -> None:
+        """Grant no reserved write before `moment` (`grant_now` still counts and goes)."""
+        self._held_until = max(self._held_until, (moment - _EPOCH) // _MICRO)
+
     def penalize(self, conversation_id: str, seconds: float) -> None:
         """Block the conversation for `seconds` from now (a 429's Retry-After); never shortens a block."""
         if math.isnan(seconds):
@@ -228,7 +245,7 @@ class ConversationPacer:
         return len(self._conversations)
 
     def _delay(self, key: str, tenant: str, now: int) -> int:
-        delay = 0
+        delay = max(0, self._held_until - now)
         for table, name in ((self._conversations, key), (self._tenants, tenant)):
             state = table.get(name)
             if state is None:

@@ -118,6 +118,9 @@ class Store(Protocol):
     async def release_lease(self, name: str, holder: str) -> None:
         """Give the lease up (only if held by `holder`)."""
 
+    async def count_leases(self, prefix: str, *, now: datetime) -> int:
+        """How many leases whose name starts with `prefix` have not expired at `now`."""
+
     # --- outbox (the notifier) -------------------------------------------------------------
     async def claim_outbox(self, holder: str, *, now: datetime, limit: int, claim_seconds: float) -> list[OutboxItem]:
         """Claim up to `limit` due rows (status pending, or sending with an expired claim, and

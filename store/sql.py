@@ -458,6 +458,15 @@ class SqlStore:
         async with self._transaction("release_lease", write=True) as conn:
             await conn.execute(stmt)
 
+    async def count_leases(self, prefix: str, *, now: datetime) -> int:
+        """How many leases whose name starts with `prefix` have not expired at `now`."""
+        now = require_aware(now, "now")
+        stmt = select(func.count()).select_from(db.leases).where(
+            func.substr(db.leases.c.name, 1, len(prefix)) == prefix, db.leases.c.expires_at > now
+        )
+        async with self._transaction("count_leases") as conn:
+            return int((await conn.execute(stmt)).scalar_one())
+
     # --- outbox (the notifier) -------------------------------------------------------------
     async def claim_outbox(self, holder: str, *, now: datetime, limit: int, claim_seconds: float) -> list[OutboxItem]:
         """Claim up to `limit` due rows (status pending, or sending with an expired claim, and

@@ -358,6 +358,18 @@ async def test_lease_is_released_only_by_its_holder(store: SqlStore, clock: Fake
     assert await store.try_lease("poller:DEMO-CO", "instance-b", now=clock(), ttl_seconds=300)
 
 
+async def test_live_leases_are_counted_by_name_prefix(store: SqlStore, clock: FakeClock):
+    assert await store.try_lease("teams-budget:a", "a", now=clock(), ttl_seconds=30)
+    assert await store.try_lease("teams-budget:b", "b", now=clock.advance(10), ttl_seconds=30)
+    assert await store.try_lease("teams-budget_x", "c", now=clock(), ttl_seconds=30)  # another prefix ("_" is no wildcard)
+    assert await store.try_lease("poller:DEMO-CO", "a", now=clock(), ttl_seconds=30)
+
+    assert await store.count_leases("teams-budget:", now=clock()) == 2
+    assert await store.count_leases("teams-budget:", now=clock.advance(20)) == 1  # a's expired
+    await store.release_lease("teams-budget:b", "b")
+    assert await store.count_leases("teams-budget:", now=clock()) == 0
+
+
 async def test_racing_holders_exactly_one_wins(backend: Backend, clock: FakeClock):
     stores = [backend.open() for _ in range(4)]
     for round_no in range(5):
