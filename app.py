@@ -812,7 +812,7 @@ def cmd_package(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
     settings = load_runtime_settings(environ)
     try:
-        path = write_package(settings.app_id)
+        path = write_package(settings.app_id, rsc=args.rsc)
     except PackageError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -920,7 +920,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--since", help="ISO date or date-time (UTC unless an offset is given)")
     audit.add_argument("--until", help="ISO date or date-time")
     audit.add_argument("--format", choices=("csv", "json"), default="csv")
-    sub.add_parser("package", help="write appPackage/build/ml-connector.zip")
+    package = sub.add_parser("package", help="write appPackage/build/ml-connector.zip")
+    package.add_argument("--rsc", action="store_true",
+                         help="ask each team for the Graph permissions at install (resource-specific consent) instead of tenant-wide")
     routes = sub.add_parser("routes", help="manage routes without Teams")
     routes_sub = routes.add_subparsers(dest="action", required=True)
     routes_sub.add_parser("list")

@@ -31,8 +31,18 @@ class PackageError(Exception):
         super().__init__("the Teams app package is not valid:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-def build_manifest(app_id: str, *, source: Path = APP_PACKAGE / "manifest.json") -> dict[str, Any]:
-    """The manifest with the bot's app id as app id and bot id, and the command menu."""
+# Resource-specific consent: what the bot reads through Graph, granted per team by whoever installs
+# the app there instead of tenant-wide by an admin (Graph permission reference: the RSC
+# alternatives of GET /teams/{id}/channels, channel change notifications, GET /teams/{id}/members).
+RSC_PERMISSIONS = (
+    {"name": "ChannelSettings.Read.Group", "type": "Application"},  # channel names, kinds and change notifications
+    {"name": "TeamMember.Read.Group", "type": "Application"},  # who owns the team (ROUTE_ADMINS=team-owners)
+)
+
+
+def build_manifest(app_id: str, *, source: Path = APP_PACKAGE / "manifest.json", rsc: bool = False) -> dict[str, Any]:
+    """The manifest with the bot's app id as app id and bot id, and the command menu; with `rsc`,
+    the resource-specific permissions (and the webApplicationInfo naming the app they are for)."""
     if not _GUID.match(app_id or ""):
         raise PackageError(["APP_ID must be the Azure Bot's Microsoft App ID (a GUID); it is empty or malformed"])
     manifest = json.loads(source.read_text(encoding="utf-8"))
@@ -40,6 +50,9 @@ def build_manifest(app_id: str, *, source: Path = APP_PACKAGE / "manifest.json")
     bot = manifest["bots"][0]
     bot["botId"] = app_id
     bot["commandLists"] = manifest_command_lists()
+    if rsc:
+        manifest["webApplicationInfo"] = {"id": app_id}
+        manifest["authorization"] = {"permissions": {"resourceSpecific": [dict(p) for p in RSC_PERMISSIONS]}}
     return manifest
 
 
@@ -113,9 +126,10 @@ def validate_icons(directory: Path = APP_PACKAGE) -> list[str]:
     return problems
 
 
-def write_package(app_id: str, *, directory: Path = APP_PACKAGE, output: Path | None = None) -> Path:
-    """Validate, then write the zip (files at its root); returns its path."""
-    manifest = build_manifest(app_id, source=directory / "manifest.json")
+def write_package(app_id: str, *, directory: Path = APP_PACKAGE, output: Path | None = None, rsc: bool = False) -> Path:
+    """Validate, then write the zip (files at its root); returns its path. `rsc`: with the
+    resource-specific Graph permissions (build_manifest)."""
+    manifest = build_manifest(app_id, source=directory / "manifest.json", rsc=rsc)
     problems = validate_manifest(manifest) + validate_icons(directory)
     if problems:
         raise PackageError(problems)

@@ -74,3 +74,16 @@ def test_outline_icon_is_white_only():
         offset += 12 + length
     rows = _unfilter(zlib.decompress(b"".join(chunks)), 32, 32, bpp=4)
     assert all(row[x * 4:x * 4 + 3] == b"\xff\xff\xff" for row in rows for x in range(32) if row[x * 4 + 3])
+
+
+def test_the_rsc_package_asks_each_team_for_what_graph_reads_and_stays_valid():
+    app_id = "0b4e8a1c-5f6d-4e2a-8c3b-9a7d6e5f4c21"
+    plain, rsc = build_manifest(app_id), build_manifest(app_id, rsc=True)
+
+    assert "authorization" not in plain and "webApplicationInfo" not in plain
+    assert rsc["webApplicationInfo"] == {"id": app_id}
+    assert rsc["authorization"]["permissions"]["resourceSpecific"] == [
+        {"name": "ChannelSettings.Read.Group", "type": "Application"},
+        {"name": "TeamMember.Read.Group", "type": "Application"},
+    ]
+    assert validate_manifest(rsc) == []
