@@ -217,7 +217,7 @@ class SandboxProcess:
         return SandboxTimings(body["requests"], body["seconds"])
 
     async def bills_in_state(self, http: aiohttp.ClientSession, state_code: str, count: int) -> list[int]:
-        """Record numbers of up to `count` bills whose stored STATE code is `state_code`."""
+        """Record numbers of up to `count` bills whose stored state code (RAWSTATE) is `state_code`."""
         body = await self.admin(http, "GET", f"/bench/bills?state={state_code}&count={count}")
         return body["record_nos"]
 
@@ -266,6 +266,7 @@ def _serve_sandbox(conn, seed: str, counts: Mapping[str, int]) -> None:
 
 async def _run_sandbox(conn, seed: str, counts: Mapping[str, int]) -> None:
     from intacct.sandbox import SANDBOX_STATE, create_sandbox_app
+    from intacct.sandbox.app import SESSION_PATH
 
     app = create_sandbox_app(seed, clock=utc_now, web_url=None)
     state = app[SANDBOX_STATE]
@@ -276,7 +277,7 @@ async def _run_sandbox(conn, seed: str, counts: Mapping[str, int]) -> None:
 
     @web.middleware
     async def time_gateway(request: web.Request, handler):
-        if request.method != "POST" or request.path not in (GATEWAY_PATH, "/"):
+        if request.method != "POST" or request.path not in (GATEWAY_PATH, SESSION_PATH, "/"):
             return await handler(request)
         began = time.perf_counter()
         try:
@@ -291,7 +292,7 @@ async def _run_sandbox(conn, seed: str, counts: Mapping[str, int]) -> None:
     async def bills(request: web.Request) -> web.Response:
         wanted, count = request.query.get("state", "S"), int(request.query.get("count", "100"))
         table = state.company.tables["APBILL"]
-        found = [row[0] for row in table if table.value(row, "STATE") == wanted][:count]
+        found = [row[0] for row in table if table.value(row, "RAWSTATE") == wanted][:count]
         return web.json_response({"record_nos": found})
 
     app.middlewares.append(time_gateway)

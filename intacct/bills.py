@@ -1,4 +1,11 @@
-"""AP bills (Intacct objects APBILL and APBILLITEM): the records, the fields read, and the parsers."""
+"""AP bills (Intacct objects APBILL and APBILLITEM): the records, the fields read, and the parsers.
+
+Fields (evidence: a real company's `lookup` of APBILL and APBILLITEM,
+intacct/sandbox/definitions/apbill.json and apbillitem.json): STATE is the word (its valid values
+below), RAWSTATE the stored code. Amounts come in pairs: TOTALENTERED/TOTALDUE/TOTALPAID and a
+line's AMOUNT are in the company's base currency, their TRX_ twins in the bill's own CURRENCY;
+the records carry the TRX_ ones, so an amount and its currency always agree.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +15,12 @@ from decimal import Decimal
 
 from intacct.protocol import Result
 from intacct.records import Layout, amount, constant, day, integer, moment, text
+from intacct.schema import ObjectFields
 from intacct.values import Row
 
-# Display states of APBILL.STATE, grouped by what they mean to an AP team
-# (Sage Intacct product help, "Bill states").
+# APBILL.STATE words (a real company's `lookup` valid values: Draft, Partially Approved,
+# Submitted, Declined, No Value, Posted, Paid, Partially Paid, Selected, Reversed, Reversal,
+# Analyzing), grouped by what they mean to an AP team (Sage Intacct product help, "Bill states").
 PENDING_APPROVAL_STATES = frozenset({"Submitted", "Partially Approved"})
 DECLINED_STATES = frozenset({"Declined"})
 APPROVED_STATES = frozenset({"Posted", "Partially Paid", "Selected"})
@@ -24,7 +33,7 @@ class BillLine:
 
     record_no: int
     line_no: int
-    amount: Decimal
+    amount: Decimal  # TRX_AMOUNT, in the bill's currency
     gl_account_no: str
     gl_account_title: str | None = None
     memo: str | None = None
@@ -46,11 +55,11 @@ class Bill:
     bill_number: str  # RECORDID
     vendor_id: str
     vendor_name: str
-    state: str  # display value, e.g. "Submitted", "Posted", "Paid"
-    total_entered: Decimal
-    total_due: Decimal
+    state: str  # STATE word, e.g. "Submitted", "Posted", "Paid"
+    total_entered: Decimal  # TRX_TOTALENTERED, in `currency`
+    total_due: Decimal  # TRX_TOTALDUE
     currency: str
-    total_paid: Decimal = Decimal("0")
+    total_paid: Decimal = Decimal("0")  # TRX_TOTALPAID
     description: str | None = None
     reference: str | None = None  # DOCNUMBER
     bill_date: date | None = None  # WHENCREATED (a date in Intacct)
@@ -65,19 +74,37 @@ class Bill:
 BILL_OBJECT = "APBILL"
 BILL_LINE_OBJECT = "APBILLITEM"
 
-BILL_FIELDS = (
-    "RECORDNO", "RECORDID", "VENDORID", "VENDORNAME", "STATE", "DESCRIPTION", "DOCNUMBER",
-    "WHENCREATED", "WHENDUE", "WHENPAID", "TOTALENTERED", "TOTALDUE", "TOTALPAID", "CURRENCY",
-    "MEGAENTITYID", "WHENMODIFIED", "RECORD_URL",
+BILL_READ = ObjectFields(
+    BILL_OBJECT,
+    required=(
+        "RECORDNO", "RECORDID", "VENDORID", "STATE", "TRX_TOTALENTERED", "TRX_TOTALDUE", "CURRENCY", "WHENDUE",
+        "WHENMODIFIED",
+    ),
+    optional=(
+        "VENDORNAME", "DESCRIPTION", "DOCNUMBER", "WHENCREATED", "WHENPAID", "TRX_TOTALPAID", "MEGAENTITYID",
+        "RECORD_URL",
+    ),
+    fix="give the Web Services user's role read access to Accounts Payable bills (Bills, List and View)",
 )  # fmt: skip
-"""APBILL fields read (never ``*``)."""
+"""APBILL fields read (never ``*``), checked against the company's `lookup`."""
 
-BILL_LINE_FIELDS = (
-    "RECORDNO", "RECORDKEY", "LINE_NO", "ACCOUNTNO", "ACCOUNTTITLE", "AMOUNT", "ENTRYDESCRIPTION",
-    "DEPARTMENTID", "DEPARTMENTNAME", "LOCATIONID", "LOCATIONNAME", "CLASSID", "CLASSNAME",
-    "PROJECTID", "PROJECTNAME",
+BILL_LINE_READ = ObjectFields(
+    BILL_LINE_OBJECT,
+    required=("RECORDNO", "RECORDKEY", "ACCOUNTNO", "TRX_AMOUNT"),
+    optional=(
+        "LINE_NO", "ACCOUNTTITLE", "ENTRYDESCRIPTION", "DEPARTMENTID", "DEPARTMENTNAME", "LOCATIONID",
+        "LOCATIONNAME", "CLASSID", "CLASSNAME", "PROJECTID", "PROJECTNAME",
+    ),
+    fix="give the Web Services user's role read access to Accounts Payable bills (their lines come with them)",
 )  # fmt: skip
-"""APBILLITEM fields read; RECORDKEY is the RECORDNO of the bill the line belongs to."""
+"""APBILLITEM fields read; RECORDKEY is the RECORDNO of the bill the line belongs to. Dimensions a
+company does not use (no Projects module, no classes) are optional: cards omit them."""
+
+BILL_FIELDS = BILL_READ.all
+"""Every APBILL field the client may select."""
+
+BILL_LINE_FIELDS = BILL_LINE_READ.all
+"""Every APBILLITEM field the client may select."""
 
 
 BILL_LAYOUT: Layout[Bill] = Layout(
@@ -88,10 +115,10 @@ BILL_LAYOUT: Layout[Bill] = Layout(
         text("VENDORID", empty=""),  # vendor_id
         text("VENDORNAME", empty=""),  # vendor_name
         text("STATE", empty=""),  # state
-        amount("TOTALENTERED"),  # total_entered
-        amount("TOTALDUE"),  # total_due
+        amount("TRX_TOTALENTERED"),  # total_entered
+        amount("TRX_TOTALDUE"),  # total_due
         text("CURRENCY", empty=""),  # currency
-        amount("TOTALPAID"),  # total_paid
+        amount("TRX_TOTALPAID"),  # total_paid
         text("DESCRIPTION"),  # description
         text("DOCNUMBER"),  # reference
         day("WHENCREATED"),  # bill_date
@@ -103,14 +130,14 @@ BILL_LAYOUT: Layout[Bill] = Layout(
         constant(()),  # lines: read separately (APBILLITEM)
     ),
 )
-"""How an APBILL row becomes a Bill (in Bill's field order); the fields it reads are BILL_FIELDS."""
+"""How an APBILL row becomes a Bill (in Bill's field order); the fields it reads are BILL_READ's."""
 
 BILL_LINE_LAYOUT: Layout[tuple[int, BillLine]] = Layout(
     BillLine,
     (
         integer("RECORDNO"),  # record_no
         integer("LINE_NO", empty=0),  # line_no
-        amount("AMOUNT"),  # amount
+        amount("TRX_AMOUNT"),  # amount
         text("ACCOUNTNO", empty=""),  # gl_account_no
         text("ACCOUNTTITLE"),  # gl_account_title
         text("ENTRYDESCRIPTION"),  # memo
@@ -125,7 +152,7 @@ BILL_LINE_LAYOUT: Layout[tuple[int, BillLine]] = Layout(
     ),
     key=integer("RECORDKEY"),
 )
-"""How an APBILLITEM row becomes (RECORDNO of its bill, BillLine); the fields it reads are BILL_LINE_FIELDS."""
+"""How an APBILLITEM row becomes (RECORDNO of its bill, BillLine); the fields it reads are BILL_LINE_READ's."""
 
 
 def parse_bill(row: Row, zone: timezone) -> Bill:

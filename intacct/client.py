@@ -1,9 +1,13 @@
 """IntacctClient: the typed surface the poller, the bot and `check` use; `execute` is its only network call.
 
-Every read is a readByQuery with an explicit field list; filters typed in chat are pushed into
-the Intacct query (escaped by `intacct.query`), never applied after reading everything.
-readByQuery cannot sort, so a page of at most ``limit`` records is sorted here and comes with
-Intacct's total count of matches (``BillPage.total``) so a card can say how many more exist.
+Every read is a readByQuery with an explicit field list: the fields this company's `lookup`
+showed (`check_schema`, run once before the first read and again on the reference schedule), so
+an optional field a company lacks is never asked for. Filters typed in chat are pushed into the
+Intacct query (escaped by `intacct.query`), never applied after reading everything, except a
+state whose stored code is undocumented (`intacct.states`): then the read excludes what
+documented codes can exclude and the words are checked here. readByQuery cannot sort, so a page
+of at most ``limit`` records is sorted here and comes with the total count of matches
+(``BillPage.total``) so a card can say how many more exist.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field as dataclass_field, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from itertools import chain
@@ -19,21 +23,22 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import aiohttp
 
-from intacct.bills import BILL_FIELDS, BILL_LINE_FIELDS, BILL_LINE_OBJECT, BILL_OBJECT, Bill, BillLine, parse_bill, parse_bill_line, parse_bill_line_page, parse_bill_page
-from intacct.company import COMPANY_FIELDS, COMPANY_OBJECT, CompanyInfo, UserFormatting, parse_company, parse_user_formatting
+from intacct.bills import BILL_LINE_OBJECT, BILL_LINE_READ, BILL_OBJECT, BILL_READ, Bill, BillLine, parse_bill, parse_bill_line, parse_bill_line_page, parse_bill_page
+from intacct.company import USER_FIELDS, USER_OBJECT, UserFormatting, parse_user_formatting
 from intacct.credentials import IntacctCredentials
-from intacct.dimensions import Dimension, DimensionKind, dimension_fields, parse_dimension
-from intacct.errors import MalformedResponseError
+from intacct.dimensions import DIMENSION_READS, Dimension, DimensionKind, parse_dimension
+from intacct.errors import FunctionError, IntacctError, MalformedResponseError, SchemaError, UserFormattingRefusedError
 from intacct.paging import PagedQuery, run_queries
-from intacct.payments import PAYMENT_FIELDS, PAYMENT_OBJECT, Payment, parse_payment
-from intacct.protocol import GET_API_SESSION, MAX_PAGE_SIZE, Function, Result, read_user_formatting
+from intacct.payments import PAYMENT_OBJECT, PAYMENT_READ, Payment, parse_payment
+from intacct.protocol import GET_API_SESSION, MAX_PAGE_SIZE, Function, Result, lookup, read_by_name, read_user_formatting
 from intacct.query import Condition, all_of, any_of, clean_search_text, clean_text, field, render
+from intacct.schema import FieldInfo, ObjectCheck, ObjectFields, SchemaMissingError, SchemaReport, describe_problem, parse_lookup
 from intacct.sessions import Clock, SessionCache, SessionManager
-from intacct.states import bill_state_codes, payment_state_codes
+from intacct.states import StateFilter, bill_state_filter, payment_state_filter
 from intacct.stats import ClientStats, StatsRecorder
 from intacct.transport import DEFAULT_MAX_RESPONSE_BYTES, Jitter, RetryPolicy, Sleep, Transport
 from intacct.values import required_int
-from intacct.vendors import VENDOR_FIELDS, VENDOR_OBJECT, Vendor, parse_vendor
+from intacct.vendors import VENDOR_OBJECT, VENDOR_READ, Vendor, parse_vendor
 
 __all__ = [
     "DEFAULT_ENDPOINT",
@@ -43,6 +48,7 @@ __all__ = [
     "IntacctClient",
     "IntacctCredentials",
     "PaymentPage",
+    "READS",
     "SessionCache",
     "utc_now",
 ]
@@ -51,6 +57,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINT = "https://api.intacct.com/ia/xml/xmlgw.phtml"
 CHANGE_OBJECTS = (BILL_OBJECT, PAYMENT_OBJECT, VENDOR_OBJECT)
+READS: tuple[ObjectFields, ...] = (BILL_READ, BILL_LINE_READ, PAYMENT_READ, VENDOR_READ, *DIMENSION_READS.values())
+"""Every object the client reads, with its fields: what `check_schema` looks up (one request)."""
+_SPECS = {spec.object: spec for spec in READS}
 KEYS_PER_QUERY = 200
 """RECORDKEY/RECORDNO values per ``IN (…)`` list: keeps each query string a few KB."""
 
@@ -62,13 +71,17 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class ChangeSet:
-    """Records modified since the watermarks (bills without lines) and what reading them cost."""
+    """Records modified since the watermarks (bills without lines) and what reading them cost.
+
+    An object that could not be read (its function failed, a page was unreadable, or this
+    company's `lookup` shows it cannot be) is in `failures` with its error, and has no records."""
 
     bills: list[Bill]
     payments: list[Payment]
     vendors: list[Vendor]
     requests: int
     functions: int
+    failures: Mapping[str, IntacctError] = dataclass_field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +148,10 @@ class IntacctClient:
         self._configured_offset = gmt_offset
         self._offset = gmt_offset
         self._offset_lock = asyncio.Lock()
+        # The company's definitions (`lookup`): asked once before the first read, then refreshed
+        # by check_schema (the reference schedule) or installed from the store (use_schema).
+        self._schema: SchemaReport | None = None
+        self._schema_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
         c = self._credentials
@@ -167,6 +184,86 @@ class IntacctClient:
             )
         return [by_controlid[f.controlid] for f in functions]
 
+    # --- the company's definitions -------------------------------------------------------------
+
+    async def lookup(self, object_names: Sequence[str]) -> dict[str, dict[str, FieldInfo] | FunctionError]:
+        """`lookup` of each object, in ONE request: its fields, or the error that function got."""
+        names = list(dict.fromkeys(object_names))
+        results = await self.execute([lookup(name) for name in names])
+        found: dict[str, dict[str, FieldInfo] | FunctionError] = {}
+        for name, result in zip(names, results, strict=True):
+            if result.error is not None:
+                found[name] = result.error
+                continue
+            try:
+                found[name] = parse_lookup(result.data_element)
+            except ValueError as exc:
+                raise MalformedResponseError(f"lookup of {name}: {exc}") from None
+        return found
+
+    async def check_schema(self) -> SchemaReport:
+        """Look up every object the client reads and decide each one's select list from it.
+
+        Logs one warning per object whose optional fields this company lacks (they are left out
+        of every read; cards omit them) and one error per object that cannot be read, each time
+        that changes. Control/authentication failures raise; the previous report stays in use."""
+        found = await self.lookup([spec.object for spec in READS])
+        previous = self._schema.checks if self._schema is not None else {}
+        checks = {}
+        for spec in READS:
+            answer = found[spec.object]
+            if not isinstance(answer, FunctionError):
+                checks[spec.object] = ObjectCheck(spec, answer)
+            elif _not_found(answer):
+                checks[spec.object] = ObjectCheck(spec, None, answer.message, missing=True)
+            elif spec.object in previous and not previous[spec.object].unverified:
+                # A lookup that failed for once (refused, off-line): what was known still holds.
+                checks[spec.object] = previous[spec.object]
+            else:
+                checks[spec.object] = ObjectCheck(spec, None, answer.message)
+        report = SchemaReport(checks)
+        self._install(report)
+        return report
+
+    def use_schema(self, report: SchemaReport) -> None:
+        """Install a report made elsewhere (the store's cached one when Intacct cannot be asked)."""
+        self._install(report)
+
+    @property
+    def schema(self) -> SchemaReport | None:
+        """The company's definitions in use (None before the first lookup)."""
+        return self._schema
+
+    def _install(self, report: SchemaReport) -> None:
+        previous = self._schema
+        self._schema = report
+        credentials = self._credentials
+        for name, dropped in report.dropped().items():
+            if previous is None or previous.dropped().get(name) != dropped:
+                log.warning(
+                    "intacct company %s: %s has no %s; those fields are not read and cards omit them",
+                    credentials.company_id, name, ", ".join(dropped),
+                )
+        for name in report.absent_objects():
+            if previous is None or name not in previous.absent_objects():
+                log.warning("intacct company %s has no %s (%s); it is not read", credentials.company_id, name, report.checks[name].error)
+        for check in report.problems():
+            old = previous.checks.get(check.spec.object) if previous is not None else None
+            if old is None or old.available or old.missing_required != check.missing_required:
+                log.error("intacct company %s: %s", credentials.company_id, describe_problem(check))
+
+    async def _fields(self, object_name: str) -> tuple[str, ...]:
+        """The select list of an object in this company (SchemaError when it cannot be read)."""
+        if self._schema is None:
+            async with self._schema_lock:
+                if self._schema is None:
+                    await self.check_schema()
+        assert self._schema is not None
+        try:
+            return self._schema.fields(object_name)
+        except SchemaMissingError as exc:
+            raise SchemaError(str(exc), correction=exc.check.spec.fix or None) from None
+
     # --- poller --------------------------------------------------------------------------------
 
     async def read_changes(
@@ -177,11 +274,15 @@ class IntacctClient:
         """Records with WHENMODIFIED >= since[object] (every record when None), all pages.
 
         One request carries a readByQuery per object; readMore follow-ups go only to objects with
-        ``numremaining > 0`` and share requests. Raises the typed error of a failed function.
+        ``numremaining > 0`` and share requests. An object that fails on its own (its function
+        failed, a page could not be read, or this company cannot read it) is reported in
+        ``ChangeSet.failures`` and the others are returned as usual; control, authentication and
+        transport failures raise.
         """
         unknown = [name for name in objects if name not in CHANGE_OBJECTS]
         if unknown or not objects:
             raise ValueError(f"read_changes reads {', '.join(CHANGE_OBJECTS)}; got {list(objects)}")
+        failures: dict[str, IntacctError] = {}
         with self._recorder.scope() as cost:
             zone = await self._zone()
             parsers: dict[str, Callable] = {
@@ -190,21 +291,31 @@ class IntacctClient:
                 VENDOR_OBJECT: lambda row: parse_vendor(row, zone),
             }
             page_parsers = {BILL_OBJECT: lambda result: parse_bill_page(result, zone)}  # payments, vendors: row by row
-            fields = {BILL_OBJECT: BILL_FIELDS, PAYMENT_OBJECT: PAYMENT_FIELDS, VENDOR_OBJECT: VENDOR_FIELDS}
             queries = []
             for name in dict.fromkeys(objects):
+                try:
+                    fields = await self._fields(name)
+                except SchemaError as exc:
+                    failures[name] = exc
+                    continue
                 moment = since.get(name)
                 condition = None if moment is None else field("WHENMODIFIED").ge(moment)
-                queries.append(PagedQuery(name, name, fields[name], render(condition, zone.utcoffset(None)), parsers[name],
+                queries.append(PagedQuery(name, name, fields, render(condition, zone.utcoffset(None)), parsers[name],
                                           parse_page=page_parsers.get(name)))  # fmt: skip
-            outcomes = await run_queries(self.execute, queries)
-        records = {name: outcome.records for name, outcome in outcomes.items()}
+            outcomes = await run_queries(self.execute, queries, isolate=True) if queries else {}
+        records: dict[str, list] = {}
+        for name, outcome in outcomes.items():
+            if outcome.error is not None:
+                failures[name] = outcome.error
+            else:
+                records[name] = outcome.records
         return ChangeSet(
             bills=records.get(BILL_OBJECT, []),
             payments=records.get(PAYMENT_OBJECT, []),
             vendors=records.get(VENDOR_OBJECT, []),
             requests=cost.requests,
             functions=cost.functions,
+            failures=failures,
         )
 
     async def fetch_bill_lines(self, record_nos: Iterable[int]) -> dict[int, tuple[BillLine, ...]]:
@@ -212,8 +323,9 @@ class IntacctClient:
         keys = sorted({int(n) for n in record_nos})
         if not keys:
             return {}
+        fields = await self._fields(BILL_LINE_OBJECT)
         queries = [
-            PagedQuery(i, BILL_LINE_OBJECT, BILL_LINE_FIELDS, render(field("RECORDKEY").in_(chunk)), parse_bill_line,
+            PagedQuery(i, BILL_LINE_OBJECT, fields, render(field("RECORDKEY").in_(chunk)), parse_bill_line,
                        parse_page=parse_bill_line_page)  # fmt: skip
             for i, chunk in enumerate(_chunks(keys, KEYS_PER_QUERY))
         ]
@@ -230,11 +342,14 @@ class IntacctClient:
         wanted = clean_text(id_or_number).strip()
         if not wanted:
             return None
-        matches = [field("RECORDID").eq(wanted), field("DOCNUMBER").eq(wanted)]
+        fields = await self._fields(BILL_OBJECT)
+        matches = [field("RECORDID").eq(wanted)]
+        if "DOCNUMBER" in fields:
+            matches.append(field("DOCNUMBER").eq(wanted))
         if wanted.isascii() and wanted.isdigit() and len(wanted) <= 18:
             matches.append(field("RECORDNO").eq(int(wanted)))
         zone = await self._zone()
-        query = PagedQuery("bill", BILL_OBJECT, BILL_FIELDS, render(any_of(*matches)), lambda row: parse_bill(row, zone), pagesize=10, max_rows=10)
+        query = PagedQuery("bill", BILL_OBJECT, fields, render(any_of(*matches)), lambda row: parse_bill(row, zone), pagesize=10, max_rows=10)
         bills = (await run_queries(self.execute, [query]))["bill"].records
         if not bills:
             return None
@@ -261,30 +376,29 @@ class IntacctClient:
     ) -> BillPage:
         """Bills matching every given filter, filtered by Intacct; at most ``limit`` (paged past 1,000), by due date.
 
-        ``states`` are display values (Submitted, Posted…), ``vendor`` an id or part of a name,
-        ``min_amount`` compares with TOTALENTERED, ``department`` an id or name (its lines'
-        RECORDKEYs are looked up first, then the bills by RECORDNO IN …).
+        ``states`` are STATE words (Submitted, Posted…), ``vendor`` an id or part of a name,
+        ``min_amount`` compares with TRX_TOTALENTERED (the bill's own currency), ``department``
+        an id or name (its lines' RECORDKEYs are looked up first, then the bills by RECORDNO IN …).
         """
         pagesize = _page_size(limit)
+        if states is not None and not (states := list(states)):
+            return BillPage([], 0)
+        fields = await self._fields(BILL_OBJECT)
         conditions: list[Condition] = []
-        if states is not None:
-            codes = bill_state_codes(states)
-            if not codes:
-                return BillPage([], 0)
-            conditions.append(field("STATE").in_(codes))
+        states_filter = _state_condition(bill_state_filter(states), conditions) if states is not None else None
         if vendor is not None:
-            by_vendor = _id_or_name(vendor, "VENDORID", "VENDORNAME")
+            by_vendor = _id_or_name(vendor, "VENDORID", "VENDORNAME" if "VENDORNAME" in fields else None)
             if by_vendor is None:
                 return BillPage([], 0)
             conditions.append(by_vendor)
         if min_amount is not None:
-            conditions.append(field("TOTALENTERED").ge(_amount(min_amount)))
+            conditions.append(field("TRX_TOTALENTERED").ge(_amount(min_amount)))
         if due_from is not None:
             conditions.append(field("WHENDUE").ge(due_from))
         if due_to is not None:
             conditions.append(field("WHENDUE").le(due_to))
         if open_only:
-            conditions.append(field("TOTALDUE").gt(0))
+            conditions.append(field("TRX_TOTALDUE").gt(0))
         key_groups: list[list[int] | None] = [None]
         if department is not None:
             keys = await self._bill_keys_with_department(department)
@@ -292,34 +406,46 @@ class IntacctClient:
                 return BillPage([], 0)
             key_groups = list(_chunks(keys, KEYS_PER_QUERY))
         zone = await self._zone()
+        # Words checked here need every candidate row: Intacct's count would include the others.
+        max_rows = limit if states_filter is None or states_filter.words is None else None
         queries = []
         for i, group in enumerate(key_groups):
             parts = conditions if group is None else [*conditions, field("RECORDNO").in_(group)]
             condition = all_of(*parts) if parts else None
             queries.append(
-                PagedQuery(i, BILL_OBJECT, BILL_FIELDS, render(condition), lambda row: parse_bill(row, zone), pagesize=pagesize,
-                           max_rows=limit, parse_page=lambda result: parse_bill_page(result, zone))  # fmt: skip
+                PagedQuery(i, BILL_OBJECT, fields, render(condition), lambda row: parse_bill(row, zone), pagesize=pagesize,
+                           max_rows=max_rows, parse_page=lambda result: parse_bill_page(result, zone))  # fmt: skip
             )
         outcomes = await run_queries(self.execute, queries)
-        bills = sorted(chain.from_iterable(o.records for o in outcomes.values()), key=lambda b: (b.due_date or date.max, b.record_no))
-        return BillPage(bills[:limit], sum(o.total for o in outcomes.values()))
+        found = list(chain.from_iterable(o.records for o in outcomes.values()))
+        total = sum(o.total for o in outcomes.values())
+        if states_filter is not None and states_filter.words is not None:
+            found = [bill for bill in found if states_filter.keeps(bill.state)]
+            total = len(found)
+        bills = sorted(found, key=lambda b: (b.due_date or date.max, b.record_no))
+        return BillPage(bills[:limit], total)
 
     async def query_payments(self, *, states: Iterable[str] | None = None, limit: int = 25) -> PaymentPage:
-        """Payments in these display states (all when None), at most ``limit``, newest payment date first."""
+        """Payments in these DISPLAYSTATE words (all when None), at most ``limit``, newest payment date first."""
         pagesize = _page_size(limit)
-        condition = None
-        if states is not None:
-            codes = payment_state_codes(states)
-            if not codes:
-                return PaymentPage([], 0)
-            condition = field("STATE").in_(codes)
+        if states is not None and not (states := list(states)):
+            return PaymentPage([], 0)
+        fields = await self._fields(PAYMENT_OBJECT)
+        conditions: list[Condition] = []
+        states_filter = _state_condition(payment_state_filter(states), conditions) if states is not None else None
+        checked_here = states_filter is not None and states_filter.words is not None
         zone = await self._zone()
         query = PagedQuery(
-            "payments", PAYMENT_OBJECT, PAYMENT_FIELDS, render(condition), lambda row: parse_payment(row, zone), pagesize=pagesize, max_rows=limit
+            "payments", PAYMENT_OBJECT, fields, render(all_of(*conditions) if conditions else None),
+            lambda row: parse_payment(row, zone), pagesize=pagesize, max_rows=None if checked_here else limit,
         )
         outcome = (await run_queries(self.execute, [query]))["payments"]
-        payments = sorted(outcome.records, key=lambda p: (p.payment_date or date.min, p.record_no), reverse=True)
-        return PaymentPage(payments, outcome.total)
+        found, total = outcome.records, outcome.total
+        if checked_here:
+            found = [payment for payment in found if states_filter.keeps(payment.state)]
+            total = len(found)
+        payments = sorted(found, key=lambda p: (p.payment_date or date.min, p.record_no), reverse=True)
+        return PaymentPage(payments[:limit], total)
 
     async def find_vendors(self, text: str, limit: int = 5) -> list[Vendor]:
         """Vendors whose id is ``text`` (first) or whose name contains it, at most ``limit``."""
@@ -327,16 +453,17 @@ class IntacctClient:
         wanted = clean_text(text).strip()
         if not wanted:
             return []
+        fields = await self._fields(VENDOR_OBJECT)
         zone = await self._zone()
 
         def parse(row: Mapping[str, str | None]) -> Vendor:
             return parse_vendor(row, zone)
 
         # Two functions in one request, so an exact id match is never crowded out of a full page.
-        queries = [PagedQuery("id", VENDOR_OBJECT, VENDOR_FIELDS, render(field("VENDORID").eq(wanted)), parse, pagesize=1, max_rows=1)]
+        queries = [PagedQuery("id", VENDOR_OBJECT, fields, render(field("VENDORID").eq(wanted)), parse, pagesize=1, max_rows=1)]
         by_name = _name_contains(wanted, "NAME")
         if by_name is not None:
-            queries.append(PagedQuery("name", VENDOR_OBJECT, VENDOR_FIELDS, render(by_name), parse, pagesize=pagesize, max_rows=limit))
+            queries.append(PagedQuery("name", VENDOR_OBJECT, fields, render(by_name), parse, pagesize=pagesize, max_rows=limit))
         outcomes = await run_queries(self.execute, queries)
         found: dict[int, Vendor] = {v.record_no: v for v in outcomes["id"].records}
         named = outcomes["name"].records if "name" in outcomes else []
@@ -347,34 +474,39 @@ class IntacctClient:
     # --- reference data and `check` ------------------------------------------------------------
 
     async def fetch_dimensions(self, kinds: Iterable[DimensionKind]) -> dict[DimensionKind, list[Dimension]]:
-        """Every record of each reference object (one request for all first pages), sorted by id."""
+        """Every record of each reference object this company has (one request for all first
+        pages), sorted by id. A kind the company lacks (no Projects module) comes back empty; a
+        kind whose read fails on its own is left out, so the caller keeps what it had."""
         wanted = list(dict.fromkeys(kinds))
         if not wanted:
             return {}
         zone = await self._zone()
-        queries = [
-            PagedQuery(kind, kind.value, dimension_fields(kind), "", _dimension_parser(kind, zone))
-            for kind in wanted
-        ]
-        outcomes = await run_queries(self.execute, queries)
-        return {kind: sorted(outcomes[kind].records, key=lambda d: (d.id, d.record_no)) for kind in wanted}
-
-    async def fetch_company_info(self) -> CompanyInfo:
-        """The company's id and name (readByQuery on COMPANY, one row) and the entity logged into."""
-        credentials = self._credentials
-
-        def parse(row: Mapping[str, str | None]) -> CompanyInfo:
-            return parse_company(row, company_id=credentials.company_id, entity_id=credentials.entity_id)
-
-        query = PagedQuery("company", COMPANY_OBJECT, COMPANY_FIELDS, "", parse, pagesize=1, max_rows=1)
-        records = (await run_queries(self.execute, [query]))["company"].records
-        if not records:
-            raise MalformedResponseError("readByQuery on COMPANY returned no row")
-        return records[0]
+        queries, absent = [], []
+        for kind in wanted:
+            try:
+                fields = await self._fields(kind.value)
+            except SchemaError:
+                absent.append(kind)
+                continue
+            queries.append(PagedQuery(kind, kind.value, fields, "", _dimension_parser(kind, zone)))
+        outcomes: dict = await run_queries(self.execute, queries, isolate=True) if queries else {}
+        result: dict[DimensionKind, list[Dimension]] = {kind: [] for kind in absent if _absent_object(self._schema, kind)}
+        for kind, outcome in outcomes.items():
+            if outcome.error is None:
+                result[kind] = sorted(outcome.records, key=lambda d: (d.id, d.record_no))
+        return result
 
     async def fetch_user_formatting(self) -> UserFormatting:
-        """The Web Services user's formatting (readUserFormatting), whose gmtoffset dates every timestamp."""
-        result = (await self.execute([read_user_formatting(self._credentials.user_id)]))[0].raise_for_error()
+        """The Web Services user's formatting, whose gmtoffset dates every timestamp: the user's
+        RECORDNO by readByName on USERINFO, then readUserFormatting with it as the key."""
+        login = self._credentials.user_id
+        user = (await self.execute([read_by_name(USER_OBJECT, [login], USER_FIELDS)]))[0]
+        _raise_formatting_refused(user.error)
+        record_no = next((row.get("RECORDNO") for row in user.rows() if row.get("RECORDNO")), None)
+        if not record_no:
+            raise MalformedResponseError(f"readByName found no USERINFO for the login {login!r}")
+        result = (await self.execute([read_user_formatting(record_no)]))[0]
+        _raise_formatting_refused(result.error)
         row = next(result.rows(), None)
         if row is None:
             raise MalformedResponseError("readUserFormatting returned no <userformatting>")
@@ -411,10 +543,56 @@ class IntacctClient:
         wanted = clean_text(department).strip()
         if not wanted:
             return []
-        condition = any_of(field("DEPARTMENTID").eq(wanted), field("DEPARTMENTNAME").eq(wanted))
-        query = PagedQuery("keys", BILL_LINE_OBJECT, ("RECORDKEY",), render(condition), lambda row: required_int(row, "RECORDKEY"))
+        fields = await self._fields(BILL_LINE_OBJECT)
+        matches = [field(name).eq(wanted) for name in ("DEPARTMENTID", "DEPARTMENTNAME") if name in fields]
+        if not matches:
+            raise SchemaError(
+                f"{BILL_LINE_OBJECT} has no department fields in this company, so bills cannot be filtered by department",
+                correction="Enable departments in the company, or give the role access to them.",
+            )
+        query = PagedQuery("keys", BILL_LINE_OBJECT, ("RECORDKEY",), render(any_of(*matches)), lambda row: required_int(row, "RECORDKEY"))
         keys = (await run_queries(self.execute, [query]))["keys"].records
         return sorted(set(keys))
+
+
+FORMATTING_FIX = (
+    "Give the Web Services user's role read access to Company > Users (its own user record: readUserFormatting), "
+    "or set INTACCT_GMT_OFFSET to the user's time zone, e.g. -08:00."
+)
+
+
+def _raise_formatting_refused(error: FunctionError | None) -> None:
+    """A refused USERINFO/readUserFormatting as the error that says what to do (transient ones as they are)."""
+    if error is None:
+        return
+    if error.transient:
+        raise error
+    raise UserFormattingRefusedError(
+        f"The time zone of the Web Services user cannot be read: {error.message}", errorno=error.errorno,
+        description=error.description, description2=error.description2, correction=FORMATTING_FIX,
+        controlid=error.controlid, function=error.function, level=error.level, details=error.details,
+    )
+
+
+def _not_found(error: FunctionError) -> bool:
+    """Whether a failed lookup says the object does not exist ("Object definition X not found", the
+    recorded answer for an unknown object: tests/fixtures/intacct-samples/response-result-failure-object-not-found.xml)."""
+    return "object definition" in str(error).lower() and "not found" in str(error).lower()
+
+
+def _absent_object(report: SchemaReport | None, kind: DimensionKind) -> bool:
+    """Whether the company lacks this reference object altogether (not merely a field of it)."""
+    check = report.checks.get(kind.value) if report is not None else None
+    return check is not None and check.missing and check.spec.optional_object
+
+
+def _state_condition(states: StateFilter, conditions: list[Condition]) -> StateFilter:
+    """Add the STATE condition a filter needs (if any) and return the filter."""
+    if states.codes_in is not None:
+        conditions.append(field("STATE").in_(states.codes_in))
+    elif states.codes_out:
+        conditions.append(field("STATE").not_in(states.codes_out))
+    return states
 
 
 def _dimension_parser(kind: DimensionKind, zone: timezone) -> Callable[[Mapping[str, str | None]], Dimension]:
@@ -453,9 +631,9 @@ def _name_contains(text: str, name_field: str) -> Condition | None:
     return any_of(*(field(name_field).contains(v) for v in variants))
 
 
-def _id_or_name(text: str, id_field: str, name_field: str) -> Condition | None:
+def _id_or_name(text: str, id_field: str, name_field: str | None) -> Condition | None:
     wanted = clean_text(text).strip()
     if not wanted:
         return None
-    by_name = _name_contains(wanted, name_field)
+    by_name = _name_contains(wanted, name_field) if name_field is not None else None
     return field(id_field).eq(wanted) if by_name is None else any_of(field(id_field).eq(wanted), by_name)

@@ -1,4 +1,9 @@
-"""Company facts: the company's name and the web-services user's formatting (time zone)."""
+"""The Web Services user's formatting: the time zone of every Intacct timestamp, and how dates read.
+
+readUserFormatting takes the user's USERINFO RECORDNO as `<key>` and answers
+`<userformatting><locale/><dateformat/><gmtoffset/><clock/>` (Estuary's connector sends and reads
+exactly this; it finds the RECORDNO with readByName on USERINFO by login id, selecting RECORDNO).
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,11 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 from intacct.errors import MalformedRecordError
-from intacct.values import Row, parse_gmt_offset, text
+from intacct.values import Row, parse_gmt_offset
 
-
-@dataclass(frozen=True, slots=True)
-class CompanyInfo:
-    """What `check` shows about the company it reached."""
-
-    company_id: str
-    name: str
-    entity_id: str | None = None
+USER_OBJECT = "USERINFO"
+USER_FIELDS = ("RECORDNO",)
+"""USERINFO fields read: only the RECORDNO readUserFormatting needs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,20 +71,6 @@ class TeamZone:
 
 UTC_ZONE = TeamZone(timezone.utc, "UTC")
 """For records and views that belong to no company (and for tests)."""
-
-
-COMPANY_OBJECT = "COMPANY"
-
-COMPANY_FIELDS = ("NAME", "COMPANYID")
-"""COMPANY fields read by `check` (pagesize 1)."""
-
-
-def parse_company(row: Row, *, company_id: str, entity_id: str | None) -> CompanyInfo:
-    """A COMPANY row → CompanyInfo; ``company_id`` (the login's) fills in a missing COMPANYID."""
-    name = text(row, "NAME")
-    if name is None:
-        raise MalformedRecordError("COMPANY row without a NAME")
-    return CompanyInfo(company_id=text(row, "COMPANYID") or company_id, name=name, entity_id=entity_id or None)
 
 
 def parse_user_formatting(row: Row) -> UserFormatting:

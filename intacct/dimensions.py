@@ -1,4 +1,10 @@
-"""Reference data: GL accounts, departments, locations, classes, projects (one record type)."""
+"""Reference data: GL accounts, departments, locations, classes, projects (one record type).
+
+Fields (evidence: real companies' `lookup` of each object, intacct/sandbox/definitions/):
+GLACCOUNT ACCOUNTNO/TITLE, DEPARTMENT DEPARTMENTID/TITLE, LOCATION LOCATIONID/NAME, CLASS
+CLASSID/NAME, PROJECT PROJECTID/NAME, each with RECORDNO, STATUS and WHENMODIFIED. Only the chart
+of accounts is required: a company may not use classes, or subscribe to Projects.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Mapping
 
+from intacct.schema import ObjectFields
 from intacct.values import Row, record_builder, required_int, text, text_or_empty, timestamp_field
 
 
@@ -42,10 +49,30 @@ _ID_AND_NAME: Mapping[DimensionKind, tuple[str, str]] = {
 }
 
 
+_FIXES: Mapping[DimensionKind, str] = {
+    DimensionKind.GL_ACCOUNT: "give the Web Services user's role read access to General Ledger accounts",
+    DimensionKind.DEPARTMENT: "give the Web Services user's role read access to Company departments",
+    DimensionKind.LOCATION: "give the Web Services user's role read access to Company locations",
+    DimensionKind.CLASS: "give the Web Services user's role read access to Company classes",
+    DimensionKind.PROJECT: "subscribe to the Projects module and give the role read access to projects",
+}
+
+DIMENSION_READS: Mapping[DimensionKind, ObjectFields] = {
+    kind: ObjectFields(
+        kind.value,
+        required=("RECORDNO", id_field, name_field),
+        optional=("STATUS", "WHENMODIFIED"),
+        fix=_FIXES[kind],
+        optional_object=kind is not DimensionKind.GL_ACCOUNT,
+    )
+    for kind, (id_field, name_field) in _ID_AND_NAME.items()
+}
+"""The fields read of each reference object, checked against the company's `lookup`."""
+
+
 def dimension_fields(kind: DimensionKind) -> tuple[str, ...]:
-    """The fields read for one reference object (never ``*``)."""
-    id_field, name_field = _ID_AND_NAME[kind]
-    return ("RECORDNO", id_field, name_field, "STATUS", "WHENMODIFIED")
+    """Every field the client may select of one reference object (never ``*``)."""
+    return DIMENSION_READS[kind].all
 
 
 _new_dimension = record_builder(Dimension)

@@ -11,7 +11,9 @@ The tree (``transient`` = a later retry of the same request may succeed)::
     │   ├── MalformedResponseError     transient  not XML, an HTML (CDN) page, truncated, wrong shape
     │   ├── UnsafeResponseError                   DOCTYPE / entity declarations (XXE, billion laughs)
     │   ├── ResponseTooLargeError                 more than max_response_bytes
-    │   └── MalformedRecordError                  XML fine, but a row cannot become a record
+    │   ├── MalformedRecordError                  XML fine, but a row cannot become a record
+    │   └── UntrustedEndpointError                getAPISession named an endpoint that is not Intacct's
+    ├── SchemaError                               the company's `lookup` lacks an object or required field
     └── IntacctServiceError                       Intacct answered with <errormessage>
         ├── ControlError                          control level: the request was refused whole
         │   └── RequestRejectedError              XL03000003 (our XML is not well formed), GW-0011
@@ -27,6 +29,7 @@ The tree (``transient`` = a later retry of the same request may succeed)::
             │                                     the other functions' results are still usable
             ├── ResultIdExpiredError              "readMore failed": restart that query
             ├── FunctionAbortedError              status "aborted" (transaction rolled back)
+            ├── UserFormattingRefusedError        the user's formatting (time zone) cannot be read
             ├── FunctionRateLimitError transient  also a RateLimitError
             └── FunctionUnavailableError transient  also a ServiceUnavailableError
 
@@ -161,6 +164,16 @@ class MalformedRecordError(IntacctResponseError):
     """The XML is fine, but a row's value cannot become a record field (bad number, bad date)."""
 
 
+class UntrustedEndpointError(IntacctResponseError):
+    """getAPISession returned an endpoint that is neither https on an Intacct host nor the configured
+    gateway's own scheme and host: nothing (no password, no session) is sent there."""
+
+
+class SchemaError(IntacctError):
+    """The company's `lookup` shows it lacks an object or a required field the client reads; the
+    correction names the permission or module to fix."""
+
+
 # --- errors Intacct reported -------------------------------------------------------------------
 
 
@@ -222,6 +235,11 @@ class ResultIdExpiredError(FunctionError):
 
 class FunctionAbortedError(FunctionError):
     """The function was rolled back because a sibling failed inside a transaction."""
+
+
+class UserFormattingRefusedError(FunctionError):
+    """readByName USERINFO or readUserFormatting was refused, so the time zone of Intacct's
+    timestamps is unknown; the correction names the permission and INTACCT_GMT_OFFSET."""
 
 
 class FunctionRateLimitError(FunctionError, RateLimitError):

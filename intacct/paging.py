@@ -4,7 +4,9 @@ Each query's first page goes out in one multi-function request; only queries who
 ``numremaining > 0`` get a ``readMore`` in the next request, and the readMores of several
 queries share that request. Pages are parsed into records as they arrive, so a response tree is
 dropped as soon as its page is read. A readMore refused for an expired resultId restarts that
-query once from its first page; any other function failure is raised as its typed error.
+query once from its first page; any other function failure is raised as its typed error, or,
+with ``isolate=True``, kept in that query's outcome: the other queries run to their end, and the
+failed one has no records (a half-read object is never handed on as if it were complete).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Generic, Hashable, Sequence, TypeVar
 
-from intacct.errors import MalformedResponseError, ResultIdExpiredError
+from intacct.errors import FunctionError, MalformedRecordError, MalformedResponseError, ResultIdExpiredError
 from intacct.protocol import MAX_PAGE_SIZE, READ_BY_QUERY, Function, Result, read_by_query, read_more
 from intacct.values import Row
 
@@ -50,6 +52,7 @@ class QueryOutcome(Generic[T]):
 
     records: list[T] = field(default_factory=list)
     total: int = 0
+    error: FunctionError | MalformedRecordError | MalformedResponseError | None = None  # with isolate=True: why it failed
 
 
 async def run_queries(
@@ -57,8 +60,13 @@ async def run_queries(
     queries: Sequence[PagedQuery[T]],
     *,
     max_functions_per_request: int = MAX_FUNCTIONS_PER_REQUEST,
+    isolate: bool = False,
 ) -> dict[Hashable, QueryOutcome[T]]:
-    """Run every query to its end and return their outcomes by key (see the module docstring)."""
+    """Run every query to its end and return their outcomes by key (see the module docstring).
+
+    With ``isolate``, a query whose function fails (or whose page cannot be read) keeps the
+    error in its outcome instead of raising; control, authentication and transport failures
+    still raise, since they mean no query got an answer."""
     keys = [q.key for q in queries]
     if len(set(keys)) != len(keys):
         raise ValueError("query keys must be unique")
@@ -69,7 +77,17 @@ async def run_queries(
         batch, pending = pending[:max_functions_per_request], pending[max_functions_per_request:]
         results = await execute([function for _, function in batch])
         for (query, function), result in zip(batch, results, strict=True):
-            follow_up = _absorb(query, function, result, outcomes[query.key], restarted)
+            outcome = outcomes[query.key]
+            try:
+                follow_up = _absorb(query, function, result, outcome, restarted)
+            except (FunctionError, MalformedRecordError, MalformedResponseError) as exc:
+                if not isolate:
+                    raise
+                log.warning("intacct %s could not be read: %s", query.object_name, exc)
+                outcome.records.clear()
+                outcome.total = 0
+                outcome.error = exc
+                continue
             if follow_up is not None:
                 pending.append((query, follow_up))
     return outcomes

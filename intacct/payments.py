@@ -1,4 +1,11 @@
-"""AP payments (Intacct object APPYMT): the record, the fields read, and the parser."""
+"""AP payments (Intacct object APPYMT): the record, the fields read, and the parser.
+
+Fields (evidence: a real company's `lookup` of APPYMT and a recorded query that selected them,
+intacct/sandbox/definitions/appymt.json): STATE is the one-letter stored code (RAWSTATE holds the
+same), DISPLAYSTATE the word; amounts are TOTALENTERED/TOTALPAID/TOTALDUE in the base currency
+and TRX_TOTALENTERED/TRX_TOTALPAID/TRX_TOTALDUE in the payment's own CURRENCY, which is what a
+card shows. There is no AMOUNTTOPAY. WHENCREATED is the payment date.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +13,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
+from intacct.schema import ObjectFields
 from intacct.values import Row, date_field, decimal_or_zero, record_builder, required_int, text, text_or_empty, timestamp_field
 
-# Display states of APPYMT.STATE (Sage Intacct product help, payment request states).
+# DISPLAYSTATE words (a real company's `lookup` valid values), by what they mean to an AP team.
 PENDING_APPROVAL_STATES = frozenset({"Submitted", "Partially Approved"})
-PENDING_PAYMENT_STATES = frozenset({"Approved", "Delivered"})
+PENDING_PAYMENT_STATES = frozenset({"Approved", "Delivered"})  # approved, money not yet out (Delivered: printed, not confirmed)
 DECLINED_STATES = frozenset({"Declined"})
-DONE_STATES = frozenset({"Complete", "Voided"})
+DONE_STATES = frozenset({"Confirmed", "Voided", "Print Voided"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +29,8 @@ class Payment:
 
     record_no: int
     vendor_id: str
-    state: str  # display value, e.g. "Submitted", "Approved", "Complete"
-    amount: Decimal  # AMOUNTTOPAY
+    state: str  # DISPLAYSTATE word, e.g. "Submitted", "Approved", "Confirmed"
+    amount: Decimal  # TRX_TOTALENTERED: the payment's amount, in `currency`
     currency: str
     vendor_name: str | None = None
     payment_method: str | None = None
@@ -33,17 +41,27 @@ class Payment:
     entity_id: str | None = None
     when_modified: datetime | None = None
     record_url: str | None = None
+    state_code: str | None = None  # STATE: the stored one-letter code (= RAWSTATE)
+    amount_paid: Decimal = Decimal("0")  # TRX_TOTALPAID
+    amount_due: Decimal = Decimal("0")  # TRX_TOTALDUE
+    paid_date: date | None = None  # WHENPAID
 
 
 PAYMENT_OBJECT = "APPYMT"
 
-PAYMENT_FIELDS = (
-    "RECORDNO", "VENDORID", "VENDORNAME", "STATE", "AMOUNTTOPAY", "CURRENCY", "PAYMENTMETHOD",
-    "WHENCREATED", "DOCNUMBER", "DESCRIPTION", "FINANCIALENTITY", "MEGAENTITYID", "WHENMODIFIED",
-    "RECORD_URL",
+PAYMENT_READ = ObjectFields(
+    PAYMENT_OBJECT,
+    required=("RECORDNO", "VENDORID", "STATE", "DISPLAYSTATE", "TRX_TOTALENTERED", "CURRENCY", "WHENMODIFIED"),
+    optional=(
+        "VENDORNAME", "PAYMENTMETHOD", "WHENCREATED", "DOCNUMBER", "DESCRIPTION", "FINANCIALENTITY", "MEGAENTITYID",
+        "RECORD_URL", "TRX_TOTALPAID", "TRX_TOTALDUE", "WHENPAID",
+    ),
+    fix="give the Web Services user's role read access to Accounts Payable payments (Payment requests, List and View)",
 )  # fmt: skip
-"""APPYMT fields read (never ``*``); WHENCREATED is the payment date."""
+"""APPYMT fields read (never ``*``), checked against the company's `lookup`."""
 
+PAYMENT_FIELDS = PAYMENT_READ.all
+"""Every APPYMT field the client may select."""
 
 _new_payment = record_builder(Payment)
 
@@ -54,8 +72,8 @@ def parse_payment(row: Row, zone: timezone) -> Payment:
     return _new_payment(
         required_int(row, "RECORDNO"),  # record_no
         text_or_empty(row, "VENDORID"),  # vendor_id
-        text_or_empty(row, "STATE"),  # state
-        decimal_or_zero(row, "AMOUNTTOPAY"),  # amount
+        text_or_empty(row, "DISPLAYSTATE"),  # state
+        decimal_or_zero(row, "TRX_TOTALENTERED"),  # amount
         text_or_empty(row, "CURRENCY"),  # currency
         text(row, "VENDORNAME"),  # vendor_name
         text(row, "PAYMENTMETHOD"),  # payment_method
@@ -66,4 +84,8 @@ def parse_payment(row: Row, zone: timezone) -> Payment:
         text(row, "MEGAENTITYID"),  # entity_id
         timestamp_field(row, "WHENMODIFIED", zone),  # when_modified
         text(row, "RECORD_URL"),  # record_url
+        text(row, "STATE"),  # state_code
+        decimal_or_zero(row, "TRX_TOTALPAID"),  # amount_paid
+        decimal_or_zero(row, "TRX_TOTALDUE"),  # amount_due
+        date_field(row, "WHENPAID"),  # paid_date
     )

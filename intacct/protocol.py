@@ -45,6 +45,8 @@ GET_API_SESSION = "getAPISession"
 READ_BY_QUERY = "readByQuery"
 READ_MORE = "readMore"
 READ_USER_FORMATTING = "readUserFormatting"
+READ_BY_NAME = "readByName"
+LOOKUP = "lookup"
 
 
 # --- requests ----------------------------------------------------------------------------------
@@ -115,9 +117,25 @@ def read_more(result_id: str, *, controlid: str | None = None) -> Function:
     return _function(READ_MORE, (("resultId", result_id),), controlid)
 
 
-def read_user_formatting(user_id: str, *, controlid: str | None = None) -> Function:
-    """``<readUserFormatting><userId>…</userId></readUserFormatting>``: the user's time zone and formats."""
-    return _function(READ_USER_FORMATTING, (("userId", user_id),), controlid)
+def read_user_formatting(user_record_no: str, *, controlid: str | None = None) -> Function:
+    """``<readUserFormatting><key>…</key></readUserFormatting>``: the time zone and formats of the
+    user whose USERINFO RECORDNO is ``key`` (the form Estuary's connector sends)."""
+    if not user_record_no:
+        raise ValueError("readUserFormatting needs the user's RECORDNO")
+    return _function(READ_USER_FORMATTING, (("key", user_record_no),), controlid)
+
+
+def read_by_name(object_name: str, keys: Sequence[str], fields: Sequence[str], *, controlid: str | None = None) -> Function:
+    """``<readByName>``: records by their name/ID field (USERINFO by login id), explicit fields."""
+    if not keys or not fields or any(not f or f == "*" for f in fields):
+        raise ValueError("readByName needs keys and an explicit list of field names")
+    params = (("object", object_name), ("keys", ",".join(keys)), ("fields", ",".join(fields)), ("returnFormat", "xml"))
+    return _function(READ_BY_NAME, params, controlid)
+
+
+def lookup(object_name: str, *, controlid: str | None = None) -> Function:
+    """``<lookup><object>…</object></lookup>``: the company's definition of an object (its fields)."""
+    return _function(LOOKUP, (("object", object_name),), controlid)
 
 
 def _function(name: str, params: tuple[tuple[str, str | None], ...], controlid: str | None) -> Function:

@@ -1,7 +1,10 @@
 """API sessions: one getAPISession per (sender, company, user, entity), shared, refreshed before it lapses.
 
 - Login is a request whose only function is ``getAPISession`` (entity via login ``locationid``);
-  every later request goes to the ``endpoint`` it returned, authenticated by the session id.
+  every later request goes to the ``endpoint`` it returned, authenticated by the session id. That
+  endpoint is trusted only over https on an Intacct host (``intacct.com`` or a subdomain), or on
+  the very scheme and host (and port) of the configured login URL (a sandbox, a test gateway, a
+  proxy the operator chose); anything else is refused before the session id goes anywhere.
 - A session is replaced proactively when 49 minutes have passed since it was issued or when
   ``now`` is within 5 minutes of the last ``sessiontimeout`` the gateway sent (it slides forward
   with every answer, and we keep the newest), whichever comes first.
@@ -22,7 +25,7 @@ from typing import Callable, Sequence
 from urllib.parse import urlsplit
 
 from intacct.credentials import IntacctCredentials
-from intacct.errors import AuthenticationError, InvalidSessionError, MalformedResponseError
+from intacct.errors import AuthenticationError, InvalidSessionError, MalformedResponseError, UntrustedEndpointError
 from intacct.protocol import GET_API_SESSION, Function, LoginAuth, Response, SessionAuth, build_request, get_api_session
 from intacct.transport import Transport
 
@@ -33,6 +36,23 @@ Clock = Callable[[], datetime]
 REFRESH_AFTER = timedelta(minutes=49)
 EXPIRY_MARGIN = timedelta(minutes=5)
 LOGIN_FAILURE_COOLDOWN = timedelta(minutes=15)
+INTACCT_DOMAIN = "intacct.com"
+
+
+def trusted_endpoint(endpoint: str, login_url: str) -> bool:
+    """Whether the session requests may go to `endpoint` (see the module docstring)."""
+    parts = urlsplit(endpoint)
+    try:
+        host, port = (parts.hostname or "").lower(), parts.port
+        login = urlsplit(login_url)
+        login_host, login_port = (login.hostname or "").lower(), login.port
+    except ValueError:  # a port that is not a number
+        return False
+    if not host or parts.username is not None or parts.password is not None:
+        return False
+    if parts.scheme == "https" and (host == INTACCT_DOMAIN or host.endswith("." + INTACCT_DOMAIN)):
+        return True
+    return (parts.scheme, host, port) == (login.scheme, login_host, login_port)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,9 +220,14 @@ class SessionManager:
         api = next(response.results[0].raise_for_error().rows(), None)
         if not api or not api.get("sessionid"):
             raise MalformedResponseError("getAPISession answer without a sessionid")
-        endpoint = api.get("endpoint") or self._login_url
-        if urlsplit(endpoint).scheme not in ("http", "https") or not urlsplit(endpoint).netloc:
-            raise MalformedResponseError("getAPISession returned an endpoint that is not an http(s) URL")
+        endpoint = (api.get("endpoint") or self._login_url).strip()
+        if not trusted_endpoint(endpoint, self._login_url):
+            raise UntrustedEndpointError(
+                f"getAPISession returned the endpoint {endpoint[:200]!r}, which is neither https on an "
+                f"{INTACCT_DOMAIN} host nor the host of INTACCT_ENDPOINT_URL; nothing was sent to it",
+                correction="Check INTACCT_ENDPOINT_URL; if a proxy rewrites the gateway's answers, point "
+                "INTACCT_ENDPOINT_URL at that proxy so its own host is trusted.",
+            )
         expires_at = response.auth.session_timeout if response.auth is not None else None
         session = Session(api["sessionid"], endpoint, api.get("locationid"), issued_at=now, expires_at=expires_at)
         log.info(

@@ -1,10 +1,15 @@
-"""Vendors (Intacct object VENDOR): the record, the fields read, and the parser."""
+"""Vendors (Intacct object VENDOR): the record, the fields read, and the parser.
+
+Fields (evidence: a real company's `lookup` of VENDOR and a recorded query that selected them,
+intacct/sandbox/definitions/vendor.json): STATUS reads active/inactive, ONHOLD true/false.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from intacct.schema import ObjectFields
 from intacct.values import Row, boolean, record_builder, required_int, text, text_or_empty, timestamp_field
 
 
@@ -27,11 +32,16 @@ class Vendor:
 
 VENDOR_OBJECT = "VENDOR"
 
-VENDOR_FIELDS = (
-    "RECORDNO", "VENDORID", "NAME", "STATUS", "ONHOLD", "CURRENCY", "TERMNAME",
-    "DISPLAYCONTACT.EMAIL1", "MEGAENTITYID", "WHENMODIFIED", "RECORD_URL",
-)  # fmt: skip
-"""VENDOR fields read (never ``*``; never TAXID or bank account numbers)."""
+VENDOR_READ = ObjectFields(
+    VENDOR_OBJECT,
+    required=("RECORDNO", "VENDORID", "NAME", "STATUS", "ONHOLD", "WHENMODIFIED"),
+    optional=("CURRENCY", "TERMNAME", "DISPLAYCONTACT.EMAIL1", "MEGAENTITYID", "RECORD_URL"),
+    fix="give the Web Services user's role read access to Accounts Payable vendors (Vendors, List and View)",
+)
+"""VENDOR fields read (never ``*``; never TAXID or bank account numbers), checked against `lookup`."""
+
+VENDOR_FIELDS = VENDOR_READ.all
+"""Every VENDOR field the client may select."""
 
 
 _new_vendor = record_builder(Vendor)

@@ -18,6 +18,7 @@ from graph.errors import GraphError
 from graph.tokens import EntraTokenProvider, GraphCredentials
 from intacct import errors as intacct_errors
 from intacct.client import IntacctClient
+from intacct.schema import describe_problem
 from poller.schedules import TIER1_MONTHLY_TRANSACTIONS, UsageEstimate
 from poller.wakeups import TRIGGER_OBJECTS
 from settings import CompanySettings, Settings
@@ -45,27 +46,52 @@ async def check_store(store: Store, description: str) -> CheckResult:
 
 async def check_intacct(company: CompanySettings, client: IntacctClient, usage: UsageEstimate | None, *,
                         max_wakeup_polls_per_hour: int | None = None) -> list[CheckResult]:
-    """A session, the company's name and the user's time zone; the schedules' monthly cost (and,
-    with wake-ups on, what each wake-up poll adds)."""
+    """A session, the company's definitions of every object read (`lookup`), the user's time zone;
+    the schedules' monthly cost (and, with wake-ups on, what each wake-up poll adds). Fails on a
+    missing object or required field, naming the fix."""
     label = f"Intacct {company.key}"
     try:
-        info = await client.fetch_company_info()
-        formatting = await client.fetch_user_formatting()
+        report = await client.check_schema()
     except intacct_errors.IntacctError as exc:
         return [CheckResult(False, f"{label}: {exc}. {intacct_fix(exc, company)}")]
-    offset = formatting.gmt_offset.total_seconds() / 3600
-    lines = [CheckResult(True, f"Intacct: ok — {company.key} is {info.name!r} (user time zone GMT{offset:+g})")]
+    lines = [CheckResult(True, f"Intacct: ok — signed in to {company.company_id}"
+                               + (f" entity {company.entity_id}" if company.entity_id else "")
+                               + f"; {len(report.checks)} objects looked up")]
+    for check in report.problems():
+        lines.append(CheckResult(False, f"{label}: {describe_problem(check)}"))
+    for name in report.absent_objects():
+        lines.append(CheckResult(True, f"{label}: the company has no {name}; it is not read ({report.checks[name].error})"))
+    for name, dropped in report.dropped().items():
+        lines.append(CheckResult(True, f"{label}: {name} has no {', '.join(dropped)}; not read, cards leave them out"))
+    lines.append(await _check_time_zone(label, company, client))
     if usage is not None:
         share = usage.total / TIER1_MONTHLY_TRANSACTIONS
         lines.append(CheckResult(
             share <= 1,
             f"Intacct usage for {company.key}: about {usage.total:,} API transactions a month at the configured schedules "
-            f"({usage.poll_runs:,} polls × {usage.poll_functions} functions, plus reference data, reconciliation and digests; "
+            f"({usage.poll_runs:,} polls × {usage.poll_functions} functions, plus reference data and definitions, reconciliation "
+            f"and digests; "
             f"{share:.0%} of Tier 1's 100,000)" + ("" if share <= 1 else " — poll less often or buy a higher tier")
             + (f"; plus {usage.poll_functions} per wake-up poll (a burst of changes is one or two polls; at most "
                f"{max_wakeup_polls_per_hour} an hour, WAKEUP_MAX_POLLS_PER_HOUR)" if max_wakeup_polls_per_hour else ""),
         ))
     return lines
+
+
+async def _check_time_zone(label: str, company: CompanySettings, client: IntacctClient) -> CheckResult:
+    """The user's time zone from Intacct; a refusal fails unless INTACCT_GMT_OFFSET stands in for it."""
+    try:
+        formatting = await client.fetch_user_formatting()
+    except intacct_errors.UserFormattingRefusedError as exc:
+        if company.gmt_offset:
+            return CheckResult(True, f"{label}: user time zone GMT{company.gmt_offset} from INTACCT_GMT_OFFSET "
+                                     f"(Intacct refused readUserFormatting: {exc.description2 or exc.errorno})")
+        return CheckResult(False, f"{label}: {exc}. {exc.correction}")
+    except intacct_errors.IntacctError as exc:
+        return CheckResult(False, f"{label}: reading the user's time zone failed: {exc}. {intacct_fix(exc, company)}")
+    offset = formatting.gmt_offset.total_seconds() / 3600
+    source = " (INTACCT_GMT_OFFSET is set and used instead)" if company.gmt_offset else ""
+    return CheckResult(True, f"{label}: user time zone GMT{offset:+g}{source}")
 
 
 def check_wakeups(settings: Settings, company: CompanySettings, state: WakeUpState | None, *, now: datetime) -> list[CheckResult]:
@@ -120,6 +146,8 @@ def intacct_fix(exc: intacct_errors.IntacctError, company: CompanySettings) -> s
         return "The Intacct company has expired; use a live company."
     if isinstance(exc, intacct_errors.IntacctTransportError):
         return f"Cannot reach {company.endpoint_url}: check INTACCT_ENDPOINT_URL, DNS, proxy and firewall."
+    if isinstance(exc, intacct_errors.UntrustedEndpointError):
+        return exc.correction or "Check INTACCT_ENDPOINT_URL."
     if isinstance(exc, intacct_errors.FunctionError):
         return "The web-services user lacks a permission: give its role read access to Company, AP and GL."
     return "See the error above; `python app.py check` again after fixing it."

@@ -5,6 +5,13 @@ plan with the pure functions, and commit snapshots + watermarks + outbox rows in
 transaction. A failed read or commit advances nothing, so the next run re-reads the same window
 and re-plans the same events under the same keys. Failures back off with jitter; the first
 failure and the recovery are logged once each and told to the operators' channel.
+
+One object failing on its own in a poll (its function refused, its page unreadable, the company
+lacking it) does not fail the job: the others are planned and committed as usual, the failing
+one keeps its watermark and is read again next cycle, and its first failure and its recovery
+are each told once. If it failed during the company's first (baseline) cycle, it is remembered
+as still needing its baseline (`baseline-pending` in the store), so its first successful read
+remembers what exists instead of announcing it all as new.
 """
 
 from __future__ import annotations
@@ -15,16 +22,18 @@ import random
 import time
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Awaitable, Callable, Sequence
+from typing import Awaitable, Callable, Mapping, Sequence
 
 from intacct import figures
 from intacct import payments as payment_states
 from intacct.bills import Bill, BillLine
 from intacct.dimensions import DimensionKind
+from intacct.client import READS
 from intacct.errors import AuthenticationError, IntacctError
 from intacct.company import TeamZone
+from intacct.schema import SchemaReport
 from poller.events import AlertKind, AlertRaised, BillCreated, BillStateChanged, DigestFigures, DigestPrepared, Event
-from poller.planning import BILLS, PAYMENTS, VENDORS, CyclePlan, RecordsRead, plan_cycle
+from poller.planning import BILLS, OBJECTS, PAYMENTS, VENDORS, CyclePlan, RecordsRead, plan_cycle
 from poller.routing import fan_out
 from store.api import Store, StoreError
 from store.types import PollState
@@ -35,6 +44,19 @@ Clock = Callable[[], datetime]
 REFERENCE_KINDS = tuple(DimensionKind)
 LEASE_HELD = "lease held by another instance"  # CycleOutcome.skipped: another instance polls this company
 BACKOFF = "backoff"  # CycleOutcome.skipped: the company's polls fail and wait their back-off
+SCHEMA_CACHE = "lookup"  # store.reference_maps kind: the company's definitions, {object: "FIELD …"}
+BASELINE_PENDING = "baseline-pending"  # store.reference_maps kind: objects whose first read is still due
+OBJECT_NAMES = {BILLS: "bills", PAYMENTS: "payments", VENDORS: "vendors"}
+
+
+@dataclass
+class ObjectFailure:
+    """One object that cannot be read while the others can: since when, how often, why."""
+
+    since: datetime
+    count: int
+    error: str
+    fix: str | None
 
 
 @dataclass(frozen=True)
@@ -100,6 +122,7 @@ class PollCoordinator:
         self.next_attempt_at: datetime | None = None
         self.last_success_at: datetime | None = None
         self.last_error: str | None = None
+        self.object_failures: dict[str, ObjectFailure] = {}
 
     # --- jobs ------------------------------------------------------------------------------
     async def poll(self, *, dry_run: bool = False, reason: str = "schedule") -> CycleOutcome:
@@ -184,6 +207,8 @@ class PollCoordinator:
                                           detail=f"{self.consecutive_failures} failed runs since {self.failing_since.isoformat(timespec='minutes')}"))
         self.failing_since, self.consecutive_failures, self.next_attempt_at, self.last_error = None, 0, None, None
         self.last_success_at = now
+        if self.object_failures:
+            self.last_error = "; ".join(f"{OBJECT_NAMES.get(name, name)}: {f.error}" for name, f in self.object_failures.items())
         if job == "poll":
             await self._record_state(outcome)
 
@@ -260,15 +285,71 @@ class PollCoordinator:
     # --- the work --------------------------------------------------------------------------
     async def _poll(self, outcome: CycleOutcome, dry_run: bool) -> None:
         company = self.config.company
+        await self._restore_schema()
         watermarks = await self.store.get_watermarks(company)
-        baseline = not await self.store.has_baseline(company)
-        since = {name: (None if baseline or name not in watermarks else watermarks[name] - self.config.overlap)
-                 for name in (BILLS, PAYMENTS, VENDORS)}
+        first_cycle = not await self.store.has_baseline(company)
+        pending = set(await self.store.load_reference(company, BASELINE_PENDING))
+        baseline = set(OBJECTS) if first_cycle else {name for name in pending if name not in watermarks}
+        since = {name: (None if name in baseline or name not in watermarks else watermarks[name] - self.config.overlap)
+                 for name in OBJECTS}
+        read_at = self.clock()
         changes = await self.client.read_changes(since)
+        failed = set(changes.failures)
         records = RecordsRead(bills=changes.bills, payments=changes.payments, vendors=changes.vendors)
         plan = plan_cycle(company, await self._known(records), records, watermarks=watermarks,
-                          baseline=baseline, backfill_since=self.config.backfill_since)
+                          baseline=baseline, backfill_since=self.config.backfill_since,
+                          read_at=read_at, read=set(OBJECTS) - failed)
+        if not dry_run and baseline & failed and not (baseline & failed) <= pending:
+            # Before the commit marks the company's baseline done: an object whose first read
+            # failed must not later announce everything that already existed.
+            await self.store.save_reference(company, BASELINE_PENDING, {name: "" for name in pending | (baseline & failed)}, read_at)
         await self._commit(plan, outcome, dry_run)
+        if not dry_run:
+            done = {name for name in pending if name in plan.watermarks}
+            if done:
+                await self.store.save_reference(company, BASELINE_PENDING, {name: "" for name in pending - done}, read_at)
+            await self._track_object_failures(changes.failures)
+
+    async def _track_object_failures(self, failures: Mapping[str, IntacctError]) -> None:
+        """Tell the operators once when an object starts failing on its own, and once when it recovers."""
+        now, company = self.clock(), self.config.company
+        for name, exc in failures.items():
+            known = self.object_failures.get(name)
+            if known is not None:
+                known.count += 1
+                log.debug("%s: reading %s still fails (%d): %s", company, name, known.count, describe_error(exc))
+                continue
+            failure = ObjectFailure(now, 1, describe_error(exc), _fix_for(exc))
+            self.object_failures[name] = failure
+            what = OBJECT_NAMES.get(name, name)
+            log.error("%s: reading %s (%s) fails; the other objects are polled as usual: %s", company, what, name, failure.error,
+                      extra={"company": company, "job": "poll"})
+            await self._alert(AlertRaised(company, AlertKind.POLLING_FAILED, now, f"Reading {what} from {company} fails",
+                                          detail=failure.error, fix=failure.fix, subject=name))
+        for name in [n for n in self.object_failures if n not in failures]:
+            failure = self.object_failures.pop(name)
+            what = OBJECT_NAMES.get(name, name)
+            log.info("%s: reading %s (%s) works again after %d failed cycles", company, what, name, failure.count,
+                     extra={"company": company, "job": "poll"})
+            await self._alert(AlertRaised(company, AlertKind.POLLING_RECOVERED, now, f"Reading {what} from {company} works again",
+                                          detail=f"{failure.count} failed cycles since {failure.since.isoformat(timespec='minutes')}",
+                                          subject=name))
+
+    async def _restore_schema(self) -> None:
+        """Before the first read: the company's definitions cached by an earlier run, if any, so
+        the first poll does not wait for a `lookup` (the reference job refreshes them)."""
+        if self.client.schema is not None:
+            return
+        cached = await self.store.load_reference(self.config.company, SCHEMA_CACHE)
+        if cached:
+            self.client.use_schema(SchemaReport.from_cache(READS, cached))
+            log.info("%s: using the Intacct definitions cached at the last reference refresh", self.config.company)
+
+    async def refresh_schema(self) -> SchemaReport:
+        """Ask Intacct for the company's definitions (`lookup`) and cache them in the store."""
+        report = await self.client.check_schema()
+        await self.store.save_reference(self.config.company, SCHEMA_CACHE, report.to_cache(), self.clock())
+        return report
 
     async def _reconcile(self, outcome: CycleOutcome) -> None:
         if not await self.store.has_baseline(self.config.company):
@@ -280,6 +361,7 @@ class PollCoordinator:
         await self._commit(replace(plan, watermarks={}), outcome, dry_run=False)
 
     async def _refresh_reference(self, outcome: CycleOutcome) -> None:
+        await self.refresh_schema()
         dimensions = await self.client.fetch_dimensions(REFERENCE_KINDS)
         now = self.clock()
         for kind, rows in dimensions.items():

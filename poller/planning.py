@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Mapping, Sequence
+from typing import Collection, Iterable, Mapping, Sequence
 
 from intacct import payments as payment_states
 from intacct.bills import Bill
@@ -27,9 +27,11 @@ from store.types import Snapshot
 
 BILLS, PAYMENTS, VENDORS = "APBILL", "APPYMT", "VENDOR"
 
-# A bill in these states is not (yet, or any more) something an AP team acts on: a new one is
-# remembered silently, and its first move into a live state is reported as a state change.
-SILENT_BILL_STATES = frozenset({"Draft", "Analyzing", "Reversed", "Reversal", "No value", ""})
+# A bill in these states (STATE words as a real company's `lookup` lists them) is not (yet, or
+# any more) something an AP team acts on: a new one is remembered silently, and its first move
+# into a live state is reported as a state change.
+SILENT_BILL_STATES = frozenset({"Draft", "Analyzing", "Reversed", "Reversal", "No Value", ""})
+OBJECTS = (BILLS, PAYMENTS, VENDORS)
 PENDING_PAYMENT_STATES = payment_states.PENDING_APPROVAL_STATES | payment_states.PENDING_PAYMENT_STATES
 
 
@@ -81,22 +83,34 @@ def plan_cycle(
     records: RecordsRead,
     *,
     watermarks: Mapping[str, datetime],
-    baseline: bool = False,
+    baseline: bool | Collection[str] = False,
     backfill_since: datetime | None = None,
+    read_at: datetime | None = None,
+    read: Collection[str] = OBJECTS,
 ) -> CyclePlan:
     """Compare what was read with what is known and decide what to emit and remember.
 
-    `baseline` (first run for a company): remember everything, emit nothing, except records
-    modified at or after `backfill_since` when given, which are emitted as if new.
+    `baseline` (the first run for a company: True; or the objects read for the first time, e.g.
+    one that failed during the company's first run): remember everything, emit nothing, except
+    records modified at or after `backfill_since` when given, which are emitted as if new.
+
+    Watermarks: an object in `read` (read successfully this cycle) advances to its newest
+    WHENMODIFIED; one that has none yet and read no rows gets `read_at` (when the read started),
+    so "has a watermark" means "was read once"; an object not in `read` keeps its watermark.
     """
     plan = CyclePlan()
-    emit = _EmitPolicy(baseline, backfill_since)
-    _plan_bills(company, known.get(BILLS, {}), records.bills, emit, plan)
-    _plan_payments(company, known.get(PAYMENTS, {}), records.payments, emit, plan)
-    _plan_vendors(company, known.get(VENDORS, {}), records.vendors, emit, plan)
+    in_baseline = set(OBJECTS) if baseline is True else set(baseline or ())
+    emits = {name: _EmitPolicy(name in in_baseline, backfill_since) for name in OBJECTS}
+    _plan_bills(company, known.get(BILLS, {}), records.bills, emits[BILLS], plan)
+    _plan_payments(company, known.get(PAYMENTS, {}), records.payments, emits[PAYMENTS], plan)
+    _plan_vendors(company, known.get(VENDORS, {}), records.vendors, emits[VENDORS], plan)
     for object_name, rows in ((BILLS, records.bills), (PAYMENTS, records.payments), (VENDORS, records.vendors)):
         newest = _newest(r.when_modified for r in rows)
         previous = watermarks.get(object_name)
+        if object_name not in read:
+            newest = None
+        elif newest is None and previous is None:
+            newest = read_at
         if newest is not None and (previous is None or newest > previous):
             plan.watermarks[object_name] = newest
         elif previous is not None:

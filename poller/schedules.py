@@ -87,14 +87,16 @@ def estimate_usage(
     digest_schedule: str,
     start: datetime,
     poll_functions: int = 3,
-    reference_functions: int = 5,
+    reference_functions: int = 14,
     reconcile_functions: int = 2,
     digest_functions: int = 5,
 ) -> UsageEstimate:
     """Transactions a company's schedules cost in 30 days when nothing changes (each changed
     bill adds its line read, each extra page a readMore; `status` shows the measured figure).
 
-    Per run: a poll reads bills, payments and vendors (3); reference data is five objects (5);
+    Per run: a poll reads bills, payments and vendors (3); a reference refresh looks up the nine
+    objects read (`lookup`, to follow the company's definitions) and reads the five reference
+    objects (9 + 5 = 14);
     reconciliation reads open bills and open payments (2, plus one readMore per further 1,000
     open records); a digest reads its four figures (bills pending approval, overdue, due this
     week, payments pending approval) and the lines of the bills due this week (5).

@@ -3,7 +3,7 @@
 Each tick picks, from the sandbox's own activity random stream, one of: a new bill (Submitted);
 a bill moving on (Submitted → Posted, sometimes Partially Approved or Declined); a payment
 request for a Posted bill (which becomes Selected) or the progress of an open one (Submitted →
-Approved → Delivered → Complete, which pays the bill; rarely Declined); a vendor put on or taken
+Approved → Delivered → Confirmed, which pays the bill; rarely Declined); a vendor put on or taken
 off hold. When the picked change has nothing to act on, the next kind is tried, ending with a new
 bill, which is always possible. Given the seed and the clock, the sequence is deterministic.
 """
@@ -20,14 +20,35 @@ from typing import AsyncIterator, Callable
 from aiohttp import web
 
 from intacct.sandbox.demo_data import BANK_ACCOUNT
-from intacct.sandbox.objects import APBILL, APPYMT, BILL_STATES, PAYMENT_STATES, VENDOR
+from intacct.sandbox.objects import (
+    APBILL,
+    APPYMT,
+    BILL_DECLINED,
+    BILL_PARTIALLY_APPROVED,
+    BILL_POSTED,
+    BILL_STATES,
+    BILL_SUBMITTED,
+    PAYMENT_APPROVED,
+    PAYMENT_CONFIRMED,
+    PAYMENT_DECLINED,
+    PAYMENT_DELIVERED,
+    PAYMENT_PARTIALLY_APPROVED,
+    PAYMENT_STATES,
+    PAYMENT_SUBMITTED,
+    VENDOR,
+)
 from intacct.sandbox.state import SANDBOX_STATE, SandboxState
 
 log = logging.getLogger(__name__)
 
 _KINDS = ("new_bill", "bill", "payment", "vendor")
 _WEIGHTS = (3, 3, 3, 1)
-_NEXT_PAYMENT_STATE = {"S": "A", "PA": "A", "A": "L", "L": "C"}
+_NEXT_PAYMENT_STATE = {
+    PAYMENT_SUBMITTED: PAYMENT_APPROVED,
+    PAYMENT_PARTIALLY_APPROVED: PAYMENT_APPROVED,
+    PAYMENT_APPROVED: PAYMENT_DELIVERED,
+    PAYMENT_DELIVERED: PAYMENT_CONFIRMED,
+}
 
 
 def make_change(state: SandboxState) -> str:
@@ -48,25 +69,27 @@ def _new_bill(state: SandboxState, rng: random.Random, now: datetime) -> str | N
 
 
 def _advance_bill(state: SandboxState, rng: random.Random, now: datetime) -> str | None:
-    state_at = APBILL.positions["STATE"]
-    waiting = [row[0] for row in state.company.tables["APBILL"] if row[state_at] in ("S", "PA")]
+    state_at = APBILL.positions["RAWSTATE"]
+    waiting = [
+        row[0] for row in state.company.tables["APBILL"] if row[state_at] in (BILL_SUBMITTED, BILL_PARTIALLY_APPROVED)
+    ]
     if not waiting:
         return None
     record_no = rng.choice(waiting)
     current = state.company.tables["APBILL"].rows[record_no][state_at]
     draw = rng.random()
-    if current == "S":
-        target = "U" if draw < 0.1 else "PA" if draw < 0.25 else "A"
+    if current == BILL_SUBMITTED:
+        target = BILL_DECLINED if draw < 0.1 else BILL_PARTIALLY_APPROVED if draw < 0.25 else BILL_POSTED
     else:
-        target = "U" if draw < 0.15 else "A"
+        target = BILL_DECLINED if draw < 0.15 else BILL_POSTED
     old, new = state.company.set_bill_state(record_no, target, now)
     return f"bill {record_no} {BILL_STATES[old]} -> {BILL_STATES[new]}"
 
 
 def _move_payment(state: SandboxState, rng: random.Random, now: datetime) -> str | None:
     company = state.company
-    bill_state, due = APBILL.positions["STATE"], APBILL.positions["TOTALDUE"]
-    payable = [row[0] for row in company.tables["APBILL"] if row[bill_state] == "A" and row[due] > 0]
+    bill_state, due = APBILL.positions["RAWSTATE"], APBILL.positions["TOTALDUE"]
+    payable = [row[0] for row in company.tables["APBILL"] if row[bill_state] == BILL_POSTED and row[due] > 0]
     payment_state = APPYMT.positions["STATE"]
     open_payments = [row[0] for row in company.tables["APPYMT"] if row[payment_state] in _NEXT_PAYMENT_STATE]
     if not payable and not open_payments:
@@ -79,7 +102,8 @@ def _move_payment(state: SandboxState, rng: random.Random, now: datetime) -> str
         return f"payment {payment[0]} requested for bill {bill_record_no}"
     record_no = rng.choice(open_payments)
     current = company.tables["APPYMT"].rows[record_no][payment_state]
-    target = "U" if current == "S" and rng.random() < 0.05 else _NEXT_PAYMENT_STATE[current]
+    declined = current == PAYMENT_SUBMITTED and rng.random() < 0.05
+    target = PAYMENT_DECLINED if declined else _NEXT_PAYMENT_STATE[current]
     old, new = company.set_payment_state(record_no, target, now)
     return f"payment {record_no} {PAYMENT_STATES[old]} -> {PAYMENT_STATES[new]}"
 

@@ -1,9 +1,10 @@
 """The admin API (architecture.md §6): JSON in, JSON out; 400 for bad input, 404 for unknown records.
 
-States are given as display values, case-insensitively. Bills accept Draft, Submitted, Partially
-Approved, Approved or Posted (Intacct posts a bill once it is approved, so both mean Posted, code
-`A`), Declined, Selected, Partially Paid, Paid, Reversed. Payments accept Draft, Submitted,
-Partially Approved, Declined, Approved, Delivered, Complete, Voided. Adding a bill to a company
+States are given as display values, case-insensitively: a bill's STATE word (Draft, Submitted,
+Partially Approved, Declined, Posted, Selected, Partially Paid, Paid, Reversed, Reversal,
+Analyzing, No Value; also Approved, since Intacct posts a bill once it is approved), a payment's
+DISPLAYSTATE word (Draft, Submitted, Partially Approved, Declined, Approved, Delivered, Confirmed,
+Voided, Print Voided, Quick Delivery; also Complete for Confirmed). Adding a bill to a company
 without vendors (the empty seed) first creates one vendor, since the API has no vendor creation.
 """
 
@@ -21,7 +22,14 @@ from aiohttp import web
 from intacct.sandbox.demo_data import BANK_ACCOUNT
 from intacct.sandbox.errors import AdminInputError, RecordNotFoundError
 from intacct.sandbox.faults import parse_fault
-from intacct.sandbox.objects import BILL_STATES, PAYMENT_STATES, STATUS
+from intacct.sandbox.objects import (
+    BILL_PARTIALLY_PAID,
+    BILL_POSTED,
+    BILL_STATES,
+    PAYMENT_CONFIRMED,
+    PAYMENT_STATES,
+    STATUS,
+)
 from intacct.sandbox.state import SANDBOX_STATE, SandboxState
 from intacct.sandbox.webhooks import EVENTS, WATCHED_OBJECTS, WebhookConfig
 
@@ -32,11 +40,11 @@ MAX_TEXT = 200
 MAX_LINES = 100
 BILL_STATE_NAMES = {
     **{display.lower(): code for code, display in BILL_STATES.items()},
-    "approved": "A",
+    "approved": BILL_POSTED,
 }
 PAYMENT_STATE_NAMES = {
     **{display.lower(): code for code, display in PAYMENT_STATES.items()},
-    "unapproved": "U",
+    "complete": PAYMENT_CONFIRMED,
 }
 _LINE_KEYS = {
     "amount": "AMOUNT", "account_no": "ACCOUNTNO", "memo": "ENTRYDESCRIPTION", "department_id": "DEPARTMENTID",
@@ -53,6 +61,7 @@ def add_admin_routes(app: web.Application) -> None:
     app.router.add_post("/sandbox/payments", _json_errors(add_payment))
     app.router.add_post("/sandbox/payments/{record_no}/state", _json_errors(set_payment_state))
     app.router.add_post("/sandbox/vendors/{vendor_id}/status", _json_errors(set_vendor_status))
+    app.router.add_post("/sandbox/company", _json_errors(restrict_company))
     app.router.add_post("/sandbox/faults", _json_errors(add_fault))
     app.router.add_get("/sandbox/faults", _json_errors(list_faults))
     app.router.add_get("/sandbox/stats", _json_errors(get_stats))
@@ -99,7 +108,7 @@ async def add_bill(request: web.Request) -> web.Response:
     log.info("sandbox admin: bill %s added (%s)", bill["RECORDNO"], bill["RECORDID"])
     return web.json_response(
         {"record_no": bill["RECORDNO"], "bill_number": bill["RECORDID"], "vendor_id": bill["VENDORID"],
-         "state": BILL_STATES[bill["STATE"]], "total_entered": f"{bill['TOTALENTERED']:.2f}",
+         "state": BILL_STATES[bill["RAWSTATE"]], "total_entered": f"{bill['TOTALENTERED']:.2f}",
          "due_date": bill["WHENDUE"].isoformat()},
         status=201,
     )
@@ -132,7 +141,7 @@ async def add_payment(request: web.Request) -> web.Response:
     log.info("sandbox admin: payment %s requested for bill %s", payment["RECORDNO"], bill_record_no)
     return web.json_response(
         {"record_no": payment["RECORDNO"], "bill_record_no": bill_record_no, "state": PAYMENT_STATES[payment["STATE"]],
-         "amount": f"{payment['AMOUNTTOPAY']:.2f}", "vendor_id": payment["VENDORID"]},
+         "amount": f"{payment['TOTALENTERED']:.2f}", "vendor_id": payment["VENDORID"]},
         status=201,
     )
 
@@ -168,6 +177,32 @@ async def set_vendor_status(request: web.Request) -> web.Response:
     log.info("sandbox admin: vendor %s status=%s on_hold=%s", vendor_id, STATUS[vendor["STATUS"]], vendor["ONHOLD"])
     return web.json_response(
         {"vendor_id": vendor_id, "status": STATUS[vendor["STATUS"]], "on_hold": vendor["ONHOLD"], "changed": changed}
+    )
+
+
+async def restrict_company(request: web.Request) -> web.Response:
+    """POST /sandbox/company {missing_objects?, hidden_fields?, refuse_user_formatting?}: make the
+    company lack whole objects (a module it does not subscribe to: `lookup` and reads answer
+    "Object definition … not found"), hide fields (absent from `lookup`, refused in reads like
+    unknown fields) or refuse readUserFormatting. Each call replaces the previous settings."""
+    state = request.app[SANDBOX_STATE]
+    body = await _body(request, {"missing_objects", "hidden_fields", "refuse_user_formatting"})
+    missing = body.get("missing_objects") or []
+    hidden = body.get("hidden_fields") or {}
+    refuse = body.get("refuse_user_formatting", False)
+    if not isinstance(missing, list) or not all(isinstance(name, str) for name in missing):
+        raise AdminInputError("missing_objects must be a list of object names")
+    if not isinstance(hidden, dict) or not all(
+        isinstance(fields, list) and all(isinstance(f, str) for f in fields) for fields in hidden.values()
+    ):
+        raise AdminInputError("hidden_fields must map object names to lists of field names")
+    if not isinstance(refuse, bool):
+        raise AdminInputError("refuse_user_formatting must be true or false")
+    state.company.restrict(missing_objects=missing, hidden_fields=hidden, refuse_user_formatting=refuse)
+    log.info("sandbox admin: company restricted (missing %s, hidden %s, formatting refused %s)", missing, hidden, refuse)
+    return web.json_response(
+        {"missing_objects": sorted(missing), "hidden_fields": {k: sorted(v) for k, v in hidden.items()},
+         "refuse_user_formatting": refuse}
     )
 
 
@@ -336,7 +371,7 @@ def _payable_bill(state: SandboxState) -> int:
     bills = state.company.tables["APBILL"]
     positions = bills.obj.positions
     for row in bills:
-        if row[positions["STATE"]] in ("A", "PP") and row[positions["TOTALDUE"]] > 0:
+        if row[positions["RAWSTATE"]] in (BILL_POSTED, BILL_PARTIALLY_PAID) and row[positions["TOTALDUE"]] > 0:
             return row[0]
     raise AdminInputError("no Posted or Partially Paid bill is open for payment; give bill_record_no")
 

@@ -29,6 +29,9 @@ from intacct.sandbox.webhooks import WebhookConfig, webhooks_context
 log = logging.getLogger(__name__)
 
 GATEWAY_PATH = "/ia/xml/xmlgw.phtml"
+SESSION_PATH = "/ia/xml/session/xmlgw.phtml"
+"""Where getAPISession sends a session's requests: not the login URL, so a client that keeps
+sending to the login URL is seen (`/sandbox/stats` counts requests per path)."""
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 
 
@@ -46,7 +49,8 @@ def create_sandbox_app(
 ) -> web.Application:
     """An Intacct gateway emulator with a seeded company ("demo" or "empty").
 
-    POST /ia/xml/xmlgw.phtml (and POST /) is the gateway; /sandbox/* the admin API; GET
+    POST /ia/xml/xmlgw.phtml (and POST /) is the gateway, and POST /ia/xml/session/xmlgw.phtml the
+    endpoint getAPISession hands out (the same gateway); /sandbox/* the admin API; GET
     /ia/acct/ur.phtml shows the record a RECORD_URL points to. `web_url=None` builds RECORD_URLs
     from the URL each request came to. `activity_interval` (seconds) starts the demo activity.
     `webhook` makes it call that URL after every change, as Intacct's triggers do (webhooks.py).
@@ -63,6 +67,7 @@ def create_sandbox_app(
     app[SANDBOX_STATE] = state
     app.cleanup_ctx.append(webhooks_context(state.webhooks))
     app.router.add_post(GATEWAY_PATH, _gateway)
+    app.router.add_post(SESSION_PATH, _gateway)
     app.router.add_post("/", _gateway)
     app.router.add_get(RECORD_PAGE_PATH, _record_page)
     add_admin_routes(app)
@@ -76,8 +81,9 @@ async def _gateway(request: web.Request) -> web.StreamResponse:
     state = request.app[SANDBOX_STATE]
     base = f"{request.scheme}://{request.host}"
     body = await request.read()
+    state.stats.count_path(request.path)
     reply = await handle_gateway_request(
-        state, body, endpoint_url=base + GATEWAY_PATH, web_url=state.web_url or base
+        state, body, endpoint_url=base + SESSION_PATH, web_url=state.web_url or base
     )
     response = web.Response(status=reply.status, body=reply.body, content_type=reply.content_type, charset="utf-8")
     # Compressed only when the request's Accept-Encoding allows it, as Intacct does; clients must cope.

@@ -2,8 +2,8 @@
 
 Every change goes through this class so the denormalised fields (VENDORNAME on bills and lines,
 ACCOUNTTITLE/DEPARTMENTNAME/… on lines), the totals that follow a state (TOTALDUE, TOTALPAID,
-TOTALSELECTED, WHENPAID) and WHENMODIFIED stay consistent. States are passed as stored codes
-(`objects.BILL_STATES`, `objects.PAYMENT_STATES`).
+TOTALSELECTED, WHENPAID) and WHENMODIFIED stay consistent. States are passed as stored codes:
+a bill's RAWSTATE (`objects.BILL_STATES`), a payment's STATE (`objects.PAYMENT_STATES`).
 
 Bill ↔ payment rules (Sage Intacct product help, payment requests): a payment request can be made for a
 Posted or Partially Paid bill and moves it to Selected; when the payment completes the bill
@@ -19,13 +19,36 @@ from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
 from intacct.sandbox import objects
+from intacct.sandbox.objects import (
+    BILL_DECLINED,
+    BILL_DRAFT,
+    BILL_PAID,
+    BILL_PARTIALLY_APPROVED,
+    BILL_PARTIALLY_PAID,
+    BILL_POSTED,
+    BILL_REVERSED,
+    BILL_SELECTED,
+    BILL_SUBMITTED,
+    PAYMENT_APPROVED,
+    PAYMENT_CONFIRMED,
+    PAYMENT_DELIVERED,
+    PAYMENT_DRAFT,
+    PAYMENT_PARTIALLY_APPROVED,
+    PAYMENT_QUICK_DELIVERY,
+    PAYMENT_SUBMITTED,
+    PAYMENT_VOIDED,
+    PAYMENT_PRINT_VOIDED,
+)
 from intacct.sandbox.errors import AdminInputError, RecordNotFoundError
 from intacct.sandbox.schema import two_places
 from intacct.sandbox.tables import Table
 
 ZERO = Decimal("0.00")
-BILL_PAYABLE_STATES = frozenset({"A", "PP"})  # a payment request may be made for these
-OPEN_PAYMENT_STATES = frozenset({"D", "S", "PA", "A", "L"})
+BILL_PAYABLE_STATES = frozenset({BILL_POSTED, BILL_PARTIALLY_PAID})  # a payment request may be made for these
+OPEN_PAYMENT_STATES = frozenset(
+    {PAYMENT_DRAFT, PAYMENT_SUBMITTED, PAYMENT_PARTIALLY_APPROVED, PAYMENT_APPROVED, PAYMENT_DELIVERED, PAYMENT_QUICK_DELIVERY}
+)
+CLOSED_PAYMENT_STATES = frozenset({PAYMENT_CONFIRMED, PAYMENT_VOIDED, PAYMENT_PRINT_VOIDED})
 
 
 @dataclass(frozen=True)
@@ -92,11 +115,38 @@ class Company:
         self.dimensions: dict[str, dict[str, tuple[int, str]]] = {
             name: {} for name in ("GLACCOUNT", "DEPARTMENT", "LOCATION", "CLASS", "PROJECT")
         }
+        # How this company differs from the recorded definitions (admin API): objects of modules it
+        # does not subscribe to, fields its users cannot see, a refused readUserFormatting.
+        self.missing_objects: set[str] = set()
+        self.hidden_fields: dict[str, frozenset[str]] = {}
+        self.formatting_refused = False
+        self.tables["USERINFO"].insert({"LOGINID": user.login_id})
 
     @property
     def company_id(self) -> str:
         """The company id users sign in to (DEMO-CO)."""
         return self.credentials.company_id
+
+    def restrict(
+        self,
+        *,
+        missing_objects: Sequence[str] = (),
+        hidden_fields: Mapping[str, Sequence[str]] | None = None,
+        refuse_user_formatting: bool = False,
+    ) -> None:
+        """Make this company lack objects or fields, or refuse readUserFormatting (replaces earlier settings)."""
+        for name in [*missing_objects, *(hidden_fields or {})]:
+            if name not in self.tables:
+                raise AdminInputError(f"the sandbox has no object {name}")
+        for name, fields in (hidden_fields or {}).items():
+            unknown = [f for f in fields if self.tables[name].obj.field(f) is None]
+            if unknown:
+                raise AdminInputError(f"{name} has no field(s) {', '.join(unknown)}")
+            if "RECORDNO" in fields:
+                raise AdminInputError("RECORDNO cannot be hidden")
+        self.missing_objects = set(missing_objects)
+        self.hidden_fields = {name: frozenset(fields) for name, fields in (hidden_fields or {}).items()}
+        self.formatting_refused = refuse_user_formatting
 
     def table(self, object_name: str) -> Table:
         """The table of an object (KeyError for an object the sandbox does not serve)."""
@@ -108,7 +158,7 @@ class Company:
 
     # -- inserts (seed, generator, admin) --------------------------------------------------
     def insert_reference(self, object_name: str, values: Mapping[str, Any]) -> list[Any]:
-        """Add a GL account, department, location, class, project or the COMPANY row."""
+        """Add a GL account, department, location, class or project."""
         table = self.tables[object_name]
         row = table.insert(values)
         if object_name in self.dimensions:
@@ -143,7 +193,7 @@ class Company:
         return found
 
     def insert_bill(self, header: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> list[Any]:
-        """Add a bill and its lines; header needs RECORDID, VENDORID, STATE, WHENCREATED, WHENDUE,
+        """Add a bill and its lines; header needs RECORDID, VENDORID, RAWSTATE, WHENCREATED, WHENDUE,
         AUWHENCREATED, WHENMODIFIED; lines need AMOUNT and ACCOUNTNO (dimensions optional).
         Totals, names and line keys are derived here."""
         if not lines:
@@ -161,13 +211,13 @@ class Company:
             "RECORDTYPE": "pi", "VENDORNAME": vendor_name, "TERMNAME": vendor[_VENDOR_TERM],
             "ONHOLD": False, "PAYMENTPRIORITY": "normal", "TOTALENTERED": total, "TOTALDUE": total,
             "TOTALPAID": ZERO, "TOTALSELECTED": ZERO, "CURRENCY": "USD", "BASECURR": "USD",
-            "MODULEKEY": "3.AP", "CREATEDBY": str(self.user.record_no), "MODIFIEDBY": str(self.user.record_no),
+            "MODULEKEY": "3.AP", "CREATEDBY": self.user.record_no, "MODIFIEDBY": self.user.record_no,
             **header,
         }
         row = bills.insert(values)
         record_no = row[0]
         paid_on = values.get("WHENPAID") or values["WHENCREATED"]
-        _settle_bill(bills, row, values["STATE"], paid_on, values.get("TOTALPAID"))
+        _settle_bill(bills, row, values["RAWSTATE"], paid_on, values.get("TOTALPAID"))
         self.bills_by_number[values["RECORDID"]] = record_no
         line_table = self.tables["APBILLITEM"]
         created_at = values["AUWHENCREATED"]
@@ -175,7 +225,7 @@ class Company:
         for number, line in enumerate(resolved, start=1):
             line_row = line_table.insert(
                 {
-                    **line, "RECORDKEY": record_no, "LINE_NO": number, "RECORDTYPE": "pi",
+                    **line, "RECORDKEY": record_no, "LINE_NO": str(number), "RECORDTYPE": "pi",
                     "VENDORID": values["VENDORID"], "VENDORNAME": vendor_name, "CURRENCY": "USD",
                     "BASECURR": "USD", "ENTRY_DATE": values["WHENCREATED"], "WHENCREATED": created_at,
                     "WHENMODIFIED": created_at,
@@ -202,12 +252,14 @@ class Company:
         return resolved
 
     def insert_payment(self, values: Mapping[str, Any], bill_record_no: int | None) -> list[Any]:
-        """Add a payment row as given (no bill side effects; the seed writes history with it)."""
+        """Add a payment row as given, amount in TOTALENTERED (no bill side effects; the seed writes
+        history with it). What is paid and still due follows the state."""
         vendor = self.vendor(values["VENDORID"])
+        amount, state = values["TOTALENTERED"], values["STATE"]
         row = self.tables["APPYMT"].insert(
             {
                 "RECORDTYPE": "pp", "VENDORNAME": vendor[_VENDOR_NAME], "CURRENCY": "USD", "BASECURR": "USD",
-                "TOTALENTERED": values["AMOUNTTOPAY"], **values,
+                "VENDORKEY": str(vendor[0]), **_payment_totals(state, amount), **values,
             }
         )
         if bill_record_no is not None:
@@ -255,13 +307,13 @@ class Company:
         today = self.today(now)
         payment = self.insert_payment(
             {
-                "VENDORID": bill[_BILL_VENDOR], "STATE": "S", "PAYMENTMETHOD": method, "FINANCIALENTITY": bank,
-                "DESCRIPTION": f"Payment for bill {bill[_BILL_NUMBER]}", "AMOUNTTOPAY": amount,
+                "VENDORID": bill[_BILL_VENDOR], "STATE": PAYMENT_SUBMITTED, "PAYMENTMETHOD": method,
+                "FINANCIALENTITY": bank, "DESCRIPTION": f"Payment for bill {bill[_BILL_NUMBER]}", "TOTALENTERED": amount,
                 "WHENCREATED": today, "AUWHENCREATED": now, "WHENMODIFIED": now,
             },
             bill_record_no,
         )
-        _settle_bill(bills, bill, "R", today, None, now=now, selected=amount)
+        _settle_bill(bills, bill, BILL_SELECTED, today, None, now=now, selected=amount)
         return payment
 
     def set_payment_state(self, record_no: int, code: str, now: datetime) -> tuple[str, str]:
@@ -274,11 +326,11 @@ class Company:
         if old == code:
             return old, code
         today = self.today(now)
-        changes: dict[str, Any] = {"STATE": code}
-        if code == "C":
+        changes: dict[str, Any] = {"STATE": code, **_payment_totals(code, payment[_PAYMENT_AMOUNT])}
+        if code == PAYMENT_CONFIRMED:
             changes["WHENPAID"] = today
             changes["DOCNUMBER"] = payment[_PAYMENT_DOC] or str(10000 + record_no)
-        elif code == "L":
+        elif code in (PAYMENT_DELIVERED, PAYMENT_QUICK_DELIVERY):
             changes["DOCNUMBER"] = payment[_PAYMENT_DOC] or str(10000 + record_no)
         payments.update(record_no, changes, now)
         bill_record_no = self.payment_bill.get(record_no)
@@ -292,17 +344,17 @@ class Company:
         bills = self.tables["APBILL"]
         bill = bills.rows[bill_record_no]
         paid = bill[_BILL_PAID]
-        if new == "C" and old != "C":
+        if new == PAYMENT_CONFIRMED and old != PAYMENT_CONFIRMED:
             paid = min(bill[_BILL_ENTERED], paid + amount)
-        elif old == "C" and new != "C":
+        elif old == PAYMENT_CONFIRMED and new != PAYMENT_CONFIRMED:
             paid = max(ZERO, paid - amount)
         if paid >= bill[_BILL_ENTERED]:
-            state = "P"
+            state = BILL_PAID
         elif new in OPEN_PAYMENT_STATES:
-            state = "R"  # a request is (still or again) open for the bill
+            state = BILL_SELECTED  # a request is (still or again) open for the bill
         else:
-            state = "PP" if paid > ZERO else "A"
-        _settle_bill(bills, bill, state, today, paid, now=now, selected=amount if state == "R" else None)
+            state = BILL_PARTIALLY_PAID if paid > ZERO else BILL_POSTED
+        _settle_bill(bills, bill, state, today, paid, now=now, selected=amount if state == BILL_SELECTED else None)
 
     def set_vendor_status(self, vendor_id: str, active: bool | None, on_hold: bool | None, now: datetime) -> bool:
         """Set a vendor's STATUS and/or ONHOLD; returns whether anything changed."""
@@ -313,6 +365,15 @@ class Company:
         if on_hold is not None:
             changes["ONHOLD"] = on_hold
         return self.tables["VENDOR"].update(vendor[0], changes, now)
+
+
+def _payment_totals(code: str, amount: Decimal) -> dict[str, Decimal]:
+    """What a payment in state `code` has paid and still owes of its `amount`."""
+    if code == PAYMENT_CONFIRMED:
+        return {"TOTALPAID": amount, "TOTALDUE": ZERO, "TOTALSELECTED": ZERO}
+    if code in CLOSED_PAYMENT_STATES:
+        return {"TOTALPAID": ZERO, "TOTALDUE": ZERO, "TOTALSELECTED": ZERO}
+    return {"TOTALPAID": ZERO, "TOTALDUE": amount, "TOTALSELECTED": amount}
 
 
 def _settle_bill(
@@ -335,20 +396,20 @@ def _settle_bill(
     # A bill already in this state keeps its payment date (set by the seed's history or by an
     # earlier partial payment); entering a paid state today stamps today.
     paid_on = row[_BILL_WHENPAID] if row[_BILL_STATE] == code and row[_BILL_WHENPAID] else today
-    changes: dict[str, Any] = {"STATE": code, "TOTALSELECTED": ZERO}
-    if code in ("D", "S", "PA", "U", "A"):
+    changes: dict[str, Any] = {"RAWSTATE": code, "TOTALSELECTED": ZERO}
+    if code in (BILL_DRAFT, BILL_SUBMITTED, BILL_PARTIALLY_APPROVED, BILL_DECLINED, BILL_POSTED):
         changes.update(TOTALPAID=ZERO, TOTALDUE=entered, WHENPAID=None)
-    elif code == "R":
+    elif code == BILL_SELECTED:
         changes.update(TOTALPAID=paid, TOTALDUE=entered - paid, TOTALSELECTED=selected or entered - paid)
-    elif code == "PP":
+    elif code == BILL_PARTIALLY_PAID:
         if not ZERO < paid < entered:
             paid = two_places(entered / 2)
         changes.update(TOTALPAID=paid, TOTALDUE=entered - paid, WHENPAID=paid_on)
-    elif code == "P":
+    elif code == BILL_PAID:
         changes.update(TOTALPAID=entered, TOTALDUE=ZERO, WHENPAID=paid_on)
-    elif code == "V":
+    elif code == BILL_REVERSED:
         changes.update(TOTALDUE=ZERO)
-    if code in ("A", "R", "PP", "P") and row[_BILL_POSTED] is None:
+    if code in (BILL_POSTED, BILL_SELECTED, BILL_PARTIALLY_PAID, BILL_PAID) and row[_BILL_POSTED] is None:
         changes["WHENPOSTED"] = today
     if now is None:
         positions = bills.obj.positions
@@ -358,7 +419,7 @@ def _settle_bill(
         bills.update(row[0], changes, now)
 
 
-_FIRST_RECORD_NO = {"APBILL": 1001, "APBILLITEM": 5001, "APPYMT": 701, "VENDOR": 101, "GLACCOUNT": 11}
+_FIRST_RECORD_NO = {"APBILL": 1001, "APBILLITEM": 5001, "APPYMT": 701, "VENDOR": 101, "GLACCOUNT": 11, "USERINFO": 5}
 _DIMENSION_FIELDS = {
     "GLACCOUNT": ("ACCOUNTNO", "TITLE"),
     "DEPARTMENT": ("DEPARTMENTID", "TITLE"),
@@ -373,10 +434,10 @@ _LINE_DIMENSIONS = {
     "PROJECT": ("PROJECTID", "PROJECTNAME"),
 }
 _BP = objects.APBILL.positions
-_BILL_NUMBER, _BILL_VENDOR, _BILL_STATE = _BP["RECORDID"], _BP["VENDORID"], _BP["STATE"]
+_BILL_NUMBER, _BILL_VENDOR, _BILL_STATE = _BP["RECORDID"], _BP["VENDORID"], _BP["RAWSTATE"]
 _BILL_ENTERED, _BILL_DUE, _BILL_PAID = _BP["TOTALENTERED"], _BP["TOTALDUE"], _BP["TOTALPAID"]
 _BILL_WHENPAID, _BILL_POSTED = _BP["WHENPAID"], _BP["WHENPOSTED"]
 _PP = objects.APPYMT.positions
-_PAYMENT_STATE, _PAYMENT_AMOUNT, _PAYMENT_DOC = _PP["STATE"], _PP["AMOUNTTOPAY"], _PP["DOCNUMBER"]
+_PAYMENT_STATE, _PAYMENT_AMOUNT, _PAYMENT_DOC = _PP["STATE"], _PP["TOTALENTERED"], _PP["DOCNUMBER"]
 _VENDOR_NAME, _VENDOR_TERM = objects.VENDOR.positions["NAME"], objects.VENDOR.positions["TERMNAME"]
 

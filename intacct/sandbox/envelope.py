@@ -32,7 +32,6 @@ class ControlBlock:
     uniqueid: str = "false"
     dtdversion: str = ""
     policyid: str | None = None
-    include_whitespace: bool = True
 
 
 @dataclass(frozen=True)
@@ -137,7 +136,6 @@ def read_control(root: etree._Element) -> ControlBlock:
         uniqueid=values.get("uniqueid", "true") or "true",
         dtdversion=values["dtdversion"],
         policyid=values.get("policyid") or None,
-        include_whitespace=values.get("includewhitespace", "true").lower() != "false",
     )
 
 
@@ -240,9 +238,18 @@ def error_message(errors: Sequence[IntacctError]) -> etree._Element:
     return message
 
 
-def serialize(root: etree._Element, *, pretty: bool) -> bytes:
-    """UTF-8 bytes with Intacct's XML declaration; indented when the request asked for whitespace."""
-    return _DECLARATION + etree.tostring(root, encoding="UTF-8", xml_declaration=False, pretty_print=pretty)
+INDENT = "    "
+
+
+def serialize(root: etree._Element) -> bytes:
+    """UTF-8 bytes with Intacct's XML declaration, indented by four spaces per level.
+
+    The recorded gateway answers (tests/fixtures/intacct-samples, the jfcote87 captures) are
+    indented so. Whether `includewhitespace=false` makes the real gateway drop the indentation is
+    not recorded (the compact recordings that exist were re-serialised by their recorder), so the
+    sandbox always indents: it is the harder layout for a reader (text between every element)."""
+    etree.indent(root, space=INDENT)
+    return _DECLARATION + etree.tostring(root, encoding="UTF-8", xml_declaration=False)
 
 
 def _text(parent: etree._Element, tag: str, value: str | None) -> etree._Element:

@@ -62,6 +62,9 @@ class Fault:
         """Whether an error_response fault targets this function."""
         if self.target is None:
             return True
+        function, _, obj = self.target.partition(":")
+        if obj:  # "readByQuery:APPYMT": that function on that object only
+            return function == call.name and obj.upper() == (call.object_name or "")
         return self.target in (call.controlid, call.name) or self.target.upper() == (call.object_name or "")
 
     def as_json(self) -> dict[str, Any]:

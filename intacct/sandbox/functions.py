@@ -1,8 +1,16 @@
 """The gateway functions the sandbox implements, each turning one <function> into <data> or a failure.
 
-getAPISession, readByQuery, readMore, read and readUserFormatting, as used by the client
+getAPISession, readByQuery, readMore, read, readByName, lookup and readUserFormatting
 (docs/design.md). Any other function name answers a result failure naming what is supported, so
-an unexpected call is visible instead of silently empty. Choices where Intacct is undocumented:
+an unexpected call is visible instead of silently empty.
+
+Shapes taken from recordings: an unknown field in `fields` fails that function alone with errorno
+`Invalid fields list <field>` and empty texts (tests/fixtures/intacct-samples/
+response-multi-function-partial-failure-apbill.xml); `lookup` answers `<Type Name=…><Fields>
+<Field><ID>…` (the hotglue tap reads data/Type/Fields/Field and data/Type/Relationships, Estuary
+data/Type/Fields/Field/{ID, DATATYPE}); readUserFormatting takes the user's RECORDNO as `<key>`,
+found with readByName on USERINFO (Estuary's recorded requests). Choices where Intacct is
+undocumented:
 - getAPISession sent with other functions fails ("Get API Session Failed"); the others still run.
 - pagesize outside 1–1000 and a returnFormat other than xml fail the function ("Query Failed").
 - A query the parser refuses fails the function ("Query Failed", the reason and position in
@@ -33,7 +41,7 @@ from intacct.sandbox.sessions import Principal, Session, SessionStore
 MAX_PAGESIZE = 1000
 DEFAULT_PAGESIZE = 100
 MAX_READ_KEYS = 1000
-SUPPORTED = ("getAPISession", "readByQuery", "readMore", "read", "readUserFormatting")
+SUPPORTED = ("getAPISession", "readByQuery", "readMore", "read", "readByName", "lookup", "readUserFormatting")
 
 
 @dataclass
@@ -46,7 +54,7 @@ class CallContext:
     sessions: SessionStore
     cursors: CursorStore
     now: datetime
-    endpoint_url: str
+    endpoint_url: str  # where getAPISession sends the session's requests
     web_url: str
     alone: bool  # the function is the only one in its request
 
@@ -102,12 +110,14 @@ def get_api_session(call: FunctionCall, context: CallContext) -> etree._Element:
 def read_by_query(call: FunctionCall, context: CallContext) -> etree._Element:
     """The first page of the rows matching a query; a resultId when more remain."""
     obj = _object(call)
-    fields = _fields(call, obj)
+    _refuse_missing(obj, context)
+    fields = _fields(call, obj, context.company.hidden_fields.get(obj.name, frozenset()))
     pagesize = _pagesize(call.text("pagesize"))
     _xml_only(call)
     query = call.text("query")
     try:
-        matches_row = compile_condition(parse_query(query), obj, context.company.user.zone)
+        hidden = context.company.hidden_fields.get(obj.name, frozenset())
+        matches_row = compile_condition(parse_query(query), obj, context.company.user.zone, hidden)
     except QuerySyntaxError as exc:
         raise _fail(
             "Query Failed", f"Invalid query: {exc}. Query: {query[:300]}",
@@ -144,7 +154,7 @@ def read_more(call: FunctionCall, context: CallContext) -> etree._Element:
         raise _fail("readMore failed",
                     f"Attempt to readMore with an invalid or expired resultId: {result_id or object_name}", "")
     obj = OBJECTS[cursor.object_name]
-    fields = tuple(obj.fields[obj.positions[name]] for name in cursor.fields)
+    fields = tuple(obj.by_name[name] for name in cursor.fields)
     page = cursor.record_nos[cursor.position: cursor.position + cursor.pagesize]
     cursor.position += len(page)
     cursor.last_used = context.now
@@ -169,7 +179,8 @@ def _page(context: CallContext, obj: ObjectDef, fields: tuple[FieldDef, ...], re
 def read(call: FunctionCall, context: CallContext) -> etree._Element:
     """Records by RECORDNO (<keys>, comma-separated); unknown keys are skipped, like Intacct."""
     obj = _object(call)
-    fields = _fields(call, obj)
+    _refuse_missing(obj, context)
+    fields = _fields(call, obj, context.company.hidden_fields.get(obj.name, frozenset()))
     _xml_only(call)
     keys = [key.strip() for key in (call.text("keys") or "").split(",") if key.strip()]
     if not keys:
@@ -183,16 +194,78 @@ def read(call: FunctionCall, context: CallContext) -> etree._Element:
     return data
 
 
+# -- readByName --------------------------------------------------------------------------------
+_NAME_FIELDS = {"USERINFO": "LOGINID", "VENDOR": "VENDORID"}
+
+
+def read_by_name(call: FunctionCall, context: CallContext) -> etree._Element:
+    """Records by their name/ID field (<keys>, comma-separated), like `read`; USERINFO and VENDOR."""
+    obj = _object(call)
+    _refuse_missing(obj, context)
+    fields = _fields(call, obj, context.company.hidden_fields.get(obj.name, frozenset()))
+    _xml_only(call)
+    name_field = _NAME_FIELDS.get(obj.name)
+    if name_field is None:
+        raise _fail("Read Failed", f"The Intacct sandbox reads {obj.name} by RECORDNO only; use read.", "")
+    keys = {key.strip().lower() for key in (call.text("keys") or "").split(",") if key.strip()}
+    if not keys:
+        raise _fail("Read Failed", "readByName needs <keys>: one or more names, comma-separated.", "")
+    index = obj.positions[name_field]
+    wanted = [row for row in context.company.table(obj.name) if str(row[index] or "").lower() in keys]
+    data = etree.Element("data", listtype=obj.name, count=str(len(wanted)))
+    _renderer(context, obj, fields, upper=True, star=False).append(data, wanted)
+    return data
+
+
+# -- lookup ------------------------------------------------------------------------------------
+_LOOKUP_TAGS = ("ID", "LABEL", "DESCRIPTION", "REQUIRED", "READONLY", "DATATYPE")
+
+
+def lookup(call: FunctionCall, context: CallContext) -> etree._Element:
+    """The object's definition as recorded: every field with its label, flags, type and valid values."""
+    obj = _object(call)
+    hidden = context.company.hidden_fields.get(obj.name, frozenset())
+    if obj.name in context.company.missing_objects:
+        raise _fail("Query Failed", f"Object definition {obj.name} not found", "")
+    data = etree.Element("data", listtype="All", count="1")
+    type_element = etree.SubElement(data, "Type", Name=obj.name, DocumentType="")
+    fields_element = etree.SubElement(type_element, "Fields")
+    for definition in obj.fields:
+        if definition.name in hidden:
+            continue
+        recorded = definition.recorded
+        element = etree.SubElement(fields_element, "Field")
+        for tag in _LOOKUP_TAGS:
+            value = recorded.get(tag)
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            etree.SubElement(element, tag).text = value or None
+        valid = recorded.get("VALIDVALUES")
+        if valid:
+            values = etree.SubElement(element, "VALIDVALUES")
+            for item in valid:
+                etree.SubElement(values, "VALIDVALUE").text = item
+        etree.SubElement(element, "ISCUSTOM").text = "false"
+    relationships = etree.SubElement(type_element, "Relationships")
+    for relationship in obj.relationships:
+        element = etree.SubElement(relationships, "Relationship")
+        for tag, value in relationship.items():
+            etree.SubElement(element, tag).text = value
+    return data
+
+
 # -- readUserFormatting ------------------------------------------------------------------------
 def read_user_formatting(call: FunctionCall, context: CallContext) -> etree._Element:
-    """The user's locale, date format, gmtoffset and clock (by <userId> login or <key> RECORDNO)."""
+    """The user's locale, date format, gmtoffset and clock, by the user's RECORDNO in <key>."""
     user = context.company.user
-    user_id, key = call.text("userId"), call.text("key")
-    if user_id is None and key is None:
-        user_id = context.principal.user_id
-    wrong_login = user_id is not None and user_id.lower() != user.login_id.lower()
-    if wrong_login or (key is not None and key != str(user.record_no)):
-        raise _fail("Read Failed", f"User {user_id or key} not found.", "")
+    key = call.text("key")
+    if not key:
+        raise _fail("Read Failed", "readUserFormatting needs the user's RECORDNO in <key>.", "")
+    if context.company.formatting_refused:
+        raise _fail("Read Failed", "You do not have permission to read this user's formatting.",
+                    "Give the user's role read access to Company > Users.")
+    if key != str(user.record_no):
+        raise _fail("Read Failed", f"User {key} not found.", "")
     data = etree.Element("data")
     formatting = etree.SubElement(data, "userformatting")
     for tag, value in (("recordno", str(user.record_no)), ("locale", user.locale), ("dateformat", user.date_format),
@@ -212,22 +285,28 @@ def _object(call: FunctionCall) -> ObjectDef:
     return obj
 
 
+def _refuse_missing(obj: ObjectDef, context: CallContext) -> None:
+    """An object the company does not have (a module it did not subscribe to) is not found."""
+    if obj.name in context.company.missing_objects:
+        raise _fail("Query Failed", f"Object definition {obj.name} not found", "")
+
+
 def _is_star(call: FunctionCall) -> bool:
     text = call.text("fields")
     return text is None or text.strip() in ("", "*")
 
 
-def _fields(call: FunctionCall, obj: ObjectDef) -> tuple[FieldDef, ...]:
-    """The selected fields in the order asked ('*', empty or absent: all); unknown ones fail."""
+def _fields(call: FunctionCall, obj: ObjectDef, hidden: frozenset[str] = frozenset()) -> tuple[FieldDef, ...]:
+    """The selected fields in the order asked ('*', empty or absent: all the company shows);
+    unknown and hidden ones fail."""
     if _is_star(call):
-        return obj.fields
+        return tuple(f for f in obj.fields if f.name not in hidden)
     names = list(dict.fromkeys(name.strip().upper() for name in (call.text("fields") or "").split(",") if name.strip()))
-    unknown = [name for name in names if obj.field(name) is None]
+    unknown = [name for name in names if obj.field(name) is None or name in hidden]
     if unknown:
-        listed = ",".join(unknown)[:200]
-        raise _fail(f"Invalid fields list {listed}", f"{listed}: no such field on {obj.name}.",
-                    f"Check the field names with lookup {obj.name}.")
-    return tuple(obj.fields[obj.positions[name]] for name in names)
+        # As recorded: the errorno names the field(s), every other text is empty.
+        raise _fail(f"Invalid fields list {','.join(unknown)[:200]}", "", "")
+    return tuple(obj.by_name[name] for name in names)
 
 
 def _pagesize(text: str | None) -> int:
@@ -277,6 +356,8 @@ _HANDLERS: dict[str, Callable[[FunctionCall, CallContext], etree._Element]] = {
     "readByQuery": read_by_query,
     "readMore": read_more,
     "read": read,
+    "readByName": read_by_name,
+    "lookup": lookup,
     "readUserFormatting": read_user_formatting,
 }
 _PARAMETERS: dict[str, frozenset[str]] = {
@@ -284,5 +365,7 @@ _PARAMETERS: dict[str, frozenset[str]] = {
     "readByQuery": frozenset({"object", "fields", "query", "pagesize", "returnFormat", "docparid"}),
     "readMore": frozenset({"resultId", "object"}),
     "read": frozenset({"object", "keys", "fields", "returnFormat", "docparid"}),
-    "readUserFormatting": frozenset({"key", "userId"}),
+    "readByName": frozenset({"object", "keys", "fields", "returnFormat", "docparid"}),
+    "lookup": frozenset({"object", "docparid"}),
+    "readUserFormatting": frozenset({"key"}),
 }

@@ -77,8 +77,8 @@ async def handle_gateway_request(state: SandboxState, body: bytes, *, endpoint_u
         early = await _apply_before(state, fault)
         if early is not None:
             return early
-    root, pretty = _answer(state, parsed, fault, endpoint_url=endpoint_url, web_url=web_url)
-    reply = serialize(root, pretty=pretty)
+    root = _answer(state, parsed, fault, endpoint_url=endpoint_url, web_url=web_url)
+    reply = serialize(root)
     if fault is not None and fault.kind is FaultKind.MALFORMED_XML:
         reply = fault_wire.truncate(reply)
     elif fault is not None and fault.kind is FaultKind.CONTROL_CHARS:
@@ -100,7 +100,7 @@ async def _apply_before(state: SandboxState, fault: Fault) -> GatewayReply | Non
     """Faults that act before the request is handled; a reply when they replace it."""
     kind = fault.kind
     if kind is FaultKind.CONCURRENCY_LIMIT:
-        body = serialize(build_response(None, control_errors=[fault_wire.CONCURRENCY_ERROR]), pretty=True)
+        body = serialize(build_response(None, control_errors=[fault_wire.CONCURRENCY_ERROR]))
         return GatewayReply(429, body)
     if kind in (FaultKind.HTTP_500, FaultKind.HTTP_503):
         status = 500 if kind is FaultKind.HTTP_500 else 503
@@ -115,13 +115,12 @@ async def _apply_before(state: SandboxState, fault: Fault) -> GatewayReply | Non
 
 def _answer(
     state: SandboxState, parsed: _Parsed, fault: Fault | None, *, endpoint_url: str, web_url: str
-) -> tuple[etree._Element, bool]:
-    """The response tree and whether to indent it."""
+) -> etree._Element:
+    """The response tree."""
     control = parsed.control
-    pretty = control.include_whitespace if control else True
     if parsed.failure is not None:
         log.info("gateway request refused at control level: %s", parsed.failure.errors[0].errorno)
-        return build_response(control, control_errors=parsed.failure.errors), pretty
+        return build_response(control, control_errors=parsed.failure.errors)
     assert control is not None and parsed.operation is not None
     company, now = state.company, state.now()
     try:
@@ -129,13 +128,13 @@ def _answer(
         principal, session = _authenticate(parsed.operation, state, now)
     except ControlFailure as failure:
         log.info("gateway request refused at control level: %s", failure.errors[0].description2)
-        return build_response(control, control_errors=failure.errors), pretty
+        return build_response(control, control_errors=failure.errors)
     except AuthenticationFailure as failure:
         log.info("gateway request refused at authentication level: %s", failure.errors[0].description2)
         login = parsed.operation.login
         auth = AuthBlock("failure", login.user_id if login else "", login.company_id if login else "",
                          (login.location_id or "") if login else None)
-        return build_response(control, auth=auth, auth_errors=failure.errors), pretty
+        return build_response(control, auth=auth, auth_errors=failure.errors)
 
     functions = parsed.operation.functions
     context = CallContext(
@@ -158,7 +157,7 @@ def _answer(
     if fault is not None and fault.kind is FaultKind.CONTROL_CHARS:
         target = _first_value(root)
         target.text = fault_wire.mark_for_control_chars(target.text)
-    return root, pretty
+    return root
 
 
 def _run_functions(

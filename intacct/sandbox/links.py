@@ -41,10 +41,10 @@ def parse_record_token(token: str) -> tuple[str, int] | None:
 def record_page(company_name: str, obj: ObjectDef, row: list[Any], zone: tzinfo) -> str:
     """A plain HTML page listing one record's fields, every value escaped."""
     cells = []
-    for index, definition in enumerate(obj.fields):
+    for definition in obj.fields:
         if definition.type is FieldType.URL:
             continue
-        value = render_value(definition, row[index], zone) or ""
+        value = render_value(definition, row[obj.positions[definition.name]], zone) or ""
         cells.append(f"<tr><th>{html.escape(definition.name)}</th><td>{html.escape(value)}</td></tr>")
     title = f"{obj.name} {row[obj.positions['RECORDNO']]}"
     return (

@@ -1,161 +1,183 @@
-"""The objects the sandbox serves, their fields in `*` order, and the enumeration code tables.
+"""The objects the sandbox serves, built from recorded real `lookup` answers, and its state codes.
 
-Field names follow developer.intacct.com's object pages and the recorded samples; every field the client selects
-(docs/design.md, "Fields read") is here, plus common neighbours so `*` looks like Intacct.
-Enumeration codes follow docs/design.md: the documented codes plus ours for the states Intacct's
-pages do not give a code for.
+Every object's fields, in `*` order, come from `definitions/<object>.json`: what a real Intacct
+company listed (the files and their README name the source). Nothing here comes from the client
+(`intacct/states.py` and the record modules), so the sandbox cannot share the client's mistakes.
+On top of the recordings the sandbox adds only how it keeps values:
+
+- APBILL: the code is stored in RAWSTATE and STATE shows its word (the recordings list the words
+  as STATE's valid values and no values for RAWSTATE).
+- APPYMT: STATE is the one-letter code (the recorded rows show STATE and RAWSTATE equal and one
+  letter long), RAWSTATE the same code, DISPLAYSTATE its word (DISPLAYSTATE's valid values are
+  the words).
+- STATUS of vendors and reference objects shows active/inactive and compares with T/F.
+- A `TRX_` amount equals its base twin: the sandbox company keeps one currency.
+
+Codes: developer.intacct.com documents D/S/PA/U/A for bill states and D/S/A/C/V for payment
+states in readByQuery conditions. For the other states nothing public gives the code, so the
+sandbox picks its own, deliberately unlike any earlier guess, so that a client relying on an
+undocumented code fails here instead of passing by agreement.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from types import MappingProxyType
+from typing import Any, Mapping
 
 from intacct.sandbox.schema import FieldDef, FieldType, ObjectDef
 
-T, I, D, DT, TS, B, E, U = (
-    FieldType.TEXT,
-    FieldType.INTEGER,
-    FieldType.DECIMAL,
-    FieldType.DATE,
-    FieldType.TIMESTAMP,
-    FieldType.BOOLEAN,
-    FieldType.ENUM,
-    FieldType.URL,
-)
+DEFINITIONS_DIR = Path(__file__).with_name("definitions")
 
+# APBILL.RAWSTATE codes; the first five are documented, the others are the sandbox's choice.
+BILL_DRAFT, BILL_SUBMITTED, BILL_PARTIALLY_APPROVED, BILL_DECLINED, BILL_POSTED = "D", "S", "PA", "U", "A"
+BILL_SELECTED, BILL_PARTIALLY_PAID, BILL_PAID, BILL_REVERSED = "L", "T", "Y", "X"
+BILL_REVERSAL, BILL_ANALYZING, BILL_NO_VALUE = "Z", "N", "O"
 BILL_STATES = MappingProxyType(
     {
-        "D": "Draft",
-        "S": "Submitted",
-        "PA": "Partially Approved",
-        "U": "Declined",
-        "A": "Posted",
-        "R": "Selected",
-        "PP": "Partially Paid",
-        "P": "Paid",
-        "V": "Reversed",
+        BILL_DRAFT: "Draft",
+        BILL_SUBMITTED: "Submitted",
+        BILL_PARTIALLY_APPROVED: "Partially Approved",
+        BILL_DECLINED: "Declined",
+        BILL_POSTED: "Posted",
+        BILL_SELECTED: "Selected",
+        BILL_PARTIALLY_PAID: "Partially Paid",
+        BILL_PAID: "Paid",
+        BILL_REVERSED: "Reversed",
+        BILL_REVERSAL: "Reversal",
+        BILL_ANALYZING: "Analyzing",
+        BILL_NO_VALUE: "No Value",
     }
 )
+"""APBILL: RAWSTATE code → STATE word (the words are the recorded valid values)."""
+
+# APPYMT.STATE codes; D/S/A/C/V are documented, the others are the sandbox's choice.
+PAYMENT_DRAFT, PAYMENT_SUBMITTED, PAYMENT_APPROVED, PAYMENT_CONFIRMED, PAYMENT_VOIDED = "D", "S", "A", "C", "V"
+PAYMENT_PARTIALLY_APPROVED, PAYMENT_DECLINED, PAYMENT_DELIVERED = "P", "R", "K"
+PAYMENT_PRINT_VOIDED, PAYMENT_QUICK_DELIVERY = "W", "Q"
 PAYMENT_STATES = MappingProxyType(
     {
-        "D": "Draft",
-        "S": "Submitted",
-        "PA": "Partially Approved",
-        "U": "Declined",
-        "A": "Approved",
-        "L": "Delivered",
-        "C": "Complete",
-        "V": "Voided",
+        PAYMENT_DRAFT: "Draft",
+        PAYMENT_SUBMITTED: "Submitted",
+        PAYMENT_PARTIALLY_APPROVED: "Partially Approved",
+        PAYMENT_DECLINED: "Declined",
+        PAYMENT_APPROVED: "Approved",
+        PAYMENT_DELIVERED: "Delivered",
+        PAYMENT_CONFIRMED: "Confirmed",
+        PAYMENT_VOIDED: "Voided",
+        PAYMENT_PRINT_VOIDED: "Print Voided",
+        PAYMENT_QUICK_DELIVERY: "Quick Delivery",
     }
 )
+"""APPYMT: STATE code → DISPLAYSTATE word (the words are the recorded valid values)."""
+
 STATUS = MappingProxyType({"T": "active", "F": "inactive"})
+"""STATUS of vendors and reference objects: stored code → word."""
+
+_TYPES = {
+    "TEXT": FieldType.TEXT,
+    "ENUM": FieldType.TEXT,  # lookup's ENUM fields hold their word
+    "INTEGER": FieldType.INTEGER,
+    "DECIMAL": FieldType.DECIMAL,
+    "CURRENCY": FieldType.DECIMAL,
+    "PERCENT": FieldType.DECIMAL,
+    "DATE": FieldType.DATE,
+    "TIMESTAMP": FieldType.TIMESTAMP,
+    "BOOLEAN": FieldType.BOOLEAN,
+}
+
+_TRX_TWINS = ("TOTALENTERED", "TOTALDUE", "TOTALPAID", "TOTALSELECTED")
+
+# How the sandbox keeps the fields the recordings cannot tell it how to keep (see the docstring).
+_OVERLAYS: Mapping[str, Mapping[str, dict[str, Any]]] = {
+    "APBILL": {
+        "STATE": {"type": FieldType.ENUM, "codes": BILL_STATES, "stored_as": "RAWSTATE"},
+        **{f"TRX_{twin}": {"stored_as": twin} for twin in _TRX_TWINS},
+    },
+    "APBILLITEM": {
+        "TRX_AMOUNT": {"stored_as": "AMOUNT"},
+        "TRX_TOTALPAID": {"stored_as": "TOTALPAID"},
+        "TRX_TOTALSELECTED": {"stored_as": "TOTALSELECTED"},
+    },
+    "APPYMT": {
+        "RAWSTATE": {"stored_as": "STATE"},
+        # Whether Intacct lets a condition name DISPLAYSTATE is not recorded: refusing is stricter.
+        "DISPLAYSTATE": {"type": FieldType.ENUM, "codes": PAYMENT_STATES, "stored_as": "STATE", "queryable": False},
+        **{f"TRX_{twin}": {"stored_as": twin} for twin in _TRX_TWINS},
+    },
+    **{
+        name: {"STATUS": {"type": FieldType.ENUM, "codes": STATUS}}
+        for name in ("VENDOR", "GLACCOUNT", "DEPARTMENT", "LOCATION", "CLASS", "PROJECT")
+    },
+}
 
 
-def _fields(*specs: tuple) -> tuple[FieldDef, ...]:
-    return tuple(FieldDef(*spec) for spec in specs)
+# The fields the sandbox company fills (every other recorded field stays empty in every row).
+_KEPT: Mapping[str, str] = {
+    "APBILL": "RECORDID RECORDTYPE VENDORID VENDORNAME RAWSTATE DESCRIPTION DOCNUMBER WHENCREATED WHENPOSTED "
+              "WHENDUE WHENPAID TERMNAME ONHOLD PAYMENTPRIORITY TOTALENTERED TOTALDUE TOTALPAID TOTALSELECTED "
+              "CURRENCY BASECURR MODULEKEY MEGAENTITYID MEGAENTITYNAME AUWHENCREATED CREATEDBY MODIFIEDBY WHENMODIFIED",
+    "APBILLITEM": "RECORDKEY LINE_NO RECORDTYPE ACCOUNTKEY ACCOUNTNO ACCOUNTTITLE AMOUNT ENTRYDESCRIPTION "
+                  "DEPARTMENTID DEPARTMENTNAME LOCATIONID LOCATIONNAME CLASSID CLASSNAME PROJECTID PROJECTNAME "
+                  "VENDORID VENDORNAME CURRENCY BASECURR ENTRY_DATE TOTALPAID TOTALSELECTED WHENCREATED WHENMODIFIED",
+    "APPYMT": "RECORDTYPE FINANCIALENTITY PAYMENTMETHOD VENDORID VENDORNAME VENDORKEY STATE DOCNUMBER DESCRIPTION "
+              "CURRENCY BASECURR TOTALENTERED TOTALDUE TOTALPAID TOTALSELECTED WHENCREATED WHENPAID MEGAENTITYID "
+              "MEGAENTITYNAME AUWHENCREATED WHENMODIFIED",
+    "VENDOR": "VENDORID NAME STATUS ONHOLD ONETIME VENDTYPE TERMNAME CURRENCY PAYMENTPRIORITY CREDITLIMIT "
+              "DISPLAYCONTACT.CONTACTNAME DISPLAYCONTACT.EMAIL1 DISPLAYCONTACT.PHONE1 MEGAENTITYID MEGAENTITYNAME "
+              "WHENCREATED WHENMODIFIED",
+    "GLACCOUNT": "ACCOUNTNO TITLE ACCOUNTTYPE NORMALBALANCE CLOSINGTYPE STATUS CATEGORY WHENCREATED WHENMODIFIED",
+    "DEPARTMENT": "DEPARTMENTID TITLE PARENTID SUPERVISORNAME STATUS WHENCREATED WHENMODIFIED",
+    "LOCATION": "LOCATIONID NAME PARENTID STATUS WHENCREATED WHENMODIFIED",
+    "CLASS": "CLASSID NAME DESCRIPTION STATUS PARENTID MEGAENTITYID WHENCREATED WHENMODIFIED",
+    "PROJECT": "PROJECTID NAME DESCRIPTION PROJECTCATEGORY PROJECTSTATUS STATUS CURRENCY PARENTID WHENCREATED WHENMODIFIED",
+    "USERINFO": "LOGINID",
+}
 
 
-APBILL = ObjectDef(
-    "APBILL",
-    _fields(
-        ("RECORDNO", I), ("RECORDID", T), ("RECORDTYPE", T), ("VENDORID", T), ("VENDORNAME", T),
-        ("STATE", E, BILL_STATES), ("DESCRIPTION", T), ("DOCNUMBER", T), ("WHENCREATED", DT),
-        ("WHENPOSTED", DT), ("WHENDUE", DT), ("WHENPAID", DT), ("TERMNAME", T), ("ONHOLD", B),
-        ("PAYMENTPRIORITY", T), ("TOTALENTERED", D), ("TOTALDUE", D), ("TOTALPAID", D),
-        ("TOTALSELECTED", D), ("CURRENCY", T), ("BASECURR", T), ("MODULEKEY", T),
-        ("MEGAENTITYID", T), ("MEGAENTITYNAME", T), ("AUWHENCREATED", TS), ("CREATEDBY", T),
-        ("MODIFIEDBY", T), ("WHENMODIFIED", TS), ("RECORD_URL", U),
-    ),
-)
+def load_definition(path: Path) -> ObjectDef:
+    """One recorded definition file as an ObjectDef, with the sandbox's overlays applied."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    name = document["object"]
+    overlays = _OVERLAYS.get(name, {})
+    fields = []
+    for entry in document["fields"]:
+        field_id = entry["ID"]
+        kind = FieldType.URL if field_id == "RECORD_URL" else _TYPES[entry["DATATYPE"]]
+        overlay = overlays.get(field_id, {})
+        fields.append(
+            FieldDef(
+                field_id,
+                overlay.get("type", kind),
+                codes=overlay.get("codes"),
+                stored_as=overlay.get("stored_as"),
+                queryable=overlay.get("queryable", kind is not FieldType.URL),
+                recorded=MappingProxyType(dict(entry)),
+            )
+        )
+    unknown = set(overlays) - {f.name for f in fields}
+    if unknown:
+        raise ValueError(f"{path.name}: overlays for fields the recording lacks: {', '.join(sorted(unknown))}")
+    kept = frozenset({"RECORDNO", *_KEPT[name].split()})
+    return ObjectDef(name, tuple(fields), tuple(document.get("relationships", ())), kept)
 
-APBILLITEM = ObjectDef(
-    "APBILLITEM",
-    _fields(
-        ("RECORDNO", I), ("RECORDKEY", I), ("LINE_NO", I), ("RECORDTYPE", T), ("ACCOUNTKEY", I),
-        ("ACCOUNTNO", T), ("ACCOUNTTITLE", T), ("AMOUNT", D), ("ENTRYDESCRIPTION", T),
-        ("DEPARTMENTID", T), ("DEPARTMENTNAME", T), ("LOCATIONID", T), ("LOCATIONNAME", T),
-        ("CLASSID", T), ("CLASSNAME", T), ("PROJECTID", T), ("PROJECTNAME", T), ("VENDORID", T),
-        ("VENDORNAME", T), ("CURRENCY", T), ("BASECURR", T), ("ENTRY_DATE", DT),
-        ("WHENCREATED", TS), ("WHENMODIFIED", TS),
-    ),
-)
 
-APPYMT = ObjectDef(
-    "APPYMT",
-    _fields(
-        ("RECORDNO", I), ("RECORDTYPE", T), ("FINANCIALENTITY", T), ("PAYMENTMETHOD", T),
-        ("VENDORID", T), ("VENDORNAME", T), ("STATE", E, PAYMENT_STATES), ("DOCNUMBER", T),
-        ("DESCRIPTION", T), ("CURRENCY", T), ("BASECURR", T), ("AMOUNTTOPAY", D),
-        ("TOTALENTERED", D), ("WHENCREATED", DT), ("WHENPAID", DT), ("MEGAENTITYID", T),
-        ("MEGAENTITYNAME", T), ("AUWHENCREATED", TS), ("WHENMODIFIED", TS), ("RECORD_URL", U),
-    ),
-)
+def _load_all() -> MappingProxyType[str, ObjectDef]:
+    objects = (load_definition(path) for path in sorted(DEFINITIONS_DIR.glob("*.json")))
+    return MappingProxyType({obj.name: obj for obj in objects})
 
-VENDOR = ObjectDef(
-    "VENDOR",
-    _fields(
-        ("RECORDNO", I), ("VENDORID", T), ("NAME", T), ("STATUS", E, STATUS), ("ONHOLD", B),
-        ("ONETIME", B), ("VENDTYPE", T), ("TERMNAME", T), ("CURRENCY", T), ("PAYMENTPRIORITY", T),
-        ("CREDITLIMIT", D), ("DISPLAYCONTACT.CONTACTNAME", T), ("DISPLAYCONTACT.EMAIL1", T),
-        ("DISPLAYCONTACT.PHONE1", T), ("MEGAENTITYID", T), ("MEGAENTITYNAME", T),
-        ("WHENCREATED", TS), ("WHENMODIFIED", TS), ("RECORD_URL", U),
-    ),
-)
 
-GLACCOUNT = ObjectDef(
-    "GLACCOUNT",
-    _fields(
-        ("RECORDNO", I), ("ACCOUNTNO", T), ("TITLE", T), ("ACCOUNTTYPE", T), ("NORMALBALANCE", T),
-        ("CLOSINGTYPE", T), ("STATUS", E, STATUS), ("CATEGORY", T), ("WHENCREATED", TS),
-        ("WHENMODIFIED", TS),
-    ),
-)
+OBJECTS: MappingProxyType[str, ObjectDef] = _load_all()
+"""Every object the sandbox serves, by name."""
 
-DEPARTMENT = ObjectDef(
-    "DEPARTMENT",
-    _fields(
-        ("RECORDNO", I), ("DEPARTMENTID", T), ("TITLE", T), ("PARENTID", T),
-        ("SUPERVISORNAME", T), ("STATUS", E, STATUS), ("WHENCREATED", TS), ("WHENMODIFIED", TS),
-    ),
-)
-
-LOCATION = ObjectDef(
-    "LOCATION",
-    _fields(
-        ("RECORDNO", I), ("LOCATIONID", T), ("NAME", T), ("PARENTID", T), ("STATUS", E, STATUS),
-        ("CURRENCY", T), ("WHENCREATED", TS), ("WHENMODIFIED", TS),
-    ),
-)
-
-CLASS = ObjectDef(
-    "CLASS",
-    _fields(
-        ("RECORDNO", I), ("CLASSID", T), ("NAME", T), ("DESCRIPTION", T), ("STATUS", E, STATUS),
-        ("PARENTID", T), ("MEGAENTITYID", T), ("WHENCREATED", TS), ("WHENMODIFIED", TS),
-        ("RECORD_URL", U),
-    ),
-)
-
-PROJECT = ObjectDef(
-    "PROJECT",
-    _fields(
-        ("RECORDNO", I), ("PROJECTID", T), ("NAME", T), ("DESCRIPTION", T),
-        ("PROJECTCATEGORY", T), ("PROJECTSTATUS", T), ("STATUS", E, STATUS), ("CURRENCY", T),
-        ("PARENTID", T), ("WHENCREATED", TS), ("WHENMODIFIED", TS),
-    ),
-)
-
-COMPANY = ObjectDef(
-    "COMPANY",
-    _fields(
-        ("RECORDNO", I), ("COMPANYID", T), ("NAME", T), ("LEGALNAME", T), ("COUNTRY", T),
-        ("BASECURR", T), ("WHENCREATED", TS), ("WHENMODIFIED", TS),
-    ),
-)
-
-OBJECTS: MappingProxyType[str, ObjectDef] = MappingProxyType(
-    {
-        o.name: o
-        for o in (APBILL, APBILLITEM, APPYMT, VENDOR, GLACCOUNT, DEPARTMENT, LOCATION, CLASS, PROJECT, COMPANY)
-    }
-)
+APBILL = OBJECTS["APBILL"]
+APBILLITEM = OBJECTS["APBILLITEM"]
+APPYMT = OBJECTS["APPYMT"]
+VENDOR = OBJECTS["VENDOR"]
+GLACCOUNT = OBJECTS["GLACCOUNT"]
+DEPARTMENT = OBJECTS["DEPARTMENT"]
+LOCATION = OBJECTS["LOCATION"]
+CLASS = OBJECTS["CLASS"]
+PROJECT = OBJECTS["PROJECT"]
+USERINFO = OBJECTS["USERINFO"]

@@ -46,28 +46,29 @@ _OPERATORS = {
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
-def compile_condition(node: Node | None, obj: ObjectDef, zone: tzinfo) -> RowPredicate:
-    """A function telling whether a row of `obj` matches; QuerySyntaxError for a bad field or value."""
+def compile_condition(node: Node | None, obj: ObjectDef, zone: tzinfo, hidden: frozenset[str] = frozenset()) -> RowPredicate:
+    """A function telling whether a row of `obj` matches; QuerySyntaxError for a bad field or value
+    (a field in `hidden`, one the company does not show, is as unknown as a misspelt one)."""
     if node is None:
         return lambda row: True
-    tri = _compile(node, obj, zone)
+    tri = _compile(node, obj, zone, hidden)
     return lambda row: tri(row) is True
 
 
-def _compile(node: Node, obj: ObjectDef, zone: tzinfo) -> _Tri:
+def _compile(node: Node, obj: ObjectDef, zone: tzinfo, hidden: frozenset[str]) -> _Tri:
     if isinstance(node, And):
-        return _all([_compile(part, obj, zone) for part in node.parts])
+        return _all([_compile(part, obj, zone, hidden) for part in node.parts])
     if isinstance(node, Or):
-        return _any([_compile(part, obj, zone) for part in node.parts])
+        return _any([_compile(part, obj, zone, hidden) for part in node.parts])
     if isinstance(node, Not):
-        inner = _compile(node.operand, obj, zone)
+        inner = _compile(node.operand, obj, zone, hidden)
 
         def negate(row: Row) -> bool | None:
             result = inner(row)
             return None if result is None else not result
 
         return negate
-    definition, index = _field(obj, node.field, node.position)
+    definition, index = _field(obj, node.field, node.position, hidden)
     if isinstance(node, IsNull):
         negated = node.negated
         return lambda row: (row[index] is None) != negated
@@ -82,9 +83,9 @@ def _compile(node: Node, obj: ObjectDef, zone: tzinfo) -> _Tri:
     raise TypeError(f"unknown query node {type(node).__name__}")
 
 
-def _field(obj: ObjectDef, name: str, position: int) -> tuple[FieldDef, int]:
+def _field(obj: ObjectDef, name: str, position: int, hidden: frozenset[str]) -> tuple[FieldDef, int]:
     definition = obj.field(name)
-    if definition is None:
+    if definition is None or name in hidden:
         raise QuerySyntaxError(f"{name} is not a field of {obj.name}", position)
     if not definition.queryable:
         raise QuerySyntaxError(f"{name} cannot be used in a query condition", position)

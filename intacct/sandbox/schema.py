@@ -1,10 +1,16 @@
 """Field and object definitions: the types the sandbox stores and how each renders in a response.
 
-Rows are stored as Python lists in the field order of their `ObjectDef` (a list of slots costs a
-quarter of a dict, which matters for 150,000 bill lines) holding Python values: `str`, `int`,
-`Decimal`, `date`, aware UTC `datetime`, `bool`, or for enumerations the *stored code* (`"A"`),
-which readByQuery compares against and responses translate to the display value (`"Posted"`).
+Rows are stored as Python lists, one slot per stored field with RECORDNO first (a list of slots
+costs a quarter of a dict, which matters for 150,000 bill lines), holding Python values: `str`,
+`int`, `Decimal`, `date`, aware UTC `datetime`, `bool`, or for enumerations the *stored code*
+(`"A"`), which readByQuery compares against and responses translate to the display value.
 `None` is an empty value: Intacct, like the Oracle database beneath it, keeps no empty strings.
+
+Some fields are views of another field's slot (`stored_as`): APBILL's STATE is the word of the
+code kept in RAWSTATE, APPYMT's DISPLAYSTATE the word of the code kept in STATE, a `TRX_` amount
+the same number as its base twin in a one-currency company. They share the slot, so a change can
+never make them disagree. The many recorded fields the sandbox never fills (`kept` lists the
+ones it does) share one last slot that stays empty, so a 260-field VENDOR row costs 20 slots.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ class FieldType(enum.Enum):
 
     TEXT = "TEXT"
     INTEGER = "INTEGER"
-    DECIMAL = "DECIMAL"  # amounts: rendered with two decimals
+    DECIMAL = "DECIMAL"  # amounts and percentages: rendered with two decimals
     DATE = "DATE"  # MM/DD/YYYY, no time zone
     TIMESTAMP = "TIMESTAMP"  # MM/DD/YYYY HH:MM:SS in the user's gmtoffset
     BOOLEAN = "BOOLEAN"  # true/false in responses, 'T'/'F' in readByQuery literals
@@ -34,31 +40,60 @@ class FieldType(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class FieldDef:
-    """One field of an object; `codes` maps stored code → display value for enumerations."""
+    """One field of an object: how the sandbox treats it, and what `lookup` says about it.
+
+    `codes` maps stored code → display value for enumerations; `stored_as` names the field whose
+    slot holds this one's value; `recorded` is the field's entry in the recorded `lookup`
+    (ID, LABEL, DATATYPE, REQUIRED, READONLY, VALIDVALUES)."""
 
     name: str
     type: FieldType
     codes: Mapping[str, str] | None = None
-
-    @property
-    def queryable(self) -> bool:
-        """Whether readByQuery conditions may name this field."""
-        return self.type is not FieldType.URL
+    stored_as: str | None = None
+    queryable: bool = True
+    recorded: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class ObjectDef:
-    """One Intacct object: its name, its fields in `*` order, and their positions in a row."""
+    """One Intacct object: its fields in `*` order and the slot of each in a stored row."""
 
     name: str
     fields: tuple[FieldDef, ...]
+    relationships: tuple[Mapping[str, str], ...] = ()
+    kept: frozenset[str] | None = None  # the stored fields the sandbox fills; None: all of them
     positions: dict[str, int] = field(init=False, repr=False)
+    width: int = field(init=False, repr=False)
+    by_name: dict[str, FieldDef] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "positions", {f.name: i for i, f in enumerate(self.fields)})
-        # Rows are looked up by row[0] everywhere, so RECORDNO must come first.
-        if not self.fields or self.fields[0].name != "RECORDNO":
-            raise ValueError(f"object {self.name} must start with its RECORDNO field")
+        names = [f.name for f in self.fields]
+        if "RECORDNO" not in names:
+            raise ValueError(f"object {self.name} has no RECORDNO field")
+        if len(set(names)) != len(names):
+            raise ValueError(f"object {self.name} lists a field twice")
+        unknown = set(self.kept or ()) - set(names)
+        if unknown:
+            raise ValueError(f"object {self.name} keeps fields it does not have: {', '.join(sorted(unknown))}")
+        # Rows are looked up by row[0] everywhere, so RECORDNO takes the first slot.
+        stored = ["RECORDNO"] + [
+            f.name for f in self.fields
+            if f.stored_as is None and f.name != "RECORDNO" and f.type is not FieldType.URL
+            and (self.kept is None or f.name in self.kept)
+        ]
+        positions = {name: slot for slot, name in enumerate(stored)}
+        empty = len(stored)  # the slot every field the sandbox never fills reads from
+        for f in self.fields:
+            if f.stored_as is None and f.name not in positions:
+                positions[f.name] = empty
+        for f in self.fields:
+            if f.stored_as is not None:
+                if f.stored_as not in positions:
+                    raise ValueError(f"{self.name}.{f.name} is stored as {f.stored_as}, which is not a stored field")
+                positions[f.name] = positions[f.stored_as]
+        object.__setattr__(self, "positions", positions)
+        object.__setattr__(self, "width", empty + 1)
+        object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
 
     @property
     def listtype(self) -> str:
@@ -67,18 +102,25 @@ class ObjectDef:
 
     def field(self, name: str) -> FieldDef | None:
         """The definition of `name` (upper case), or None when the object has no such field."""
-        position = self.positions.get(name)
-        return None if position is None else self.fields[position]
+        return self.by_name.get(name)
+
+    def slot(self, name: str) -> int:
+        """The slot a value of `name` is written to (KeyError for a field the sandbox does not fill)."""
+        definition = self.field(name)
+        if definition is None:
+            raise KeyError(f"{self.name} has no field {name}")
+        if definition.stored_as is not None:
+            raise KeyError(f"{self.name}.{name} is a view of {definition.stored_as}; set that field")
+        slot = self.positions[name]
+        if slot == self.width - 1:
+            raise KeyError(f"the sandbox keeps no value for {self.name}.{name}")
+        return slot
 
     def new_row(self, values: Mapping[str, Any]) -> list[Any]:
-        """A row list built from a mapping of field name → value (missing fields are empty)."""
-        row: list[Any] = [None] * len(self.fields)
-        positions = self.positions
-        try:
-            for name, value in values.items():
-                row[positions[name]] = value
-        except KeyError as exc:
-            raise KeyError(f"{self.name} has no field {exc.args[0]}") from None
+        """A row list built from a mapping of stored field name → value (missing fields are empty)."""
+        row: list[Any] = [None] * self.width
+        for name, value in values.items():
+            row[self.slot(name)] = value
         return row
 
 

@@ -17,6 +17,21 @@ from itertools import accumulate
 from typing import Any, Mapping, Sequence
 
 from intacct.sandbox import objects
+from intacct.sandbox.objects import (
+    BILL_DECLINED,
+    BILL_PAID,
+    BILL_PARTIALLY_APPROVED,
+    BILL_PARTIALLY_PAID,
+    BILL_POSTED,
+    BILL_REVERSED,
+    BILL_SELECTED,
+    BILL_SUBMITTED,
+    PAYMENT_APPROVED,
+    PAYMENT_CONFIRMED,
+    PAYMENT_DELIVERED,
+    PAYMENT_PARTIALLY_APPROVED,
+    PAYMENT_SUBMITTED,
+)
 from intacct.sandbox.company import DEMO_CREDENTIALS, Company, UserAccount
 from intacct.sandbox.demo_data import (
     BANK_ACCOUNT,
@@ -40,7 +55,6 @@ from intacct.sandbox.schema import two_places
 SEEDS = ("demo", "empty")
 DEMO_VENDORS = 45
 DEMO_BILLS = 320
-
 
 
 def build_company(seed: str, *, now: datetime, rng_seed: int) -> tuple[Company, "DataGenerator"]:
@@ -80,12 +94,24 @@ class _Weighted:
 
 
 # Bill states by age: old bills are mostly paid, recent ones wait for approval or payment.
-_OLD_STATES = _Weighted(("P", 80), ("PP", 4), ("A", 6), ("R", 3), ("U", 3), ("V", 2), ("S", 2))
-_OLD_STATES_ON_HOLD = _Weighted(("P", 72), ("PP", 4), ("A", 14), ("R", 3), ("U", 3), ("V", 2), ("S", 2))
-_MONTH_OLD_STATES = _Weighted(("P", 35), ("A", 30), ("R", 12), ("PP", 5), ("S", 8), ("PA", 5), ("U", 5))
-_RECENT_STATES = _Weighted(("S", 40), ("PA", 15), ("A", 25), ("U", 6), ("R", 6), ("P", 8))
+_PAID, _PART_PAID, _POSTED, _SELECTED = BILL_PAID, BILL_PARTIALLY_PAID, BILL_POSTED, BILL_SELECTED
+_DECLINED, _REVERSED, _SUBMITTED, _PART_APPROVED = BILL_DECLINED, BILL_REVERSED, BILL_SUBMITTED, BILL_PARTIALLY_APPROVED
+_OLD_STATES = _Weighted(
+    (_PAID, 80), (_PART_PAID, 4), (_POSTED, 6), (_SELECTED, 3), (_DECLINED, 3), (_REVERSED, 2), (_SUBMITTED, 2)
+)
+_OLD_STATES_ON_HOLD = _Weighted(
+    (_PAID, 72), (_PART_PAID, 4), (_POSTED, 14), (_SELECTED, 3), (_DECLINED, 3), (_REVERSED, 2), (_SUBMITTED, 2)
+)
+_MONTH_OLD_STATES = _Weighted(
+    (_PAID, 35), (_POSTED, 30), (_SELECTED, 12), (_PART_PAID, 5), (_SUBMITTED, 8), (_PART_APPROVED, 5), (_DECLINED, 5)
+)
+_RECENT_STATES = _Weighted(
+    (_SUBMITTED, 40), (_PART_APPROVED, 15), (_POSTED, 25), (_DECLINED, 6), (_SELECTED, 6), (_PAID, 8)
+)
 _LINE_COUNTS = _Weighted((1, 35), (2, 30), (3, 20), (4, 10), (5, 5))
-_OPEN_PAYMENT_STATES = ("S", "S", "PA", "A", "L")
+_OPEN_PAYMENT_STATES = (
+    PAYMENT_SUBMITTED, PAYMENT_SUBMITTED, PAYMENT_PARTIALLY_APPROVED, PAYMENT_APPROVED, PAYMENT_DELIVERED
+)
 _CREDIT_LIMITS = tuple(Decimal(n).quantize(Decimal("0.01")) for n in (10000, 25000, 50000, 100000))
 _SLUG_DROP = str.maketrans("", "", " .,&'-()")
 _OFFICE_DAY_SECONDS = 10 * 3600  # 08:00–17:59
@@ -106,13 +132,8 @@ class DataGenerator:
 
     # -- reference data --------------------------------------------------------------------
     def add_reference_data(self, now: datetime) -> None:
-        """Company row, chart of accounts, departments, locations, classes and projects."""
+        """Chart of accounts, departments, locations, classes and projects."""
         company, setup = self.company, self._long_ago(now, days=900)
-        company.insert_reference(
-            "COMPANY",
-            {"COMPANYID": company.company_id, "NAME": company.name, "LEGALNAME": company.name,
-             "COUNTRY": "United States", "BASECURR": "USD", "WHENCREATED": setup, "WHENMODIFIED": setup},
-        )
         for account_no, title, kind, balance, active in GL_ACCOUNTS:
             company.insert_reference(
                 "GLACCOUNT",
@@ -129,7 +150,7 @@ class DataGenerator:
         for location_id, name in LOCATIONS:
             company.insert_reference(
                 "LOCATION",
-                {"LOCATIONID": location_id, "NAME": name, "STATUS": "T", "CURRENCY": "USD",
+                {"LOCATIONID": location_id, "NAME": name, "STATUS": "T",
                  "WHENCREATED": setup, "WHENMODIFIED": setup},
             )
         for class_id, name in CLASSES:
@@ -165,7 +186,7 @@ class DataGenerator:
                 {"VENDORID": f"V{1000 + position}", "NAME": name,
                  "STATUS": "F" if position in INACTIVE_VENDORS else "T",
                  "ONHOLD": position in ON_HOLD_VENDORS, "ONETIME": False, "VENDTYPE": category, "TERMNAME": term,
-                 "CURRENCY": "USD", "PAYMENTPRIORITY": "normal", "CREDITLIMIT": pick(_CREDIT_LIMITS),
+                 "CURRENCY": "USD", "PAYMENTPRIORITY": "Normal", "CREDITLIMIT": pick(_CREDIT_LIMITS),
                  "DISPLAYCONTACT.CONTACTNAME": f"{name} (Accounts Receivable)",
                  "DISPLAYCONTACT.EMAIL1": f"ar@{name.lower().translate(_SLUG_DROP)[:18]}.example.com",
                  "DISPLAYCONTACT.PHONE1": f"555-{between(100, 999)}-{between(1000, 9999)}",
@@ -180,7 +201,7 @@ class DataGenerator:
     # -- history ---------------------------------------------------------------------------
     def add_bills(self, count: int, now: datetime, *, max_age_days: int = 150) -> None:
         """Add `count` bills dated over the last `max_age_days`, in states their age makes likely,
-        with the payments that history implies (Paid → Complete, Selected → an open request)."""
+        with the payments that history implies (Paid → Confirmed, Selected → an open request)."""
         if count <= 0:
             return
         vendors = self._vendor_pool()
@@ -214,8 +235,8 @@ class DataGenerator:
             paid_on = today - timedelta(days=self._between(1, 365))
             stamp = self._at_office_hours(paid_on, now)
             self.company.insert_payment(
-                {"VENDORID": self._pick(vendors)[0], "STATE": "C", "PAYMENTMETHOD": self._pick(PAYMENT_METHODS),
-                 "FINANCIALENTITY": BANK_ACCOUNT, "DESCRIPTION": "Vendor advance", "AMOUNTTOPAY": self._amount(),
+                {"VENDORID": self._pick(vendors)[0], "STATE": PAYMENT_CONFIRMED, "PAYMENTMETHOD": self._pick(PAYMENT_METHODS),
+                 "FINANCIALENTITY": BANK_ACCOUNT, "DESCRIPTION": "Vendor advance", "TOTALENTERED": self._amount(),
                  "WHENCREATED": paid_on, "WHENPAID": paid_on, "DOCNUMBER": str(self._between(20000, 99999)),
                  "AUWHENCREATED": stamp, "WHENMODIFIED": stamp},
                 None,
@@ -223,7 +244,7 @@ class DataGenerator:
 
     def _historic_state(self, age: int, on_hold: bool, active: bool) -> str:
         if not active:
-            return "P"
+            return _PAID
         if age > 45:
             return (_OLD_STATES_ON_HOLD if on_hold else _OLD_STATES).draw(self.rng)
         return (_MONTH_OLD_STATES if age > 14 else _RECENT_STATES).draw(self.rng)
@@ -241,37 +262,37 @@ class DataGenerator:
         state = plan.state
         posted = paid_on = None
         modified = created_at
-        if state in ("A", "R", "PP", "P", "V"):
+        if state in (_POSTED, _SELECTED, _PART_PAID, _PAID, _REVERSED):
             posted = min(today, plan.created + timedelta(days=between(0, 3)))
             modified = max(modified, self._at_office_hours(posted, now))
-        if state in ("P", "PP"):
+        if state in (_PAID, _PART_PAID):
             paid_on = min(today, max(posted, due + timedelta(days=between(-12, 4))))
             modified = max(modified, self._at_office_hours(paid_on, now))
-        if state in ("U", "PA"):
+        if state in (_DECLINED, _PART_APPROVED):
             modified = max(modified, self._at_office_hours(min(today, plan.created + timedelta(days=1)), now))
         amount = self._amount()
         number = self._next_bill_number(plan.vendor_id)
         header = {
-            "RECORDID": number, "VENDORID": plan.vendor_id, "STATE": state,
+            "RECORDID": number, "VENDORID": plan.vendor_id, "RAWSTATE": state,
             "DESCRIPTION": self._description(category), "DOCNUMBER": self._po_number(category),
             "WHENCREATED": plan.created, "WHENDUE": due, "WHENPOSTED": posted, "WHENPAID": paid_on,
             "AUWHENCREATED": created_at, "WHENMODIFIED": modified,
         }
-        if state == "PP":
+        if state == _PART_PAID:
             header["TOTALPAID"] = two_places(amount * self._pick((25, 40, 50, 60)) / 100)
         row = company.insert_bill(header, self._lines(amount, category))
         method = self._pick(PAYMENT_METHODS)
         payment = {"VENDORID": plan.vendor_id, "PAYMENTMETHOD": method, "FINANCIALENTITY": BANK_ACCOUNT,
                    "DESCRIPTION": f"Payment for bill {number}"}
-        if state in ("P", "PP"):
+        if state in (_PAID, _PART_PAID):
             stamp = self._at_office_hours(paid_on, now)
-            payment.update(STATE="C", AMOUNTTOPAY=row[_BILL_PAID], WHENCREATED=paid_on, WHENPAID=paid_on,
+            payment.update(STATE=PAYMENT_CONFIRMED, TOTALENTERED=row[_BILL_PAID], WHENCREATED=paid_on, WHENPAID=paid_on,
                            DOCNUMBER=str(between(20000, 99999)), AUWHENCREATED=stamp, WHENMODIFIED=stamp)
             return [(stamp, payment, row[0])]
-        if state == "R":
+        if state == _SELECTED:
             payment_state = self._pick(_OPEN_PAYMENT_STATES)
-            payment.update(STATE=payment_state, AMOUNTTOPAY=row[_BILL_SELECTED], WHENCREATED=posted,
-                           DOCNUMBER=str(between(20000, 99999)) if payment_state == "L" else None,
+            payment.update(STATE=payment_state, TOTALENTERED=row[_BILL_SELECTED], WHENCREATED=posted,
+                           DOCNUMBER=str(between(20000, 99999)) if payment_state == PAYMENT_DELIVERED else None,
                            AUWHENCREATED=modified, WHENMODIFIED=modified)
             return [(modified, payment, row[0])]
         return []
@@ -318,7 +339,7 @@ class DataGenerator:
                 line["LOCATIONID"] = location_id
         today = company.today(now)
         return company.insert_bill(
-            {"RECORDID": self._next_bill_number(vendor_id), "VENDORID": vendor_id, "STATE": "S",
+            {"RECORDID": self._next_bill_number(vendor_id), "VENDORID": vendor_id, "RAWSTATE": _SUBMITTED,
              "DESCRIPTION": description or self._description(category), "DOCNUMBER": self._po_number(category),
              "WHENCREATED": today, "WHENDUE": due_date or today + timedelta(days=TERMS.get(vendor[_VENDOR_TERM], 30)),
              "AUWHENCREATED": now, "WHENMODIFIED": now},

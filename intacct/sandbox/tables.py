@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable, Iterator, Mapping
 
-from intacct.sandbox.schema import ObjectDef
+from intacct.sandbox.schema import FieldType, ObjectDef
 
 
 class Table:
@@ -49,15 +49,15 @@ class Table:
 
     def as_dict(self, row: list[Any]) -> dict[str, Any]:
         """A row as field name → value (for logs and tests, not for hot paths)."""
-        return {f.name: row[i] for i, f in enumerate(self.obj.fields)}
+        positions = self.obj.positions
+        return {f.name: row[positions[f.name]] for f in self.obj.fields if f.type is not FieldType.URL}
 
     def update(self, record_no: int, changes: Mapping[str, Any], now: datetime) -> bool:
         """Apply changes; when any value differs, set WHENMODIFIED to `now`. Returns whether it did."""
         row = self.rows[record_no]
-        positions = self.obj.positions
         changed = False
         for name, value in changes.items():
-            index = positions[name]
+            index = self.obj.slot(name)
             if row[index] != value:
                 row[index] = value
                 changed = True

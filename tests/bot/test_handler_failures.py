@@ -29,7 +29,7 @@ def assert_no_secret(text: str) -> None:
 
 
 async def test_an_intacct_error_is_named_with_its_errorno_and_description(harness: BotHarness):
-    await harness.sandbox.fault("error_response", function="APBILL")
+    await harness.sandbox.fault("error_response", function="readByQuery")  # the read, not the lookup before it
 
     [reply] = await harness.say("show pending bills")
 

@@ -190,7 +190,7 @@ async def test_pending_payments_are_only_those_still_waiting(stack, clock, tmp_p
 
     waiting = await payment_for("250.00")
     done = await payment_for("260.00")
-    await sandbox.set_payment_state(done["record_no"], "Complete")
+    await sandbox.set_payment_state(done["record_no"], "Confirmed")
 
     pending = card_text((await w.ask("show payments pending")).messages[0].card)
     everything = card_text((await w.ask("show payments")).messages[0].card)

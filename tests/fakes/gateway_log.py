@@ -26,6 +26,7 @@ from aiohttp import web
 from lxml import etree
 
 from intacct.sandbox import GATEWAY_PATH, create_sandbox_app
+from intacct.sandbox.app import SESSION_PATH
 from intacct.sandbox.envelope import parse_document, read_operation
 from intacct.sandbox.errors import ControlFailure
 from tests.fakes.sandbox import RunningSandbox, serving_sandbox
@@ -84,7 +85,7 @@ class GatewayLog:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-        if request.method != "POST" or request.path not in (GATEWAY_PATH, "/"):
+        if request.method != "POST" or request.path not in (GATEWAY_PATH, SESSION_PATH, "/"):
             return await handler(request)
         call = _describe(await request.read())
         self.calls.append(call)

@@ -1,11 +1,12 @@
 """A small scripted Sage Intacct XML gateway for client tests: real HTTP, real XML, records what it got.
 
 It checks sender and login credentials like Intacct, issues sessions (sliding timeout, read from
-the injected clock), answers getAPISession / readByQuery / readMore / readUserFormatting from
-in-memory tables (it records query strings but does not evaluate them unless a test installs a
-``filters[object]`` function), and replays scripted replies (HTTP failures, raw bodies, stalls,
-invalid sessions, function errors) before normal processing. Answers use the shapes of
-tests/fixtures/intacct-samples/.
+the injected clock), answers getAPISession / readByQuery / readMore / readByName USERINFO /
+readUserFormatting from in-memory tables (it records query strings but does not evaluate them
+unless a test installs a ``filters[object]`` function), answers `lookup` from the recorded real
+definitions (intacct/sandbox/definitions), and replays scripted replies (HTTP failures, raw
+bodies, stalls, invalid sessions, function errors) before normal processing. Answers use the
+shapes of tests/fixtures/intacct-samples/.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Callable
 
 from aiohttp import web
 from lxml import etree
+
+from intacct.sandbox.objects import OBJECTS as RECORDED_OBJECTS
 
 GATEWAY_PATH = "/ia/xml/xmlgw.phtml"
 SESSION_PATH = "/pod7/ia/xml/xmlgw.phtml"
@@ -133,6 +136,9 @@ class FakeIntacctGateway:
         self.session_lifetime = session_lifetime
         self.gmt_offset = gmt_offset
         self.tables: dict[str, list[dict[str, str]]] = {}
+        self.missing_objects: set[str] = set()  # `lookup` answers "not found" for these
+        self.session_endpoint: str | None = None  # what getAPISession returns (None: this gateway's session path)
+        self.hidden_fields: dict[str, set[str]] = {}  # `lookup` leaves these out
         self.filters: dict[str, Callable[[str], Callable[[dict[str, str]], bool]]] = {}
         self.replies: deque[Reply] = deque()
         self.received: list[ReceivedRequest] = []
@@ -323,7 +329,7 @@ class FakeIntacctGateway:
             result = _result(function, "success")
             api = etree.SubElement(etree.SubElement(result, "data"), "api")
             etree.SubElement(api, "sessionid").text = session_id
-            etree.SubElement(api, "endpoint").text = self.base_url + SESSION_PATH
+            etree.SubElement(api, "endpoint").text = self.session_endpoint or self.base_url + SESSION_PATH
             etree.SubElement(api, "locationid").text = entity or ""
             results.append(result)
         return self._success(results, timeout, entity)
@@ -346,7 +352,14 @@ class FakeIntacctGateway:
             return self._read_by_query(function)
         if function.name == "readMore":
             return self._read_more(function)
-        if function.name == "readUserFormatting":
+        if function.name == "lookup":
+            return self._lookup(function)
+        if function.name == "readByName" and (function.params.get("object") or "").upper() == "USERINFO":
+            result = _result(function, "success")
+            data = etree.SubElement(result, "data", listtype="USERINFO", count="1")
+            etree.SubElement(etree.SubElement(data, "USERINFO"), "RECORDNO").text = "7"
+            return result
+        if function.name == "readUserFormatting" and function.params.get("key") == "7":
             result = _result(function, "success")
             formatting = etree.SubElement(etree.SubElement(result, "data"), "userformatting")
             for tag, value in (("recordno", "7"), ("locale", "en_US"), ("dateformat", "/mdY"), ("gmtoffset", self.gmt_offset), ("clock", "24")):
@@ -354,6 +367,24 @@ class FakeIntacctGateway:
             return result
         result = _result(function, "failure")
         _errormessage(result, "XL03000003", f"Unknown function {function.name}")
+        return result
+
+    def _lookup(self, function: ReceivedFunction) -> etree._Element:
+        """The recorded definition of the object (its field ids and types), or "not found"."""
+        object_name = (function.params.get("object") or "").upper()
+        definition = RECORDED_OBJECTS.get(object_name)
+        if definition is None or object_name in self.missing_objects:
+            result = _result(function, "failure")
+            _errormessage(result, "Query Failed", f"Object definition {object_name} not found")
+            return result
+        result = _result(function, "success")
+        fields = etree.SubElement(etree.SubElement(etree.SubElement(result, "data"), "Type", Name=object_name), "Fields")
+        for f in definition.fields:
+            if f.name in self.hidden_fields.get(object_name, ()):
+                continue
+            element = etree.SubElement(fields, "Field")
+            etree.SubElement(element, "ID").text = f.name
+            etree.SubElement(element, "DATATYPE").text = f.recorded.get("DATATYPE")
         return result
 
     def _read_by_query(self, function: ReceivedFunction) -> etree._Element:

@@ -10,8 +10,10 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from intacct.client import IntacctClient
+from intacct.client import READS, IntacctClient
 from intacct.credentials import IntacctCredentials
+from intacct.sandbox.objects import OBJECTS as RECORDED_OBJECTS
+from intacct.schema import FieldInfo, ObjectCheck, SchemaReport
 from tests.fakes.clock import FakeClock
 from tests.fakes.intacct_gateway import GATEWAY_PATH, FakeIntacctGateway
 
@@ -55,7 +57,9 @@ def make_client(
 ) -> Callable[..., IntacctClient]:
     """Build a client of the fake gateway; keyword arguments override the defaults."""
 
-    def build(*, credentials: IntacctCredentials = credentials, **overrides: Any) -> IntacctClient:
+    def build(*, credentials: IntacctCredentials = credentials, schema: SchemaReport | None = RECORDED, **overrides: Any) -> IntacctClient:
+        """``schema``: the definitions installed up front (the recorded ones by default, so a test
+        sees only its own requests); None makes the client `lookup` before its first read."""
         options: dict[str, Any] = {
             "http": http,
             "endpoint_url": gateway.base_url + GATEWAY_PATH,
@@ -64,6 +68,21 @@ def make_client(
             "jitter": lambda: 1.0,
             "gmt_offset": timedelta(hours=-8),
         }
-        return IntacctClient(credentials, **{**options, **overrides})
+        client = IntacctClient(credentials, **{**options, **overrides})
+        if schema is not None:
+            client.use_schema(schema)
+        return client
 
     return build
+
+
+def recorded_schema() -> SchemaReport:
+    """Every object the client reads as the recorded real definitions have it (what `lookup`
+    answers for a company with every module): installed without a request."""
+    return SchemaReport({
+        spec.object: ObjectCheck(spec, {f.name: FieldInfo(f.recorded.get("DATATYPE", "")) for f in RECORDED_OBJECTS[spec.object].fields})
+        for spec in READS
+    })
+
+
+RECORDED = recorded_schema()

@@ -22,7 +22,7 @@ def bills(n: int, start: int = 1, **extra: str) -> list[dict[str, str]]:
     return [
         {
             "RECORDNO": str(i), "RECORDID": f"INV-{i}", "VENDORID": "V1", "VENDORNAME": "Acme Ltd", "STATE": "Submitted",
-            "TOTALENTERED": "100.00", "TOTALDUE": "100.00", "TOTALPAID": "0.00", "CURRENCY": "USD",
+            "TRX_TOTALENTERED": "100.00", "TRX_TOTALDUE": "100.00", "TRX_TOTALPAID": "0.00", "CURRENCY": "USD",
             "WHENCREATED": "11/01/2026", "WHENDUE": f"12/{(i % 28) + 1:02d}/2026", "WHENMODIFIED": "11/23/2026 05:59:59",
             "RECORD_URL": f"https://sandbox.intacct.local/ia/acct/ur.phtml?.r=b{i}", **extra,
         }  # fmt: skip
@@ -30,8 +30,13 @@ def bills(n: int, start: int = 1, **extra: str) -> list[dict[str, str]]:
     ]
 
 
-def payments(n: int) -> list[dict[str, str]]:
-    return [{"RECORDNO": str(i), "VENDORID": "V1", "STATE": "Approved", "AMOUNTTOPAY": "10.00", "CURRENCY": "USD", "WHENCREATED": f"11/{i:02d}/2026"} for i in range(1, n + 1)]
+def payments(n: int, state: tuple[str, str] = ("A", "Approved")) -> list[dict[str, str]]:
+    code, word = state
+    return [
+        {"RECORDNO": str(i), "VENDORID": "V1", "STATE": code, "DISPLAYSTATE": word, "TRX_TOTALENTERED": "10.00", "CURRENCY": "USD",
+         "WHENCREATED": f"11/{i:02d}/2026"}
+        for i in range(1, n + 1)
+    ]  # fmt: skip
 
 
 def vendors(n: int) -> list[dict[str, str]]:
@@ -43,7 +48,7 @@ def vendors(n: int) -> list[dict[str, str]]:
 
 def lines(bill_nos: list[int], per_bill: int = 3, department: str = "D100") -> list[dict[str, str]]:
     return [
-        {"RECORDNO": str(b * 10 + n), "RECORDKEY": str(b), "LINE_NO": str(n), "ACCOUNTNO": "6000", "AMOUNT": "10.00", "DEPARTMENTID": department}
+        {"RECORDNO": str(b * 10 + n), "RECORDKEY": str(b), "LINE_NO": str(n), "ACCOUNTNO": "6000", "TRX_AMOUNT": "10.00", "DEPARTMENTID": department}
         for b in bill_nos
         for n in range(per_bill, 0, -1)  # out of order on purpose
     ]
@@ -80,8 +85,7 @@ async def test_read_changes_counts_only_its_own_requests(gateway, make_client) -
     gateway.add_rows("APPYMT", [])
     gateway.add_rows("VENDOR", [])
     client = make_client()
-    gateway.add_rows("COMPANY", [{"NAME": "X"}])
-    await client.fetch_company_info()
+    await client.query_payments(limit=1)
     changes = await client.read_changes({"APBILL": None, "APPYMT": None, "VENDOR": None})
     assert (changes.requests, changes.functions) == (1, 3)
     assert client.stats.requests == 3
@@ -113,16 +117,19 @@ async def test_an_expired_result_id_restarts_that_query_once(gateway, make_clien
     assert client.stats.errors_by_code["readMore failed"] == 2
 
 
-async def test_a_result_id_that_expires_twice_is_raised(gateway, make_client) -> None:
+async def test_a_result_id_that_expires_twice_fails_that_object(gateway, make_client) -> None:
     gateway.add_rows("APBILL", bills(1001))
     client = make_client()
     gateway.script(normal(), forget_cursors(), normal(), forget_cursors())
-    with pytest.raises(e.ResultIdExpiredError):
-        await client.read_changes({"APBILL": None}, objects=("APBILL",))
+    changes = await client.read_changes({"APBILL": None}, objects=("APBILL",))
+    assert isinstance(changes.failures["APBILL"], e.ResultIdExpiredError) and changes.bills == []
     assert len(gateway.data_requests) == 4
+    gateway.script(normal(), forget_cursors(), normal(), forget_cursors())
+    with pytest.raises(e.ResultIdExpiredError):
+        await client.query_bills(limit=1001)
 
 
-async def test_one_failing_function_does_not_hide_the_others_but_high_level_reads_raise_it(gateway, make_client) -> None:
+async def test_one_failing_function_does_not_hide_the_others(gateway, make_client) -> None:
     gateway.add_rows("APBILL", bills(2))
     gateway.add_rows("VENDOR", vendors(2))
     client = make_client()
@@ -132,9 +139,14 @@ async def test_one_failing_function_does_not_hide_the_others_but_high_level_read
     assert ok.ok and [row["RECORDNO"] for row in ok.rows()] == ["1", "2"]
     assert isinstance(failed.error, e.FunctionError) and failed.error.controlid == functions[1].controlid
     gateway.script(function_error("VENDOR", "PL04000005", "You do not have permission for API operation READ_BY_QUERY on VENDOR"))
-    with pytest.raises(e.FunctionError, match="permission") as raised:
-        await client.read_changes({"APBILL": None, "VENDOR": None}, objects=("APBILL", "VENDOR"))
-    assert raised.value.controlid == gateway.data_requests[-1].functions[1].controlid
+    changes = await client.read_changes({"APBILL": None, "VENDOR": None}, objects=("APBILL", "VENDOR"))
+    assert [b.record_no for b in changes.bills] == [1, 2] and changes.vendors == []
+    failure = changes.failures["VENDOR"]
+    assert isinstance(failure, e.FunctionError) and "permission" in str(failure)
+    assert failure.controlid == gateway.data_requests[-1].functions[1].controlid and set(changes.failures) == {"VENDOR"}
+    gateway.script(function_error("VENDOR", "PL04000005", "You do not have permission for API operation READ_BY_QUERY on VENDOR"))
+    with pytest.raises(e.FunctionError, match="permission"):
+        await client.find_vendors("V1")  # a read of one object raises its failure
 
 
 async def test_transient_failure_of_every_function_retries_the_request(gateway, make_client, clock: FakeClock) -> None:
@@ -158,9 +170,11 @@ async def test_user_offset_is_read_once_when_not_configured(gateway, make_client
     client = make_client(gmt_offset=None)
     results = await asyncio.gather(*(client.read_changes({"APBILL": datetime(2026, 11, 23, 14, 0, tzinfo=UTC)}, objects=("APBILL",)) for _ in range(5)))
     names = [r.function_names for r in gateway.data_requests]
-    assert names.count(["readUserFormatting"]) == 1
-    assert gateway.data_requests[0].functions[0].params == {"userId": "ws-user"}
-    assert query_of(gateway.data_requests[1]) == "WHENMODIFIED >= '11/23/2026 19:30:00'"
+    assert names[:2] == [["readByName"], ["readUserFormatting"]] and names.count(["readUserFormatting"]) == 1
+    # Estuary's recorded requests: the user's RECORDNO by readByName on USERINFO, then it is the key.
+    assert gateway.data_requests[0].functions[0].params == {"object": "USERINFO", "keys": "ws-user", "fields": "RECORDNO", "returnFormat": "xml"}
+    assert gateway.data_requests[1].functions[0].params == {"key": "7"}
+    assert query_of(gateway.data_requests[2]) == "WHENMODIFIED >= '11/23/2026 19:30:00'"
     assert results[0].bills[0].when_modified == datetime(2026, 11, 23, 0, 29, 59, tzinfo=UTC)
     formatting = await client.fetch_user_formatting()
     assert formatting.gmt_offset == timedelta(hours=5, minutes=30) and formatting.locale == "en_US" and formatting.clock == 24
@@ -208,8 +222,8 @@ async def test_query_bills_pushes_every_filter_into_intacct(gateway, make_client
     (request,) = gateway.data_requests
     assert query_of(request) == (
         "(STATE IN ('S', 'PA') AND (VENDORID = 'acme' OR VENDORNAME LIKE '%acme%' OR VENDORNAME LIKE '%ACME%'"
-        " OR VENDORNAME LIKE '%Acme%') AND TOTALENTERED >= 500 AND WHENDUE >= '12/01/2026' AND WHENDUE <= '12/31/2026'"
-        " AND TOTALDUE > 0)"
+        " OR VENDORNAME LIKE '%Acme%') AND TRX_TOTALENTERED >= 500 AND WHENDUE >= '12/01/2026' AND WHENDUE <= '12/31/2026'"
+        " AND TRX_TOTALDUE > 0)"
     )
     assert request.functions[0].params["pagesize"] == "10"
     assert (len(page.bills), page.total, page.more) == (10, 30, 20)
@@ -259,13 +273,26 @@ async def test_a_limit_above_one_page_reads_more_pages_and_stops_at_the_limit(ga
     assert (len(page.bills), page.total, page.more) == (2500, 3000, 500)
 
 
-async def test_query_payments(gateway, make_client) -> None:
+async def test_query_payments_in_documented_states_is_filtered_by_intacct(gateway, make_client) -> None:
     gateway.add_rows("APPYMT", payments(12))
     client = make_client()
-    page = await client.query_payments(states=["Approved", "Delivered"], limit=5)
-    assert query_of(gateway.data_requests[0]) == "STATE IN ('A', 'L')"
+    page = await client.query_payments(states=["Approved", "Confirmed"], limit=5)
+    assert query_of(gateway.data_requests[0]) == "STATE IN ('A', 'C')"
     assert (len(page.payments), page.total, page.more) == (5, 12, 7)
     assert page.payments[0].payment_date > page.payments[-1].payment_date
+
+
+async def test_query_payments_in_undocumented_states_checks_the_words_itself(gateway, make_client) -> None:
+    # Delivered has no documented code: read what is not Draft/Confirmed/Voided, keep the words.
+    gateway.add_rows("APPYMT", payments(3) + [
+        {**row, "RECORDNO": str(10 + i), "STATE": code, "DISPLAYSTATE": word}
+        for i, (row, (code, word)) in enumerate(zip(payments(3), [("K", "Delivered"), ("W", "Print Voided"), ("S", "Submitted")]))
+    ])  # fmt: skip
+    client = make_client()
+    page = await client.query_payments(states=["Approved", "Delivered"], limit=2)
+    assert query_of(gateway.data_requests[0]) == "STATE NOT IN ('D', 'S', 'C', 'V')"
+    assert gateway.data_requests[0].functions[0].params["pagesize"] == "2"
+    assert {p.state for p in page.payments} <= {"Approved", "Delivered"} and (len(page.payments), page.total) == (2, 4)
 
 
 async def test_find_vendors_puts_the_exact_id_first(gateway, make_client) -> None:
@@ -294,16 +321,13 @@ async def test_fetch_dimensions_reads_every_kind_in_one_request(gateway, make_cl
     assert await client.fetch_dimensions([]) == {}
 
 
-async def test_fetch_company_info(gateway, make_client) -> None:
-    gateway.add_rows("COMPANY", [{"NAME": "Demo Manufacturing Inc.", "COMPANYID": "TEST-CO"}])
-    client = make_client()
-    info = await client.fetch_company_info()
-    assert (info.company_id, info.name, info.entity_id) == ("TEST-CO", "Demo Manufacturing Inc.", None)
-    params = gateway.data_requests[0].functions[0].params
-    assert (params["object"], params["fields"], params["pagesize"]) == ("COMPANY", "NAME,COMPANYID", "1")
-    gateway.tables["COMPANY"] = []
-    with pytest.raises(e.MalformedResponseError):
-        await client.fetch_company_info()
+async def test_a_refused_user_formatting_names_the_permission_and_the_fallback(gateway, make_client) -> None:
+    client = make_client(gmt_offset=None)
+    gateway.script(normal(), function_error("readUserFormatting", "PL04000005", "You do not have permission for API operation READ"))
+    with pytest.raises(e.UserFormattingRefusedError) as refused:
+        await client.fetch_user_formatting()
+    assert "Company > Users" in refused.value.correction and "INTACCT_GMT_OFFSET" in refused.value.correction
+    assert refused.value.errorno == "PL04000005"
 
 
 async def test_execute_refuses_sessions_and_accepts_nothing(make_client) -> None:
@@ -328,5 +352,8 @@ async def test_an_empty_page_claiming_more_rows_is_malformed_not_a_loop(gateway,
         data.set("resultId", "rid-stuck")
 
     gateway.script(tampered(empty_but_more))
+    changes = await client.read_changes({"APBILL": None}, objects=("APBILL",))
+    assert isinstance(changes.failures["APBILL"], e.MalformedResponseError) and "empty page" in str(changes.failures["APBILL"])
+    gateway.script(tampered(empty_but_more))
     with pytest.raises(e.MalformedResponseError, match="empty page"):
-        await client.read_changes({"APBILL": None}, objects=("APBILL",))
+        await client.query_bills()

@@ -53,8 +53,8 @@ def random_bill(rng: random.Random, n: int) -> str:
         "VENDORNAME": rng.choice([*TEXTS, None]), "STATE": rng.choice(["Posted", "Submitted", None]),
         "DESCRIPTION": rng.choice([*TEXTS, None]), "DOCNUMBER": rng.choice(["PO-1", None]),
         "WHENCREATED": rng.choice(["01/31/2026", "12/01/2025", None]), "WHENDUE": rng.choice(["02/28/2026", None]),
-        "WHENPAID": rng.choice(["03/01/2026", None]), "TOTALENTERED": rng.choice(["1250.00", "-3.5", "0", "1E+3", None]),
-        "TOTALDUE": rng.choice(["99.99", "0.00", None]), "TOTALPAID": rng.choice(["12", None]),
+        "WHENPAID": rng.choice(["03/01/2026", None]), "TRX_TOTALENTERED": rng.choice(["1250.00", "-3.5", "0", "1E+3", None]),
+        "TRX_TOTALDUE": rng.choice(["99.99", "0.00", None]), "TRX_TOTALPAID": rng.choice(["12", None]),
         "CURRENCY": rng.choice(["USD", "EUR", None]), "MEGAENTITYID": rng.choice(["E100", None]),
         "WHENMODIFIED": rng.choice(["11/23/2026 06:00:01", "02/29/2028 23:59:59", None]),
         "RECORD_URL": rng.choice(["https://www.intacct.com/ia/acct/ur.phtml?.r=a&b=c", None]),
@@ -94,7 +94,7 @@ def test_random_pages_read_the_same_both_ways(seed: int) -> None:
 
 def test_values_arrive_unescaped_and_whole() -> None:
     result = page(["<RECORDNO>7</RECORDNO><VENDORNAME>O&apos;Brien &amp; Sons &lt;West&gt; &#x540D;</VENDORNAME>"
-                   "<DESCRIPTION><![CDATA[a < b]]></DESCRIPTION><TOTALDUE> 12.50 </TOTALDUE>"])  # fmt: skip
+                   "<DESCRIPTION><![CDATA[a < b]]></DESCRIPTION><TRX_TOTALDUE> 12.50 </TRX_TOTALDUE>"])  # fmt: skip
 
     [bill] = parse_bill_page(result, PACIFIC)
 
@@ -125,8 +125,8 @@ def test_a_page_with_nested_fields_is_read_by_rows(inside: str, vendor_name: str
 @pytest.mark.parametrize(
     ("inside", "complaint"),
     [
-        ("<TOTALDUE>12,50</TOTALDUE>", "TOTALDUE.*decimal amount"),
-        ("<TOTALDUE>NaN</TOTALDUE>", "TOTALDUE.*decimal amount"),
+        ("<TRX_TOTALDUE>12,50</TRX_TOTALDUE>", "TRX_TOTALDUE.*decimal amount"),
+        ("<TRX_TOTALDUE>NaN</TRX_TOTALDUE>", "TRX_TOTALDUE.*decimal amount"),
         ("<WHENDUE>2026-02-28</WHENDUE>", r"WHENDUE.*date \(MM/DD/YYYY\)"),
         ("<WHENMODIFIED>11/23/2026</WHENMODIFIED>", "WHENMODIFIED.*timestamp"),
     ],
@@ -184,7 +184,7 @@ def random_line(rng: random.Random, n: int) -> str:
     values = {
         "RECORDNO": str(n), "RECORDKEY": str(n // 3 + 1), "LINE_NO": rng.choice([str(n % 3 + 1), "0", None]),
         "ACCOUNTNO": rng.choice(["6000", None]), "ACCOUNTTITLE": rng.choice([*TEXTS, None]),
-        "AMOUNT": rng.choice(["10.00", "-0.01", None]), "ENTRYDESCRIPTION": rng.choice([*TEXTS, None]),
+        "TRX_AMOUNT": rng.choice(["10.00", "-0.01", None]), "ENTRYDESCRIPTION": rng.choice([*TEXTS, None]),
         "DEPARTMENTID": rng.choice(["D100", None]), "DEPARTMENTNAME": rng.choice(["Finance", None]),
         "LOCATIONID": rng.choice(["L1", None]), "LOCATIONNAME": rng.choice(["Seattle", None]),
         "CLASSID": rng.choice(["C1", None]), "CLASSNAME": rng.choice(["Recurring", None]),
@@ -211,3 +211,30 @@ def test_a_line_without_its_bill_is_malformed_both_ways() -> None:
         parse_bill_line_page(result)
     with pytest.raises(MalformedRecordError, match="RECORDKEY is missing"):
         [parse_bill_line(row) for row in result.rows()]
+
+
+@pytest.mark.parametrize(
+    "object_name, fields, layout, compiled_reader, row_reader",
+    [
+        ("APBILL", BILL_FIELDS, BILL_LAYOUT, lambda r: parse_bill_page(r, PACIFIC), lambda row: parse_bill(row, PACIFIC)),
+        ("APBILLITEM", BILL_LINE_FIELDS, BILL_LINE_LAYOUT, parse_bill_line_page, parse_bill_line),
+    ],
+)
+async def test_gateway_pages_indented_like_the_real_gateway_read_the_same_both_ways(
+    clock, object_name, fields, layout, compiled_reader, row_reader
+) -> None:
+    # The sandbox answers as the recorded captures are laid out: every level indented by four spaces.
+    from tests.fakes.sandbox import running_sandbox
+    from tests.intacct.sandbox.helpers import read_by_query, request
+
+    async with running_sandbox(clock) as sandbox:
+        async with sandbox.http.post(sandbox.gateway_url, data=request([read_by_query(object_name, ",".join(fields), pagesize=1000)])) as answer:
+            body = await answer.read()
+    assert f"\n                <{object_name.lower()}>\n                    <RECORDNO>".encode() in body
+    result = parse_response(body).results[0]
+    reader = layout.reader(PACIFIC)
+    # The compiled reader takes the indented page itself (it does not hand it back to the row reader).
+    assert records._read_records(result.data_element, layout.sources, reader._converters, reader._empties, reader._build,
+                                 layout.tail, REQUIRED) is not None
+    compiled, by_rows = compiled_reader(result), [row_reader(row) for row in result.rows()]
+    assert compiled == by_rows and len(compiled) >= 300

@@ -12,10 +12,13 @@ from intacct import query as query_module
 from intacct.query import all_of, any_of, clean_search_text, field, literal, quote, render
 from intacct.states import (
     BILL_STATE_CODES,
+    BILL_STATES,
     PAYMENT_STATE_CODES,
+    PAYMENT_STATES,
+    StateFilter,
     UnknownStateError,
-    bill_state_codes,
-    payment_state_codes,
+    bill_state_filter,
+    payment_state_filter,
     status_code,
 )
 
@@ -90,7 +93,7 @@ def test_values_of_every_type() -> None:
 
 def test_operators_and_combinations() -> None:
     condition = all_of(
-        field("STATE").in_(bill_state_codes(["Submitted", "partially approved"])),
+        field("STATE").in_(bill_state_filter(["Submitted", "partially approved"]).codes_in),
         any_of(field("VENDORID").eq("V1"), field("VENDORNAME").contains("acme")),
         field("TOTALENTERED").ge(Decimal("500")),
         field("WHENDUE").le(date(2026, 12, 31)),
@@ -126,14 +129,34 @@ def test_empty_in_lists_and_junctions_are_refused() -> None:
         all_of()
 
 
-def test_state_codes() -> None:
-    assert bill_state_codes(["Posted", "Paid", "posted"]) == ("A", "P")
-    assert payment_state_codes(["Approved", "Delivered", "Complete"]) == ("A", "L", "C")
+def test_only_documented_codes_are_known() -> None:
+    # developer.intacct.com documents these and no others; anything more would be a guess.
+    assert dict(BILL_STATE_CODES) == {"Draft": "D", "Submitted": "S", "Partially Approved": "PA", "Declined": "U", "Posted": "A"}
+    assert dict(PAYMENT_STATE_CODES) == {"Draft": "D", "Submitted": "S", "Approved": "A", "Confirmed": "C", "Voided": "V"}
+    assert set(BILL_STATE_CODES) <= set(BILL_STATES) and set(PAYMENT_STATE_CODES) <= set(PAYMENT_STATES)
     assert status_code("Active") == "T" and status_code("inactive") == "F"
-    assert {"D", "S", "PA", "U", "A"} <= set(BILL_STATE_CODES.values())  # the documented ones
-    assert {"D", "S", "A", "C", "V"} <= set(PAYMENT_STATE_CODES.values())
+
+
+def test_states_with_documented_codes_are_filtered_by_intacct() -> None:
+    assert bill_state_filter(["Submitted", "partially approved", "submitted"]) == StateFilter(("S", "PA"), (), None)
+    assert payment_state_filter(["Approved", "Confirmed"]) == StateFilter(("A", "C"), (), None)
+
+
+def test_states_without_a_documented_code_are_checked_by_word() -> None:
+    # Paid and Selected have no documented code: exclude what documented codes can, keep the words.
+    paid = bill_state_filter(["Posted", "Paid", "Selected"])
+    assert paid.codes_in is None and paid.codes_out == ("D", "S", "PA", "U")
+    assert paid.keeps("Paid") and paid.keeps("posted") and not paid.keeps("Reversed")
+    pending = payment_state_filter(["Submitted", "Partially Approved", "Approved", "Delivered"])
+    assert pending.codes_in is None and pending.codes_out == ("D", "C", "V")
+    assert pending.keeps("Delivered") and not pending.keeps("Print Voided")
+
+
+def test_unknown_state_words_are_refused() -> None:
     with pytest.raises(UnknownStateError, match="Approved"):
-        bill_state_codes(["Approved"])  # a bill is "Posted" once approved
+        bill_state_filter(["Approved"])  # a bill is "Posted" once approved
+    with pytest.raises(UnknownStateError, match="Complete"):
+        payment_state_filter(["Complete"])  # the word is Confirmed
 
 
 def test_module_docstring_example() -> None:

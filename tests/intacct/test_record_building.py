@@ -107,7 +107,7 @@ def test_every_bill_field_lands_in_its_place() -> None:
     row = {
         "RECORDNO": "11", "RECORDID": "INV-11", "VENDORID": "V11", "VENDORNAME": "Vendor Eleven", "STATE": "Posted",
         "DESCRIPTION": "Desk chairs", "DOCNUMBER": "PO-11", "WHENCREATED": "01/02/2026", "WHENDUE": "01/03/2026",
-        "WHENPAID": "01/04/2026", "TOTALENTERED": "10.01", "TOTALDUE": "10.02", "TOTALPAID": "10.03", "CURRENCY": "USD",
+        "WHENPAID": "01/04/2026", "TRX_TOTALENTERED": "10.01", "TRX_TOTALDUE": "10.02", "TRX_TOTALPAID": "10.03", "CURRENCY": "USD",
         "MEGAENTITYID": "E11", "WHENMODIFIED": "01/05/2026 07:08:09", "RECORD_URL": "https://example.test/r/11",
     }  # fmt: skip
     bill = parse_bill(row, PACIFIC)
@@ -124,7 +124,7 @@ def test_every_bill_field_lands_in_its_place() -> None:
 def test_every_bill_line_field_lands_in_its_place() -> None:
     row = {
         "RECORDNO": "21", "RECORDKEY": "11", "LINE_NO": "3", "ACCOUNTNO": "6000", "ACCOUNTTITLE": "Supplies",
-        "AMOUNT": "4.50", "ENTRYDESCRIPTION": "Pens", "DEPARTMENTID": "D1", "DEPARTMENTNAME": "Finance",
+        "TRX_AMOUNT": "4.50", "ENTRYDESCRIPTION": "Pens", "DEPARTMENTID": "D1", "DEPARTMENTNAME": "Finance",
         "LOCATIONID": "L1", "LOCATIONNAME": "Seattle", "CLASSID": "C1", "CLASSNAME": "Recurring", "PROJECTID": "P1",
         "PROJECTNAME": "Move",
     }  # fmt: skip
@@ -142,10 +142,11 @@ def test_every_bill_line_field_lands_in_its_place() -> None:
 
 def test_every_payment_field_lands_in_its_place() -> None:
     row = {
-        "RECORDNO": "31", "VENDORID": "V31", "VENDORNAME": "Vendor 31", "STATE": "Approved", "AMOUNTTOPAY": "99.99",
-        "CURRENCY": "EUR", "PAYMENTMETHOD": "ACH", "WHENCREATED": "11/20/2026", "DOCNUMBER": "ACH-31",
-        "DESCRIPTION": "November", "FINANCIALENTITY": "BOA-1", "MEGAENTITYID": "E31",
-        "WHENMODIFIED": "11/20/2026 23:59:59", "RECORD_URL": "https://example.test/r/31",
+        "RECORDNO": "31", "VENDORID": "V31", "VENDORNAME": "Vendor 31", "STATE": "A", "DISPLAYSTATE": "Approved",
+        "TRX_TOTALENTERED": "99.99", "CURRENCY": "EUR", "PAYMENTMETHOD": "ACH", "WHENCREATED": "11/20/2026",
+        "DOCNUMBER": "ACH-31", "DESCRIPTION": "November", "FINANCIALENTITY": "BOA-1", "MEGAENTITYID": "E31",
+        "WHENMODIFIED": "11/20/2026 23:59:59", "RECORD_URL": "https://example.test/r/31", "TRX_TOTALPAID": "1.01",
+        "TRX_TOTALDUE": "98.98", "WHENPAID": "11/22/2026",
     }  # fmt: skip
     payment = parse_payment(row, PACIFIC)
     _distinct(payment)
@@ -154,6 +155,7 @@ def test_every_payment_field_lands_in_its_place() -> None:
         vendor_name="Vendor 31", payment_method="ACH", payment_date=date(2026, 11, 20), reference="ACH-31",
         description="November", financial_entity="BOA-1", entity_id="E31",
         when_modified=datetime(2026, 11, 21, 7, 59, 59, tzinfo=UTC), record_url="https://example.test/r/31",
+        state_code="A", amount_paid=Decimal("1.01"), amount_due=Decimal("98.98"), paid_date=date(2026, 11, 22),
     )  # fmt: skip
 
 
@@ -216,7 +218,7 @@ def test_unusable_timestamps_are_malformed_records_naming_the_field(value: str) 
 
 def test_a_whole_page_parses_through_the_real_path() -> None:
     rows = "".join(
-        f"<apbill><RECORDNO>{n}</RECORDNO><RECORDID>INV-{n}</RECORDID><STATE>Posted</STATE><TOTALDUE>{n}.50</TOTALDUE>"
+        f"<apbill><RECORDNO>{n}</RECORDNO><RECORDID>INV-{n}</RECORDID><STATE>Posted</STATE><TRX_TOTALDUE>{n}.50</TRX_TOTALDUE>"
         f"<WHENMODIFIED>11/23/2026 06:00:0{n}</WHENMODIFIED><DESCRIPTION/></apbill>"
         for n in range(1, 4)
     )

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from intacct.bills import BILL_FIELDS, BILL_LINE_FIELDS, Bill, BillLine, parse_bill, parse_bill_line
-from intacct.company import CompanyInfo, UserFormatting, parse_company, parse_user_formatting
-from intacct.dimensions import Dimension, DimensionKind, dimension_fields, parse_dimension
+from intacct.company import UserFormatting, parse_user_formatting
+from intacct.dimensions import DIMENSION_READS, Dimension, DimensionKind, dimension_fields, parse_dimension
 from intacct.errors import MalformedRecordError
 from intacct.payments import PAYMENT_FIELDS, Payment, parse_payment
 from intacct.values import format_timestamp, parse_gmt_offset, parse_timestamp
@@ -23,7 +23,7 @@ def test_bill_row_becomes_a_typed_bill() -> None:
     row = {
         "RECORDNO": "1201", "RECORDID": "INV-77", "VENDORID": "V100", "VENDORNAME": "Acme Ltd", "STATE": "Submitted",
         "DESCRIPTION": None, "DOCNUMBER": "PO-9", "WHENCREATED": "11/02/2026", "WHENDUE": "12/02/2026", "WHENPAID": "",
-        "TOTALENTERED": "1200.50", "TOTALDUE": "1200.50", "TOTALPAID": "0.00", "CURRENCY": "USD", "MEGAENTITYID": "E1",
+        "TRX_TOTALENTERED": "1200.50", "TRX_TOTALDUE": "1200.50", "TRX_TOTALPAID": "0.00", "CURRENCY": "USD", "MEGAENTITYID": "E1",
         "WHENMODIFIED": "11/23/2026 06:00:01", "RECORD_URL": "https://www.intacct.com/ia/acct/ur.phtml?.r=abc",
     }  # fmt: skip
     assert set(row) == set(BILL_FIELDS)
@@ -40,7 +40,7 @@ def test_bill_row_becomes_a_typed_bill() -> None:
 def test_bill_line_row_names_its_bill() -> None:
     row = {
         "RECORDNO": "9", "RECORDKEY": "1201", "LINE_NO": "2", "ACCOUNTNO": "6000", "ACCOUNTTITLE": "Supplies",
-        "AMOUNT": "-10.25", "ENTRYDESCRIPTION": "Pens", "DEPARTMENTID": "D100", "DEPARTMENTNAME": "Finance",
+        "TRX_AMOUNT": "-10.25", "ENTRYDESCRIPTION": "Pens", "DEPARTMENTID": "D100", "DEPARTMENTNAME": "Finance",
         "LOCATIONID": "L1", "LOCATIONNAME": "Seattle", "CLASSID": None, "CLASSNAME": None, "PROJECTID": "", "PROJECTNAME": "",
     }  # fmt: skip
     assert set(row) == set(BILL_LINE_FIELDS)
@@ -50,10 +50,11 @@ def test_bill_line_row_names_its_bill() -> None:
     )
 
 
-def test_payment_row() -> None:
+def test_payment_row_takes_the_word_from_displaystate_and_the_amounts_in_its_currency() -> None:
     row = {
-        "RECORDNO": "55", "VENDORID": "V100", "VENDORNAME": "Acme Ltd", "STATE": "Approved", "AMOUNTTOPAY": "99.99",
-        "CURRENCY": "EUR", "PAYMENTMETHOD": "ACH", "WHENCREATED": "11/20/2026", "DOCNUMBER": "ACH-1",
+        "RECORDNO": "55", "VENDORID": "V100", "VENDORNAME": "Acme Ltd", "STATE": "A", "DISPLAYSTATE": "Approved",
+        "TRX_TOTALENTERED": "99.99", "TRX_TOTALPAID": "0", "TRX_TOTALDUE": "99.99", "CURRENCY": "EUR",
+        "PAYMENTMETHOD": "ACH", "WHENCREATED": "11/20/2026", "WHENPAID": None, "DOCNUMBER": "ACH-1",
         "DESCRIPTION": "", "FINANCIALENTITY": "BOA-1", "MEGAENTITYID": None, "WHENMODIFIED": "11/20/2026 23:59:59",
         "RECORD_URL": None,
     }  # fmt: skip
@@ -61,8 +62,13 @@ def test_payment_row() -> None:
     assert parse_payment(row, PACIFIC) == Payment(
         55, "V100", "Approved", Decimal("99.99"), "EUR", vendor_name="Acme Ltd", payment_method="ACH",
         payment_date=date(2026, 11, 20), reference="ACH-1", financial_entity="BOA-1",
-        when_modified=datetime(2026, 11, 21, 7, 59, 59, tzinfo=UTC),
+        when_modified=datetime(2026, 11, 21, 7, 59, 59, tzinfo=UTC), state_code="A", amount_due=Decimal("99.99"),
     )  # fmt: skip
+    confirmed = parse_payment({**row, "STATE": "C", "DISPLAYSTATE": "Confirmed", "TRX_TOTALPAID": "99.99",
+                               "TRX_TOTALDUE": "0", "WHENPAID": "11/24/2026"}, PACIFIC)  # fmt: skip
+    assert (confirmed.state, confirmed.state_code, confirmed.amount_paid, confirmed.paid_date) == (
+        "Confirmed", "C", Decimal("99.99"), date(2026, 11, 24)
+    )
 
 
 @pytest.mark.parametrize("on_hold, expected", [("true", True), ("false", False), ("T", True), ("F", False), (None, False)])
@@ -88,16 +94,12 @@ def test_vendor_row(on_hold: str | None, expected: bool) -> None:
 )
 def test_dimension_rows(kind: DimensionKind, id_field: str, name_field: str) -> None:
     assert dimension_fields(kind) == ("RECORDNO", id_field, name_field, "STATUS", "WHENMODIFIED")
+    assert DIMENSION_READS[kind].optional_object is (kind is not DimensionKind.GL_ACCOUNT)
     row = {"RECORDNO": "3", id_field: "X1", name_field: "Name", "STATUS": "inactive", "WHENMODIFIED": "01/02/2026 00:00:00"}
     assert parse_dimension(kind, row, PACIFIC) == Dimension(kind, 3, "X1", "Name", "inactive", datetime(2026, 1, 2, 8, tzinfo=UTC))
 
 
-def test_company_and_user_formatting() -> None:
-    assert parse_company({"NAME": "Demo Manufacturing Inc.", "COMPANYID": None}, company_id="DEMO-CO", entity_id="") == CompanyInfo(
-        "DEMO-CO", "Demo Manufacturing Inc."
-    )
-    with pytest.raises(MalformedRecordError):
-        parse_company({"NAME": None}, company_id="X", entity_id=None)
+def test_user_formatting() -> None:
     row = {"recordno": None, "locale": "en_US", "dateformat": "/mdY", "gmtoffset": "-08:00", "clock": "24"}
     assert parse_user_formatting(row) == UserFormatting(timedelta(hours=-8), "en_US", "/mdY", 24)
     assert parse_user_formatting({"GMTOFFSET": "+05:30"}).gmt_offset == timedelta(hours=5, minutes=30)
@@ -111,8 +113,8 @@ def test_company_and_user_formatting() -> None:
     [
         ("RECORDNO", None),
         ("RECORDNO", "12a"),
-        ("TOTALDUE", "1,200.00"),
-        ("TOTALDUE", "NaN"),
+        ("TRX_TOTALDUE", "1,200.00"),
+        ("TRX_TOTALDUE", "NaN"),
         ("WHENDUE", "2026-12-01"),
         ("WHENDUE", "13/45/2026"),
         ("WHENMODIFIED", "11/23/2026 6:00:01"),
@@ -121,7 +123,7 @@ def test_company_and_user_formatting() -> None:
     ],
 )
 def test_malformed_values_name_the_field(field: str, value: str | None) -> None:
-    row = {"RECORDNO": "5", "TOTALDUE": "1", "WHENDUE": "12/01/2026", "WHENMODIFIED": "11/23/2026 06:00:01", field: value}
+    row = {"RECORDNO": "5", "TRX_TOTALDUE": "1", "WHENDUE": "12/01/2026", "WHENMODIFIED": "11/23/2026 06:00:01", field: value}
     with pytest.raises(MalformedRecordError, match=field):
         parse_bill(row, PACIFIC)
 

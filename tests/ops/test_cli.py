@@ -50,10 +50,11 @@ async def run(capsys, argv, environ) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-async def test_check_says_ok_with_the_company_name(capsys, environ):
+async def test_check_says_ok_with_the_company_and_its_definitions(capsys, environ):
     code, out, _ = await run(capsys, ["check"], environ)
     assert code == 0, out
-    assert "ok    Intacct: ok — DEMO-CO is 'Demo Manufacturing Inc.'" in out
+    assert "ok    Intacct: ok — signed in to DEMO-CO; 9 objects looked up" in out
+    assert "ok    Intacct DEMO-CO: user time zone GMT-8" in out
     assert "API transactions a month" in out and "Store: ok" in out and "Graph: off" in out
 
 

@@ -133,18 +133,42 @@ async def test_control_characters_in_answers_are_removed_and_nothing_fails(servi
     assert service.alerts() == []
 
 
-@pytest.mark.parametrize("function, transient", [("APPYMT", False), ("VENDOR", True), ("APBILLITEM", False)])
-async def test_one_failed_function_in_a_multi_function_request_commits_nothing_until_it_works(service: Service, function, transient):
-    # APPYMT / VENDOR fail inside the poll's three-function read; APBILLITEM fails in the read of
-    # the new bills' lines, after the changes were read but before anything is committed.
+@pytest.mark.parametrize("function, transient", [("APPYMT", False), ("VENDOR", True)])
+async def test_one_object_failing_in_the_polls_read_holds_back_only_that_object(service: Service, function, transient):
+    # APPYMT / VENDOR fail inside the poll's three-function read: the cycle still commits the other
+    # objects; the failing one keeps its watermark, is read again next cycle, and nothing is lost
+    # or posted twice.
     workload, truth = await changes(service)
-    await service.sandbox.fault("error_response", function=function, transient=transient)
+    await service.sandbox.fault("error_response", function=f"readByQuery:{function}", transient=transient)
+
+    await recover(service, workload, truth)
+
+    async def recovery_told() -> bool:
+        return len(service.alerts()) == 2 and await service.outbox_settled()
+
+    await service.run_until(recovery_told, what="the failure and the recovery told")  # the next read of that object
+    assert service.failed_polls() == []
+    results = [c.results for c in service.gateway.calls if ("readByQuery", function) in c.functions]
+    failed = [r for r in results if any(status == "failure" for status, _ in r)]
+    assert len(failed) == 1 and any(status == "success" for status, _ in failed[0]), "only that function failed"
+    await assert_delivered_once(service, workload, truth)
+    alerts = service.alerts()
+    assert len(alerts) == 2 and "fails" in alerts[0] and "works again" in alerts[1], alerts
+    errors = [errorno for r in failed for status, errorno in r if status == "failure"]
+    assert errors == (["Service Unavailable"] if transient else ["BL01001973"]), errors
+
+
+async def test_a_failed_read_of_the_new_bills_lines_commits_nothing_until_it_works(service: Service):
+    # APBILLITEM fails in the read of the new bills' lines, after the changes were read but before
+    # anything is committed: the whole cycle fails and is replayed.
+    workload, truth = await changes(service)
+    await service.sandbox.fault("error_response", function="readByQuery:APBILLITEM")
 
     await recover(service, workload, truth)
 
     [failed] = service.failed_polls()
-    assert ("Temporarily Off-line" if transient else "BL01001973") in failed.error, failed.error
-    results = [c.results for c in service.gateway.calls if any(obj == function for _, obj in c.functions)]
+    assert "BL01001973" in failed.error, failed.error
+    results = [c.results for c in service.gateway.calls if ("readByQuery", "APBILLITEM") in c.functions]
     assert any(any(status == "failure" for status, _ in r) for r in results), "the fault never hit the service"
     await assert_delivered_once(service, workload, truth)
     assert_operators_told(service)

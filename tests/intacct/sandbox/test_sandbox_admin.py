@@ -142,11 +142,12 @@ async def test_payment_lifecycle_moves_the_bill(sandbox: Sandbox, clock: FakeClo
     assert status == 201
     assert payment["state"] == "Submitted" and payment["amount"] == "120.00" and payment["vendor_id"] == "V1010"
     assert (await _bill(sandbox, record_no))["STATE"] == "Selected"
-    (row,) = await sandbox.query("APPYMT", "VENDORNAME,STATE,AMOUNTTOPAY,WHENCREATED,DESCRIPTION",
+    (row,) = await sandbox.query("APPYMT", "VENDORNAME,STATE,RAWSTATE,DISPLAYSTATE,TRX_TOTALENTERED,TRX_TOTALDUE,WHENCREATED,DESCRIPTION",
                                  f"RECORDNO = {payment['record_no']}")
-    assert row == {"VENDORNAME": "Evergreen Facility Services", "STATE": "Submitted", "AMOUNTTOPAY": "120.00",
-                   "WHENCREATED": "11/23/2026", "DESCRIPTION": f"Payment for bill {created['bill_number']}"}
-    for state in ("Approved", "Delivered", "Complete"):
+    assert row == {"VENDORNAME": "Evergreen Facility Services", "STATE": "S", "RAWSTATE": "S", "DISPLAYSTATE": "Submitted",
+                   "TRX_TOTALENTERED": "120.00", "TRX_TOTALDUE": "120.00", "WHENCREATED": "11/23/2026",
+                   "DESCRIPTION": f"Payment for bill {created['bill_number']}"}
+    for state in ("Approved", "Delivered", "Confirmed"):
         clock.advance(minutes=1)
         status, moved = await sandbox.admin("POST", f"/sandbox/payments/{payment['record_no']}/state", {"state": state})
         assert status == 200 and moved["state"] == state
@@ -154,7 +155,7 @@ async def test_payment_lifecycle_moves_the_bill(sandbox: Sandbox, clock: FakeClo
     assert (bill["STATE"], bill["TOTALPAID"], bill["TOTALDUE"]) == ("Partially Paid", "120.00", "180.00")
     _, rest = await sandbox.admin("POST", "/sandbox/payments", {"bill_record_no": record_no})
     assert rest["amount"] == "180.00"
-    await sandbox.admin("POST", f"/sandbox/payments/{rest['record_no']}/state", {"state": "Complete"})
+    await sandbox.admin("POST", f"/sandbox/payments/{rest['record_no']}/state", {"state": "Complete"})  # an alias of Confirmed
     bill = await _bill(sandbox, record_no)
     assert (bill["STATE"], bill["TOTALPAID"], bill["TOTALDUE"], bill["WHENPAID"]) == ("Paid", "300.00", "0.00", "11/23/2026")
 
@@ -178,7 +179,7 @@ async def test_declined_or_voided_payments_give_the_bill_back(sandbox: Sandbox) 
 
 
 async def test_payment_without_a_bill_pays_the_oldest_open_posted_bill(sandbox: Sandbox) -> None:
-    open_bills = await sandbox.query("APBILL", "RECORDNO,TOTALDUE", "STATE IN ('A', 'PP') AND TOTALDUE > 0")
+    open_bills = await sandbox.query("APBILL", "RECORDNO,TOTALDUE", "RAWSTATE IN ('A', 'T') AND TOTALDUE > 0")
     status, payment = await sandbox.admin("POST", "/sandbox/payments", {})
     assert status == 201
     assert payment["bill_record_no"] == int(open_bills[0]["RECORDNO"])
@@ -242,14 +243,14 @@ async def test_vendor_status_errors(sandbox: Sandbox, path: str, payload: dict, 
 
 
 async def test_stats_count_requests_functions_and_sessions(sandbox: Sandbox) -> None:
-    assert (await sandbox.admin("GET", "/sandbox/stats")) == (200, {"requests": 0, "functions": {}, "sessions_issued": 0})
+    assert (await sandbox.admin("GET", "/sandbox/stats")) == (200, {"requests": 0, "functions": {}, "paths": {}, "sessions_issued": 0})
     session_id = await sandbox.session()
     await sandbox.call(read_by_query("DEPARTMENT"), read_by_query("LOCATION"), session_id=session_id)
     await sandbox.post(request([read_by_query("DEPARTMENT")], session_id="bogus"))  # refused: no function ran
     await sandbox.post(b"<broken")
     await sandbox.admin("POST", "/sandbox/bills")  # the admin API is not gateway traffic
     status, stats = await sandbox.admin("GET", "/sandbox/stats")
-    assert stats == {"requests": 4, "functions": {"getAPISession": 1, "readByQuery": 2}, "sessions_issued": 1}
+    assert stats == {"requests": 4, "functions": {"getAPISession": 1, "readByQuery": 2}, "paths": {"/ia/xml/xmlgw.phtml": 4}, "sessions_issued": 1}
 
 
 async def test_reset_goes_back_to_the_seed(sandbox: Sandbox, clock: FakeClock) -> None:
@@ -260,7 +261,7 @@ async def test_reset_goes_back_to_the_seed(sandbox: Sandbox, clock: FakeClock) -
     await sandbox.admin("POST", "/sandbox/faults", {"kind": "http_500", "count": 3})
     status, body = await sandbox.admin("POST", "/sandbox/reset")
     assert status == 200 and body == {"status": "reset", "seed": "demo"}
-    assert (await sandbox.admin("GET", "/sandbox/stats"))[1] == {"requests": 0, "functions": {}, "sessions_issued": 0}
+    assert (await sandbox.admin("GET", "/sandbox/stats"))[1] == {"requests": 0, "functions": {}, "paths": {}, "sessions_issued": 0}
     assert (await sandbox.admin("GET", "/sandbox/faults"))[1] == {"pending": []}
     after = await sandbox.query("APBILL", "RECORDNO,STATE,WHENMODIFIED", session_id=session_id)  # sessions survive
     assert after == before

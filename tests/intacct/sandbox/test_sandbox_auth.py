@@ -26,7 +26,7 @@ async def sandbox(empty_sandbox: Sandbox) -> Sandbox:
     return empty_sandbox
 
 
-COMPANY_QUERY = read_by_query("COMPANY", "NAME,COMPANYID", controlid="company")
+COMPANY_QUERY = read_by_query("GLACCOUNT", "ACCOUNTNO,TITLE", query="ACCOUNTNO = '1000'", controlid="company")
 
 
 async def test_login_and_get_api_session_returns_session_endpoint_and_timestamps(sandbox: Sandbox, clock: FakeClock) -> None:
@@ -49,7 +49,8 @@ async def test_login_and_get_api_session_returns_session_endpoint_and_timestamps
     assert result.findtext("controlid") == "session"
     api = result.find("data/api")
     assert len(api.findtext("sessionid")) > 20
-    assert api.findtext("endpoint") == str(sandbox.client.make_url("/ia/xml/xmlgw.phtml"))
+    # Not the login URL, so a client that never switches to the returned endpoint is seen.
+    assert api.findtext("endpoint") == str(sandbox.client.make_url("/ia/xml/session/xmlgw.phtml"))
     assert api.find("locationid") is not None and api.findtext("locationid") == ""
 
 
@@ -100,8 +101,7 @@ async def test_wrong_sign_in_fails_at_authentication_level(sandbox: Sandbox, log
 )
 async def test_ids_are_case_insensitive_and_an_empty_entity_is_the_top_level(sandbox: Sandbox, login: dict[str, str]) -> None:
     (result,) = await sandbox.call(COMPANY_QUERY, login=login)
-    assert result.findtext("data/company/NAME") == "Demo Manufacturing Inc."
-    assert result.findtext("data/company/COMPANYID") == "DEMO-CO"
+    assert result.findtext("data/glaccount/TITLE") == "Cash - Operating Account"
 
 
 async def test_unknown_or_empty_session_is_an_invalid_session(sandbox: Sandbox) -> None:
@@ -187,7 +187,7 @@ async def test_get_api_session_refuses_an_unknown_entity(sandbox: Sandbox) -> No
 async def test_the_endpoint_follows_the_host_the_request_came_to(sandbox: Sandbox) -> None:
     response = await sandbox.client.post("/", data=request([get_api_session()]), headers={"Host": "gw.example.test:9000"})
     root = etree.fromstring(await response.read())
-    assert root.findtext("operation/result/data/api/endpoint") == "http://gw.example.test:9000/ia/xml/xmlgw.phtml"
+    assert root.findtext("operation/result/data/api/endpoint") == "http://gw.example.test:9000/ia/xml/session/xmlgw.phtml"
 
 
 @pytest.mark.parametrize(
@@ -287,13 +287,15 @@ async def test_a_transport_policy_is_refused_like_intacct(sandbox: Sandbox) -> N
     }
 
 
-async def test_include_whitespace_controls_pretty_printing(sandbox: Sandbox) -> None:
-    compact = await sandbox.client.post("/", data=request([COMPANY_QUERY], whitespace=False))
-    pretty = await sandbox.client.post("/", data=request([COMPANY_QUERY], whitespace=True))
-    compact_text, pretty_text = await compact.text(), await pretty.text()
-    assert compact_text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<response><control>')
-    assert "\n  <control>\n    <status>success</status>" in pretty_text
-    assert compact.headers["Content-Type"].startswith("text/xml")
+async def test_answers_are_indented_by_four_spaces_like_the_recorded_gateway(sandbox: Sandbox, samples) -> None:
+    recorded = (samples / "response-multi-function-partial-failure-apbill.xml").read_text()
+    assert "\n    <control>\n        <status>success</status>" in recorded  # a real capture's layout
+    for whitespace in (False, True):
+        answer = await sandbox.client.post("/", data=request([COMPANY_QUERY], whitespace=whitespace))
+        text = await answer.text()
+        assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<response>\n    <control>\n        <status>success</status>')
+        assert "\n                <glaccount>\n                    <ACCOUNTNO>1000</ACCOUNTNO>" in text
+        assert answer.headers["Content-Type"].startswith("text/xml")
 
 
 async def test_an_empty_content_authenticates_and_returns_no_results(sandbox: Sandbox) -> None:
@@ -303,10 +305,10 @@ async def test_an_empty_content_authenticates_and_returns_no_results(sandbox: Sa
 
 
 async def test_unsupported_functions_fail_alone(sandbox: Sandbox) -> None:
-    lookup, company = await sandbox.call(function("lookup", "l", object="APBILL"), COMPANY_QUERY)
-    assert lookup.findtext("status") == "failure"
-    assert error(lookup)["errorno"] == "Function Not Supported"
-    assert "does not implement lookup" in error(lookup)["description2"]
+    inspect, company = await sandbox.call(function("inspect", "l", object="APBILL"), COMPANY_QUERY)
+    assert inspect.findtext("status") == "failure"
+    assert error(inspect)["errorno"] == "Function Not Supported"
+    assert "does not implement inspect" in error(inspect)["description2"]
     assert company.findtext("status") == "success"
 
 

@@ -21,18 +21,18 @@ def _bill(record_no: int, **values: object) -> list:
 
 
 ROWS = [
-    _bill(1, RECORDID="INV-001", VENDORNAME="O'Brien Abrasives Co.", STATE="S", TOTALENTERED=Decimal("100.00"),
+    _bill(1, RECORDID="INV-001", VENDORNAME="O'Brien Abrasives Co.", RAWSTATE="S", TOTALENTERED=Decimal("100.00"),
           WHENDUE=date(2026, 11, 20), WHENMODIFIED=datetime(2026, 11, 23, 14, 0, 0, tzinfo=UTC),
           DESCRIPTION="Steel coil", ONHOLD=False),
-    _bill(2, RECORDID="INV-002", VENDORNAME="Pacific Steel Supply", STATE="A", TOTALENTERED=Decimal("2500.50"),
+    _bill(2, RECORDID="INV-002", VENDORNAME="Pacific Steel Supply", RAWSTATE="A", TOTALENTERED=Decimal("2500.50"),
           WHENDUE=date(2026, 12, 1), WHENMODIFIED=datetime(2026, 11, 23, 13, 59, 59, tzinfo=UTC),
           DESCRIPTION=None, ONHOLD=True),
-    _bill(3, RECORDID="INV_003", VENDORNAME="Acme 100% Co", STATE="P", TOTALENTERED=Decimal("99.99"),
+    _bill(3, RECORDID="INV_003", VENDORNAME="Acme 100% Co", RAWSTATE="P", TOTALENTERED=Decimal("99.99"),
           WHENDUE=date(2026, 10, 15), WHENMODIFIED=datetime(2026, 11, 22, 8, 0, 0, tzinfo=UTC),
           DESCRIPTION="x' OR 1=1", ONHOLD=False),
-    _bill(4, RECORDID="inv-004", VENDORNAME="acme lowercase", STATE="PA", TOTALENTERED=Decimal("0.01"),
+    _bill(4, RECORDID="inv-004", VENDORNAME="acme lowercase", RAWSTATE="PA", TOTALENTERED=Decimal("0.01"),
           WHENDUE=None, WHENMODIFIED=None, DESCRIPTION="back\\slash", ONHOLD=None),
-    _bill(5, RECORDID="INV-005", VENDORNAME="Zed", STATE="U", TOTALENTERED=Decimal("1000"),
+    _bill(5, RECORDID="INV-005", VENDORNAME="Zed", RAWSTATE="U", TOTALENTERED=Decimal("1000"),
           WHENDUE=date(2026, 11, 23), WHENMODIFIED=datetime(2026, 11, 24, 7, 59, 59, tzinfo=UTC),
           DESCRIPTION="Steel", ONHOLD=False),
 ]

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from lxml import etree
 
+from intacct.client import READS
 from intacct.sandbox.objects import OBJECTS
 from tests.fakes.clock import FakeClock
 from tests.intacct.sandbox.helpers import (
@@ -29,20 +30,7 @@ LINE_FIELDS = (
     "RECORDNO,RECORDKEY,LINE_NO,ACCOUNTNO,ACCOUNTTITLE,AMOUNT,ENTRYDESCRIPTION,DEPARTMENTID,DEPARTMENTNAME,"
     "LOCATIONID,LOCATIONNAME,CLASSID,CLASSNAME,PROJECTID,PROJECTNAME"
 )
-CLIENT_FIELDS = {  # docs/design.md, "Fields read"
-    "APBILL": BILL_FIELDS,
-    "APBILLITEM": LINE_FIELDS,
-    "APPYMT": "RECORDNO,VENDORID,VENDORNAME,STATE,AMOUNTTOPAY,CURRENCY,PAYMENTMETHOD,WHENCREATED,DOCNUMBER,"
-              "DESCRIPTION,FINANCIALENTITY,MEGAENTITYID,WHENMODIFIED,RECORD_URL",
-    "VENDOR": "RECORDNO,VENDORID,NAME,STATUS,ONHOLD,CURRENCY,TERMNAME,DISPLAYCONTACT.EMAIL1,MEGAENTITYID,"
-              "WHENMODIFIED,RECORD_URL",
-    "GLACCOUNT": "RECORDNO,ACCOUNTNO,TITLE,STATUS,WHENMODIFIED",
-    "DEPARTMENT": "RECORDNO,DEPARTMENTID,TITLE,STATUS,WHENMODIFIED",
-    "LOCATION": "RECORDNO,LOCATIONID,NAME,STATUS,WHENMODIFIED",
-    "CLASS": "RECORDNO,CLASSID,NAME,STATUS,WHENMODIFIED",
-    "PROJECT": "RECORDNO,PROJECTID,NAME,STATUS,WHENMODIFIED",
-    "COMPANY": "NAME,COMPANYID",
-}
+CLIENT_FIELDS = {spec.object: ",".join(spec.all) for spec in READS}  # every field the client may select
 TIMESTAMP = re.compile(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d")
 DATE = re.compile(r"\d\d/\d\d/\d{4}")
 AMOUNT = re.compile(r"-?\d+\.\d\d")
@@ -223,9 +211,15 @@ async def test_quotes_and_ampersands_survive_xml_and_the_query_language(sandbox:
 
 
 async def test_state_codes_filter_and_display_values_come_back(sandbox: Sandbox) -> None:
-    pending = await sandbox.query("APBILL", "STATE", "STATE IN ('S', 'PA')")
-    assert pending and {row["STATE"] for row in pending} == {"Submitted", "Partially Approved"}
+    # APBILL: STATE shows the word, RAWSTATE the code; conditions on STATE compare codes.
+    pending = await sandbox.query("APBILL", "STATE,RAWSTATE", "STATE IN ('S', 'PA')")
+    assert pending and {(row["STATE"], row["RAWSTATE"]) for row in pending} == {("Submitted", "S"), ("Partially Approved", "PA")}
     assert await sandbox.query("APBILL", "STATE", "STATE = 'Submitted'") == []
+    # APPYMT: STATE and RAWSTATE are the one-letter code, DISPLAYSTATE the word.
+    payments = await sandbox.query("APPYMT", "STATE,RAWSTATE,DISPLAYSTATE")
+    assert payments and all(row["STATE"] == row["RAWSTATE"] and len(row["STATE"]) == 1 for row in payments)
+    assert {row["DISPLAYSTATE"] for row in payments} >= {"Confirmed", "Submitted"}
+    assert {row["DISPLAYSTATE"] for row in await sandbox.query("APPYMT", "DISPLAYSTATE", "STATE = 'C'")} == {"Confirmed"}
     on_hold = await sandbox.query("VENDOR", "ONHOLD,STATUS", "ONHOLD = 'T'")
     assert on_hold and {row["ONHOLD"] for row in on_hold} == {"true"}
     inactive = await sandbox.query("VENDOR", "STATUS", "STATUS = 'F'")
@@ -296,27 +290,34 @@ async def test_read_returns_upper_case_rows_and_skips_unknown_keys(sandbox: Sand
     assert empty.findtext("status") == "failure"
 
 
-async def test_read_user_formatting(sandbox: Sandbox) -> None:
-    by_login, by_key, default, unknown = await sandbox.call(
-        function("readUserFormatting", "a", userId="ap-admin"),
+async def test_read_user_formatting_by_the_users_recordno(sandbox: Sandbox) -> None:
+    # Estuary's recorded requests: readByName USERINFO by login id for RECORDNO, then that key.
+    user, by_key, missing, unknown, by_login = await sandbox.call(
+        function("readByName", "u", object="USERINFO", keys="AP-ADMIN", fields="RECORDNO"),
         function("readUserFormatting", "b", key="5"),
         function("readUserFormatting", "c"),
-        function("readUserFormatting", "d", userId="someone"),
+        function("readUserFormatting", "d", key="6"),
+        function("readUserFormatting", "e", userId="ap-admin"),  # not a parameter readUserFormatting takes
     )
-    expected = (
-        b"<userformatting><recordno>5</recordno><locale>en_US</locale><dateformat>/mdY</dateformat>"
-        b"<gmtoffset>-08:00</gmtoffset><clock>24</clock></userformatting>"
-    )
-    for result in (by_login, by_key, default):
-        assert etree.tostring(result.find("data/userformatting")) == expected
-    assert unknown.findtext("status") == "failure"
+    assert user.findtext("data/USERINFO/RECORDNO") == "5" and user.find("data").get("listtype") == "USERINFO"
+    formatting = by_key.find("data/userformatting")
+    assert [(child.tag, child.text) for child in formatting] == [
+        ("recordno", "5"), ("locale", "en_US"), ("dateformat", "/mdY"), ("gmtoffset", "-08:00"), ("clock", "24"),
+    ]
+    assert [r.findtext("status") for r in (missing, unknown, by_login)] == ["failure"] * 3
+
+
+async def test_a_company_can_refuse_user_formatting(sandbox: Sandbox) -> None:
+    await sandbox.admin("POST", "/sandbox/company", {"refuse_user_formatting": True})
+    (refused,) = await sandbox.call(function("readUserFormatting", "b", key="5"))
+    assert refused.findtext("status") == "failure" and "permission" in error(refused)["description2"]
 
 
 async def test_one_failing_function_does_not_fail_the_others(sandbox: Sandbox) -> None:
     found = await sandbox.call(
         read_by_query("DEPARTMENT", "DEPARTMENTID", controlid="one"),
         read_by_query("APBILL", "RECORDNO", "NOPE = 1", controlid="two"),
-        function("readUserFormatting", "three", userId="ap-admin"),
+        function("readUserFormatting", "three", key="5"),
         read_more("gone", controlid="four"),
         function("read", "five", object="LOCATION", keys="1"),
     )
@@ -375,7 +376,7 @@ async def test_web_url_none_links_to_the_sandbox_itself(make_sandbox) -> None:
 async def test_a_parameter_the_function_does_not_take_fails_it(sandbox: Sandbox) -> None:
     typo, good = await sandbox.call(
         function("readByQuery", "typo", object="DEPARTMENT", fields="DEPARTMENTID", pagesise="5"),
-        function("readUserFormatting", "ok", userId="ap-admin"),
+        function("readUserFormatting", "ok", key="5"),
     )
     assert typo.findtext("status") == "failure"
     assert error(typo)["errorno"] == "XL03000003"

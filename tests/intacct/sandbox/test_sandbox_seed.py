@@ -46,7 +46,7 @@ async def test_demo_company_shape(sandbox: Sandbox) -> None:
     assert len(await sandbox.query("LOCATION", "LOCATIONID")) == 3
     assert len(await sandbox.query("CLASS", "CLASSID")) >= 3 and len(await sandbox.query("PROJECT", "PROJECTID")) >= 3
     assert len(await sandbox.query("APPYMT", "RECORDNO")) >= 50
-    assert await sandbox.query("COMPANY", "COMPANYID,NAME") == [{"COMPANYID": "DEMO-CO", "NAME": "Demo Manufacturing Inc."}]
+    assert await sandbox.query("USERINFO", "RECORDNO,LOGINID") == [{"RECORDNO": "5", "LOGINID": "ap-admin"}]
 
 
 async def test_no_record_is_modified_after_now(sandbox: Sandbox) -> None:
@@ -72,12 +72,16 @@ async def test_totals_lines_and_payments_agree(sandbox: Sandbox) -> None:
         assert (bill["WHENPAID"] is not None) == (bill["STATE"] in ("Paid", "Partially Paid"))
         if bill["STATE"] == "Selected":
             assert Decimal(bill["TOTALSELECTED"]) == due
-    payments = await sandbox.query("APPYMT", "STATE,AMOUNTTOPAY")
-    open_requests = [p for p in payments if p["STATE"] in ("Submitted", "Partially Approved", "Approved", "Delivered")]
+    payments = await sandbox.query("APPYMT", "DISPLAYSTATE,TOTALENTERED,TOTALPAID,TOTALDUE,TRX_TOTALENTERED")
+    open_requests = [p for p in payments if p["DISPLAYSTATE"] in ("Submitted", "Partially Approved", "Approved", "Delivered")]
     assert len(open_requests) == sum(b["STATE"] == "Selected" for b in bills.values())
-    assert Counter(p["STATE"] for p in payments)["Complete"] == sum(
+    assert Counter(p["DISPLAYSTATE"] for p in payments)["Confirmed"] == sum(
         b["STATE"] in ("Paid", "Partially Paid") for b in bills.values()
     )
+    for payment in payments:
+        entered, paid, due = (Decimal(payment[k]) for k in ("TOTALENTERED", "TOTALPAID", "TOTALDUE"))
+        assert payment["TRX_TOTALENTERED"] == payment["TOTALENTERED"]  # one currency
+        assert (paid, due) == ((entered, 0) if payment["DISPLAYSTATE"] == "Confirmed" else (0, entered))
 
 
 async def test_empty_company_has_the_same_reference_data_and_nothing_else(sandbox: Sandbox, empty_sandbox: Sandbox) -> None:
@@ -85,7 +89,7 @@ async def test_empty_company_has_the_same_reference_data_and_nothing_else(sandbo
         assert await empty_sandbox.query(obj, "RECORDNO") == []
     for obj, fields in (("GLACCOUNT", "ACCOUNTNO,TITLE"), ("DEPARTMENT", "DEPARTMENTID,TITLE"),
                         ("LOCATION", "LOCATIONID,NAME"), ("CLASS", "CLASSID,NAME"), ("PROJECT", "PROJECTID,NAME"),
-                        ("COMPANY", "COMPANYID,NAME")):
+                        ("USERINFO", "RECORDNO,LOGINID")):
         assert await empty_sandbox.query(obj, fields) == await sandbox.query(obj, fields)
 
 

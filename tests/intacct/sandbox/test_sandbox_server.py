@@ -8,6 +8,7 @@ import aiohttp
 import pytest
 
 from intacct.sandbox import GATEWAY_PATH, run_sandbox
+from intacct.sandbox.app import SESSION_PATH
 from tests.fakes.clock import FakeClock
 from tests.intacct.sandbox.helpers import get_api_session, parse, request
 
@@ -20,7 +21,7 @@ async def test_run_sandbox_serves_until_cancelled(clock: FakeClock) -> None:
         async with http.post(base_url + GATEWAY_PATH, data=request([get_api_session()])) as response:
             root = parse(await response.read())
         assert root.findtext("operation/result/status") == "success"
-        assert root.findtext("operation/result/data/api/endpoint") == base_url + GATEWAY_PATH
+        assert root.findtext("operation/result/data/api/endpoint") == base_url + SESSION_PATH
         async with http.get(base_url + "/sandbox/stats") as response:
             assert (await response.json())["sessions_issued"] == 1
         task.cancel()
