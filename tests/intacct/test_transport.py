@@ -176,7 +176,7 @@ async def test_by_default_an_answer_over_16_mib_is_refused_unread(gateway, make_
     client = await logged_in(make_client)
     gateway.script(raw(b"<response>" + b" " * (16 * 1024 * 1024) + b"</response>"))
     with pytest.raises(e.ResponseTooLargeError, match="over the limit of 16,777,216 bytes") as refused:
-        await client.fetch_company_info()
+        await client.query_payments(limit=1)
     assert not refused.value.transient and clock.sleeps == []  # the same answer again would not help
 
 
