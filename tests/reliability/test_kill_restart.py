@@ -139,7 +139,8 @@ async def test_kill_9_twenty_times_during_a_busy_run_loses_nothing(tmp_path: Pat
             f"duplicates={check.duplicates} (posts={check.duplicate_posts} updates={check.duplicate_updates}) "
             f"duplicates_per_kill={check.duplicates / KILLS:.2f} max_duplicates_after_one_kill={max(blamed.values(), default=0)} "
             f"catch_up_after_last_start={quiet:.1f}s run={elapsed:.0f}s")
-    figures("duplicates by kill point: " + (", ".join(f"#{k} {switch.fired_at[k - 1]}: {n}" for k, n in sorted(blamed.items())) or "none"))
+    figures("duplicates by kill point: " + (", ".join(f"#{k} {switch.fired_at[k - 1] if k <= len(switch.fired_at) else 'after the last kill'}: {n}"
+                                                      for k, n in sorted(blamed.items())) or "none"))
     figures("repeats: " + "; ".join(f"{r.kind} {r.record} first {r.first_at:%H:%M:%S.%f} again {r.again_at:%H:%M:%S.%f}" for r in repeats)
             + " | kills at " + ", ".join(f"{t:%H:%M:%S.%f}" for t in switch.kill_times))
     assert len(switch.fired_at) == KILLS and service.starts == KILLS + 2
