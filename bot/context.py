@@ -53,18 +53,19 @@ class CompanyContext:
         return UTC_ZONE if known is None else TeamZone.from_offset(known.utcoffset(None))
 
     async def name(self) -> str | None:
-        """The company's name in Intacct (read once; None while Intacct cannot say)."""
+        """The company's name in Intacct (read once; None when the company's `lookup` offers none,
+        and while Intacct cannot say, in which case it is asked again next time)."""
         if "name" not in self._known:
             try:
-                self._known["name"] = (await self.client.fetch_company_info()).name
+                self._known["name"] = await self.client.fetch_company_name() or ""
             except IntacctError as error:
                 log.info("company %s: its name could not be read from Intacct (%s); cards show its key", self.key, error)
                 return None
-        return self._known["name"]
+        return self._known["name"] or None
 
     async def known_name(self) -> str | None:
         """The company's name if already read, without a request."""
-        return self._known.get("name")
+        return self._known.get("name") or None
 
 
 @dataclass(frozen=True)

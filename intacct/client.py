@@ -24,13 +24,13 @@ from typing import Callable, Iterable, Mapping, Sequence
 import aiohttp
 
 from intacct.bills import BILL_LINE_OBJECT, BILL_LINE_READ, BILL_OBJECT, BILL_READ, Bill, BillLine, parse_bill, parse_bill_line, parse_bill_line_page, parse_bill_page
-from intacct.company import USER_FIELDS, USER_OBJECT, UserFormatting, parse_user_formatting
+from intacct.company import COMPANY_NAME_FIELD, COMPANY_OBJECT, USER_FIELDS, USER_OBJECT, UserFormatting, parse_user_formatting
 from intacct.credentials import IntacctCredentials
 from intacct.dimensions import DIMENSION_READS, Dimension, DimensionKind, parse_dimension
 from intacct.errors import FunctionError, IntacctError, MalformedResponseError, SchemaError, UserFormattingRefusedError
 from intacct.paging import PagedQuery, run_queries
 from intacct.payments import PAYMENT_OBJECT, PAYMENT_READ, Payment, parse_payment
-from intacct.protocol import GET_API_SESSION, MAX_PAGE_SIZE, Function, Result, lookup, read_by_name, read_user_formatting
+from intacct.protocol import GET_API_SESSION, MAX_PAGE_SIZE, Function, Result, lookup, read_by_name, read_by_query, read_user_formatting
 from intacct.query import Condition, all_of, any_of, clean_search_text, clean_text, field, render
 from intacct.schema import FieldInfo, ObjectCheck, ObjectFields, SchemaMissingError, SchemaReport, describe_problem, parse_lookup
 from intacct.sessions import Clock, SessionCache, SessionManager
@@ -495,6 +495,22 @@ class IntacctClient:
             if outcome.error is None:
                 result[kind] = sorted(outcome.records, key=lambda d: (d.id, d.record_no))
         return result
+
+    async def fetch_company_name(self) -> str | None:
+        """The company's name, read only when this company's own `lookup` shows COMPANY with a NAME
+        field (nothing recorded from real Intacct backs that object: intacct/company.py); None when
+        it does not, or has no name. A request that fails raises (ask again later)."""
+        answer = (await self.lookup([COMPANY_OBJECT]))[COMPANY_OBJECT]
+        if isinstance(answer, FunctionError) or COMPANY_NAME_FIELD not in answer:
+            why = answer.message if isinstance(answer, FunctionError) else f"its definition has no {COMPANY_NAME_FIELD}"
+            log.info("intacct company %s: no company name to read (%s lookup: %s); cards show the company id",
+                     self._credentials.company_id, COMPANY_OBJECT, why)
+            return None
+        (result,) = await self.execute([read_by_query(COMPANY_OBJECT, [COMPANY_NAME_FIELD], pagesize=1)])
+        if result.error is not None:
+            log.info("intacct company %s: its name could not be read (%s)", self._credentials.company_id, result.error.message)
+            return None
+        return next((row.get(COMPANY_NAME_FIELD) for row in result.rows() if row.get(COMPANY_NAME_FIELD)), None)
 
     async def fetch_user_formatting(self) -> UserFormatting:
         """The Web Services user's formatting, whose gmtoffset dates every timestamp: the user's

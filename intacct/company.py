@@ -14,6 +14,13 @@ from zoneinfo import ZoneInfo
 from intacct.errors import MalformedRecordError
 from intacct.values import Row, parse_gmt_offset
 
+COMPANY_OBJECT = "COMPANY"
+COMPANY_NAME_FIELD = "NAME"
+"""The company's display name, for cards. No recorded real definition of COMPANY backs it (no
+`lookup` of it in the sources of intacct/sandbox/definitions), so it is read only when the
+company's own `lookup` shows COMPANY with a NAME field (`IntacctClient.fetch_company_name`);
+otherwise cards show the configured company key."""
+
 USER_OBJECT = "USERINFO"
 USER_FIELDS = ("RECORDNO",)
 """USERINFO fields read: only the RECORDNO readUserFormatting needs."""

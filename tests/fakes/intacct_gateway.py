@@ -139,6 +139,7 @@ class FakeIntacctGateway:
         self.missing_objects: set[str] = set()  # `lookup` answers "not found" for these
         self.session_endpoint: str | None = None  # what getAPISession returns (None: this gateway's session path)
         self.hidden_fields: dict[str, set[str]] = {}  # `lookup` leaves these out
+        self.extra_definitions: dict[str, dict[str, str]] = {}  # {object: {field: DATATYPE}} a test's company has beyond the recorded ones
         self.filters: dict[str, Callable[[str], Callable[[dict[str, str]], bool]]] = {}
         self.replies: deque[Reply] = deque()
         self.received: list[ReceivedRequest] = []
@@ -373,18 +374,22 @@ class FakeIntacctGateway:
         """The recorded definition of the object (its field ids and types), or "not found"."""
         object_name = (function.params.get("object") or "").upper()
         definition = RECORDED_OBJECTS.get(object_name)
-        if definition is None or object_name in self.missing_objects:
+        if definition is not None:
+            types = {f.name: f.recorded.get("DATATYPE") for f in definition.fields}
+        else:
+            types = self.extra_definitions.get(object_name)
+        if types is None or object_name in self.missing_objects:
             result = _result(function, "failure")
             _errormessage(result, "Query Failed", f"Object definition {object_name} not found")
             return result
         result = _result(function, "success")
         fields = etree.SubElement(etree.SubElement(etree.SubElement(result, "data"), "Type", Name=object_name), "Fields")
-        for f in definition.fields:
-            if f.name in self.hidden_fields.get(object_name, ()):
+        for name, datatype in types.items():
+            if name in self.hidden_fields.get(object_name, ()):
                 continue
             element = etree.SubElement(fields, "Field")
-            etree.SubElement(element, "ID").text = f.name
-            etree.SubElement(element, "DATATYPE").text = f.recorded.get("DATATYPE")
+            etree.SubElement(element, "ID").text = name
+            etree.SubElement(element, "DATATYPE").text = datatype
         return result
 
     def _read_by_query(self, function: ReceivedFunction) -> etree._Element:
