@@ -40,13 +40,17 @@ class UserFormatting:
 class TeamZone:
     """The AP team's time zone: what "today", due-this-week and every time on a card mean.
 
-    By default it is the Intacct user's own zone (`readUserFormatting`'s ``gmtoffset``): the zone
-    Intacct itself dates that user's timestamps in, and, when the user picked no zone of their
-    own, the company's (Sage Intacct product help, "Regional formatting and general settings":
-    "If you do not select a time zone preference, your time zone will default to your company's
-    time zone"). Intacct exposes it as a fixed offset only (its user zones do not follow daylight
-    saving by themselves), so it is named like ``UTC-08:00``. A company configured with its own
-    IANA zone gets that zone instead, with daylight saving (`from_name`).
+    By default it is the Intacct user's own zone (`readUserFormatting`'s ``gmtoffset``, "GMT
+    offset in format +/- hh:mm": developer.intacct.com/api/company-console/users/, "User Date and
+    Time Formatting Preferences"): the zone Intacct itself dates that user's timestamps in, and,
+    when the user picked no zone of their own, the company's (Sage Intacct product help,
+    "Regional formatting and general settings — User preferences", .../help_action/Intacct_basics/
+    Personal_preferences/general-prefs.htm: "If you do not select a time zone preference, your
+    time zone will default to your company's time zone", and "Intacct does not automatically
+    update for Standard Time vs. Daylight Savings Time"). The XML API exposes no company zone of
+    its own (COMPANY as read has NAME and COMPANYID), so this offset is the company's zone as far
+    as the API can tell; it is fixed, so it is named like ``UTC-08:00``. A company configured with
+    its own IANA zone gets that zone instead, with daylight saving (`from_name`).
     """
 
     tzinfo: tzinfo
