@@ -14,7 +14,7 @@ from typing import Any, AsyncIterator, Mapping
 import aiohttp
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.connector import close_adapter, create_adapter
+from bot.connector import PostedMessage, TeamsConnector, close_adapter, create_adapter
 from bot.context import BotContext, BotPolicy, CompanyContext
 from bot.conversations import ConversationBook, Origin
 from bot.handler import MlConnectorBot, make_messages_handler
@@ -128,6 +128,14 @@ class BotHarness:
         fresh = [m for key, m in self.fake.messages.items() if key not in self.seen and m.from_bot]
         self.seen.update(self.fake.messages)
         return fresh
+
+    async def post_card(self, reference: Mapping[str, Any], card: Mapping[str, Any]) -> PostedMessage:
+        """Start a thread with `card` through a stored reference, as the notifier does (anonymous)."""
+        adapter = create_adapter("", "")
+        try:
+            return await TeamsConnector(adapter, clock=self.clock).create_thread(reference, card, text_fallback="card")
+        finally:
+            await close_adapter(adapter)
 
     async def install(self) -> list[Message]:
         """The Playground's install: installationUpdate add, then the bot in membersAdded."""

@@ -11,8 +11,9 @@ import base64
 import json
 import logging
 import time
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncIterator
 
 import jwt
 import pytest
@@ -41,6 +42,15 @@ def token(harness: BotHarness, key: Any, service_url: str | None = None, **claim
     """An Authorization header with a channel token dated by the harness's clock."""
     minted = mint(key, service_url or harness.fake.service_url, app_id=APP_ID, now=harness.clock().timestamp(), **claims)
     return {"Authorization": f"Bearer {minted}"}
+
+
+@asynccontextmanager
+async def authenticated_harness(clock, fixtures_dir: Path, tmp_path: Path, public: dict[str, Any]) -> AsyncIterator[tuple[Any, BotHarness]]:
+    """The local login.botframework.com publishing `public`, and the bot harness fetching from it."""
+    async with running_bot_openid([public]) as openid, bot_harness(
+        clock, fixtures_dir, tmp_path, adapter_options=authenticated(http=openid.session)
+    ) as harness:
+        yield openid, harness
 
 
 def _b64(part: dict[str, Any]) -> str:
@@ -95,9 +105,7 @@ async def test_tokens_that_cannot_be_valid_get_401_without_any_network_call(cloc
 async def test_a_valid_token_gets_in_and_the_keys_are_fetched_once(clock, fixtures_dir: Path, tmp_path: Path, signing):
     key, public = signing
     stranger, _ = keypair("k1")
-    async with running_bot_openid([public]) as openid, bot_harness(
-        clock, fixtures_dir, tmp_path, adapter_options=authenticated(http=openid.session)
-    ) as harness:
+    async with authenticated_harness(clock, fixtures_dir, tmp_path, public) as (openid, harness):
         event = harness.sample(EVENT)
         first = await harness.post(event, headers=token(harness, key))
         second = await harness.post(event, headers=token(harness, key))
@@ -110,9 +118,7 @@ async def test_a_valid_token_gets_in_and_the_keys_are_fetched_once(clock, fixtur
 
 async def test_a_key_not_endorsed_for_teams_is_refused(clock, fixtures_dir: Path, tmp_path: Path):
     key, public = keypair("k1", endorsements=("webchat",))
-    async with running_bot_openid([public]) as openid, bot_harness(
-        clock, fixtures_dir, tmp_path, adapter_options=authenticated(http=openid.session)
-    ) as harness:
+    async with authenticated_harness(clock, fixtures_dir, tmp_path, public) as (openid, harness):
         status = await harness.post(harness.sample(EVENT), headers=token(harness, key))
 
     assert status == 401
@@ -120,9 +126,7 @@ async def test_a_key_not_endorsed_for_teams_is_refused(clock, fixtures_dir: Path
 
 async def test_keys_are_refreshed_ahead_of_expiry_while_the_old_ones_answer(clock, fixtures_dir: Path, tmp_path: Path, signing):
     key, public = signing
-    async with running_bot_openid([public]) as openid, bot_harness(
-        clock, fixtures_dir, tmp_path, adapter_options=authenticated(http=openid.session)
-    ) as harness:
+    async with authenticated_harness(clock, fixtures_dir, tmp_path, public) as (openid, harness):
         event = harness.sample(EVENT)
         assert await harness.post(event, headers=token(harness, key)) == 201
         clock.advance(hours=25)
@@ -137,9 +141,7 @@ async def test_keys_are_refreshed_ahead_of_expiry_while_the_old_ones_answer(cloc
 async def test_a_rolled_key_is_looked_up_at_most_once_an_hour(clock, fixtures_dir: Path, tmp_path: Path, signing):
     key, public = signing
     new_key, new_public = keypair("k2")
-    async with running_bot_openid([public]) as openid, bot_harness(
-        clock, fixtures_dir, tmp_path, adapter_options=authenticated(http=openid.session)
-    ) as harness:
+    async with authenticated_harness(clock, fixtures_dir, tmp_path, public) as (openid, harness):
         event = harness.sample(EVENT)
         assert await harness.post(event, headers=token(harness, key)) == 201
         openid.fake.keys = [public, new_public]  # Microsoft publishes a new key
@@ -156,9 +158,7 @@ async def test_a_rolled_key_is_looked_up_at_most_once_an_hour(clock, fixtures_di
 
 async def test_unreachable_keys_mean_503_and_one_log_line_then_recovery(clock, fixtures_dir: Path, tmp_path: Path, signing, caplog):
     key, public = signing
-    async with running_bot_openid([public]) as openid, bot_harness(
-        clock, fixtures_dir, tmp_path, adapter_options=authenticated(http=openid.session)
-    ) as harness:
+    async with authenticated_harness(clock, fixtures_dir, tmp_path, public) as (openid, harness):
         event = harness.sample(EVENT)
         openid.go_offline()
         with caplog.at_level(logging.INFO):
@@ -221,9 +221,7 @@ async def test_an_authenticated_reference_changes_only_to_the_service_url_its_to
     clock, fixtures_dir: Path, tmp_path: Path, signing
 ):
     key, public = signing
-    async with running_bot_openid([public]) as openid, bot_harness(
-        clock, fixtures_dir, tmp_path, adapter_options=authenticated(http=openid.session)
-    ) as harness:
+    async with authenticated_harness(clock, fixtures_dir, tmp_path, public) as (openid, harness):
         vouched = token(harness, key)  # serviceurl claim = the fake Bot Connector
         assert await harness.post(harness.message("help"), headers=vouched) == 201
         before = {r.conversation_id: r.service_url for r in await harness.store.list_conversations()}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot import errors
-from bot.connector import TeamsConnector, channel_reference, close_adapter, create_adapter
+from bot.connector import channel_reference
 from ops.package import build_manifest, validate_manifest
 from tests.bot.bot_harness import bot_harness
 
@@ -39,11 +39,7 @@ async def test_a_private_channel_the_bot_was_added_to_is_subscribed_and_gets_car
         assert await harness.post(harness.sample(PRIVATE_SAMPLE)) == 201  # "subscribe bills"
         [route] = await harness.store.list_routes()
         record = await harness.store.get_conversation(PRIVATE)
-        adapter = create_adapter("", "")
-        try:
-            posted = await TeamsConnector(adapter, clock=clock).create_thread(record.reference, CARD, text_fallback="Bill 1234")
-        finally:
-            await close_adapter(adapter)
+        posted = await harness.post_card(record.reference, CARD)
         [post] = harness.fake.posts_in(PRIVATE)
 
     assert (route.conversation_id, route.team_id, route.tenant_id) == (PRIVATE, TEAM_GRAPH_ID, HOST_TENANT)
@@ -56,12 +52,8 @@ async def test_posting_in_a_private_channel_the_bot_was_not_added_to_is_refused(
         harness.fake.add_team(TEAM, name="Finance", aad_group_id=TEAM_GRAPH_ID, tenant_id=HOST_TENANT)
         harness.fake.add_channel(TEAM, PRIVATE, "AP approvers", bot_added=False)
         reference = channel_reference(harness.sample(PRIVATE_SAMPLE))
-        adapter = create_adapter("", "")
-        try:
-            with pytest.raises(errors.ConnectorError) as caught:
-                await TeamsConnector(adapter, clock=clock).create_thread(reference, CARD, text_fallback="Bill 1234")
-        finally:
-            await close_adapter(adapter)
+        with pytest.raises(errors.ConnectorError) as caught:
+            await harness.post_card(reference, CARD)
 
     assert caught.value.status == 403 and caught.value.route_gone  # the notifier switches such a route off
 

@@ -43,11 +43,7 @@ async def test_a_standard_channel_the_bot_never_saw_gets_a_route_and_then_cards(
         [route] = await harness.store.list_routes()
         record = await harness.store.get_conversation(PAYABLES)
 
-        adapter = create_adapter("", "")
-        try:
-            posted = await TeamsConnector(adapter, clock=clock).create_thread(record.reference, CARD, text_fallback="Bill 1234")
-        finally:
-            await close_adapter(adapter)
+        posted = await harness.post_card(record.reference, CARD)
         [post] = harness.fake.posts_in(PAYABLES)
         service_url = harness.fake.service_url
 
