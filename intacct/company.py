@@ -47,9 +47,9 @@ class TeamZone:
     "Regional formatting and general settings — User preferences", .../help_action/Intacct_basics/
     Personal_preferences/general-prefs.htm: "If you do not select a time zone preference, your
     time zone will default to your company's time zone", and "Intacct does not automatically
-    update for Standard Time vs. Daylight Savings Time"). The XML API exposes no company zone of
-    its own (COMPANY as read has NAME and COMPANYID), so this offset is the company's zone as far
-    as the API can tell; it is fixed, so it is named like ``UTC-08:00``. A company configured with
+    update for Standard Time vs. Daylight Savings Time"). No public source shows a company zone in
+    the XML API (ml-connector reads COMPANY for its NAME only), so this offset is the company's
+    zone as far as the API can tell; it is fixed, so it is named like ``UTC-08:00``. A company configured with
     its own IANA zone gets that zone instead, with daylight saving (`from_name`).
     """
 
