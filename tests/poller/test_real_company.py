@@ -3,51 +3,19 @@ fields a company lacks, definitions looked up and cached, payment states as DISP
 
 from __future__ import annotations
 
-import pytest
-
 from intacct.client import READS
 from intacct.schema import SchemaReport
-from poller.codec import event_from_payload
-from poller.coordinator import BASELINE_PENDING, SCHEMA_CACHE, PollCoordinator, PollerConfig
+from poller.coordinator import BASELINE_PENDING, SCHEMA_CACHE
 from poller.events import AlertKind, AlertRaised, BillCreated, BillStateChanged, PaymentPending, PaymentStateChanged, VendorStatusChanged
 from poller.planning import BILLS, PAYMENTS, VENDORS
-from store.sql import open_store
-from store.types import RouteFilter
-from tests.fakes.sandbox import running_sandbox
-
-CHANNEL = "19:ap-team@thread.tacv2"
-OPS = "19:ops@thread.tacv2"
+from tests.poller.test_coordinator import CHANNEL, OPS, routed, sandbox, store  # noqa: F401  (fixtures)
+from tests.poller.test_coordinator import coordinator as poller_for, outbox_events as posted
 
 
-@pytest.fixture
-async def sandbox(clock):
-    async with running_sandbox(clock, "demo") as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-async def store(tmp_path, clock):
-    store = open_store(None, data_dir=tmp_path)
-    await store.migrate()
-    for conversation, kinds, name in ((CHANNEL, {"bills", "payments", "vendors"}, "AP team"), (OPS, {"alerts"}, "Ops")):
-        await store.add_route(conversation, frozenset(kinds), filter=RouteFilter(), company=None, team_id=None,
-                              tenant_id=None, channel_name=name, created_by=None, now=clock())
-    yield store
-    await store.close()
-
-
-def poller_for(sandbox, store, clock) -> PollCoordinator:
-    return PollCoordinator(PollerConfig("DEMO-CO", "instance-a"), sandbox.client(clock), store, clock=clock, jitter=lambda: 0.5)
-
-
-async def posted(store, conversation):
-    return [event_from_payload(i.payload) for i in await store.outbox_items() if i.conversation_id == conversation]
-
-
-async def test_one_object_failing_on_an_unknown_field_sinks_nothing_else_loses_nothing_doubles_nothing(sandbox, store, clock):
-    poller = poller_for(sandbox, store, clock)
+async def test_one_object_failing_on_an_unknown_field_sinks_nothing_else_loses_nothing_doubles_nothing(sandbox, routed, clock):
+    poller = poller_for(sandbox, routed, clock)
     await poller.poll()  # baseline; the client looked up the definitions once
-    before = await store.get_watermarks("DEMO-CO")
+    before = await routed.get_watermarks("DEMO-CO")
     # The company stops showing a payment field the client selects (a role changed): the combined
     # read now carries one failing function, as `Invalid fields list …` on real Intacct.
     await sandbox.admin("POST", "/sandbox/company", {"hidden_fields": {"APPYMT": ["TRX_TOTALPAID"]}})
@@ -58,13 +26,13 @@ async def test_one_object_failing_on_an_unknown_field_sinks_nothing_else_loses_n
     outcome = await poller.poll()
     assert outcome.ok, outcome.error
     assert {type(e) for e in outcome.events} == {BillCreated, BillStateChanged, VendorStatusChanged}
-    after = await store.get_watermarks("DEMO-CO")
+    after = await routed.get_watermarks("DEMO-CO")
     assert after[BILLS] > before[BILLS] and after[VENDORS] > before[VENDORS] and after[PAYMENTS] == before[PAYMENTS]
-    assert "payments" in (await store.poll_states())[0].last_error
+    assert "payments" in (await routed.poll_states())[0].last_error
     for _ in range(2):  # still failing: no second alert
         clock.advance(60)
         assert (await poller.poll()).events == []
-    alerts = [e for e in await posted(store, OPS) if isinstance(e, AlertRaised)]
+    alerts = [e for e in await posted(routed, OPS) if isinstance(e, AlertRaised)]
     assert [(a.alert, a.subject) for a in alerts] == [(AlertKind.POLLING_FAILED, PAYMENTS)]
     assert "Invalid fields list TRX_TOTALPAID" in alerts[0].detail
 
@@ -75,36 +43,36 @@ async def test_one_object_failing_on_an_unknown_field_sinks_nothing_else_loses_n
     assert recovered.events[0].payment.record_no == payment["record_no"] and recovered.events[0].payment.amount_paid == 0
     clock.advance(60)
     assert (await poller.poll()).events == []
-    alerts = [e for e in await posted(store, OPS) if isinstance(e, AlertRaised)]
+    alerts = [e for e in await posted(routed, OPS) if isinstance(e, AlertRaised)]
     assert [(a.alert, a.subject) for a in alerts] == [(AlertKind.POLLING_FAILED, PAYMENTS), (AlertKind.POLLING_RECOVERED, PAYMENTS)]
-    ap = await posted(store, CHANNEL)
+    ap = await posted(routed, CHANNEL)
     keys = [e.key for e in ap]
     assert len(keys) == len(set(keys))  # nothing twice
     assert [e.bill.record_no for e in ap if isinstance(e, BillCreated)] == [bill["record_no"]]
     assert [e.payment.record_no for e in ap if isinstance(e, PaymentPending)] == [payment["record_no"]]
-    assert (await store.poll_states())[0].last_error is None
+    assert (await routed.poll_states())[0].last_error is None
 
 
-async def test_an_object_failing_in_the_first_cycle_gets_its_own_baseline_later(sandbox, store, clock):
-    poller = poller_for(sandbox, store, clock)
+async def test_an_object_failing_in_the_first_cycle_gets_its_own_baseline_later(sandbox, routed, clock):
+    poller = poller_for(sandbox, routed, clock)
     await poller.refresh_reference()  # definitions known: the fault below hits the read, not the lookup
     await sandbox.fault("error_response", function="APPYMT")
     first = await poller.poll()
-    assert first.ok and first.events == [] and await store.has_baseline("DEMO-CO")
-    assert PAYMENTS not in await store.get_watermarks("DEMO-CO")
-    assert await store.load_reference("DEMO-CO", BASELINE_PENDING) == {PAYMENTS: ""}
+    assert first.ok and first.events == [] and await routed.has_baseline("DEMO-CO")
+    assert PAYMENTS not in await routed.get_watermarks("DEMO-CO")
+    assert await routed.load_reference("DEMO-CO", BASELINE_PENDING) == {PAYMENTS: ""}
     clock.advance(60)
     second = await poller.poll()  # the payments' own baseline: the existing ones are remembered, not announced
-    assert second.events == [] and PAYMENTS in await store.get_watermarks("DEMO-CO")
-    assert await store.load_reference("DEMO-CO", BASELINE_PENDING) == {}
+    assert second.events == [] and PAYMENTS in await routed.get_watermarks("DEMO-CO")
+    assert await routed.load_reference("DEMO-CO", BASELINE_PENDING) == {}
     clock.advance(60)
     new = await sandbox.add_payment()
     third = await poller.poll()
     assert [(type(e), e.payment.record_no) for e in third.events if isinstance(e, PaymentPending)] == [(PaymentPending, new["record_no"])]
 
 
-async def test_a_payment_moving_submitted_approved_confirmed_gives_the_real_words(sandbox, store, clock):
-    poller = poller_for(sandbox, store, clock)
+async def test_a_payment_moving_submitted_approved_confirmed_gives_the_real_words(sandbox, routed, clock):
+    poller = poller_for(sandbox, routed, clock)
     await poller.poll()
     clock.advance(60)
     payment = await sandbox.add_payment()
@@ -122,13 +90,13 @@ async def test_a_payment_moving_submitted_approved_confirmed_gives_the_real_word
     assert confirmed.amount_paid == confirmed.amount and confirmed.amount_due == 0 and confirmed.paid_date is not None
 
 
-async def test_a_company_without_projects_polls_with_one_warning(sandbox, store, clock, caplog):
+async def test_a_company_without_projects_polls_with_one_warning(sandbox, routed, clock, caplog):
     await sandbox.admin("POST", "/sandbox/company", {
         "missing_objects": ["PROJECT"], "hidden_fields": {"APBILLITEM": ["PROJECTID", "PROJECTNAME"]},
     })
-    poller = poller_for(sandbox, store, clock)
+    poller = poller_for(sandbox, routed, clock)
     assert (await poller.refresh_reference()).ok
-    assert await store.load_reference("DEMO-CO", "PROJECT") == {}
+    assert await routed.load_reference("DEMO-CO", "PROJECT") == {}
     await poller.poll()
     clock.advance(60)
     await sandbox.add_bill(amount="99.00")
@@ -142,16 +110,16 @@ async def test_a_company_without_projects_polls_with_one_warning(sandbox, store,
     assert (await sandbox.stats())["functions"].get("lookup") == 2 * len(READS)
 
 
-async def test_definitions_are_cached_in_the_store_and_counted(sandbox, store, clock):
-    poller = poller_for(sandbox, store, clock)
+async def test_definitions_are_cached_in_the_store_and_counted(sandbox, routed, clock):
+    poller = poller_for(sandbox, routed, clock)
     await poller.poll()  # signed in, time zone known
     outcome = await poller.refresh_reference()
     assert outcome.functions == len(READS) + 5 == 14  # the lookups, then the five reference objects (the usage estimate's figure)
-    cached = await store.load_reference("DEMO-CO", SCHEMA_CACHE)
+    cached = await routed.load_reference("DEMO-CO", SCHEMA_CACHE)
     assert set(cached) == {spec.object for spec in READS} and "DISPLAYSTATE" in cached["APPYMT"].split()
     report = SchemaReport.from_cache(READS, cached)
     assert report.fields("APPYMT") == poller.client.schema.fields("APPYMT")
-    restarted = poller_for(sandbox, store, clock)  # a new process: the cache spares the lookup
+    restarted = poller_for(sandbox, routed, clock)  # a new process: the cache spares the lookup
     before = (await sandbox.stats())["functions"].get("lookup", 0)
     await restarted.poll()
     assert (await sandbox.stats())["functions"].get("lookup", 0) == before
