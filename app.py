@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, AsyncIterator, Callable, Mapping, Sequence
 import aiohttp
 from aiohttp import web
 
+from ops import messages
 from settings import CompanySettings, Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -74,14 +75,20 @@ def utc_now() -> datetime:
 # --- settings ---------------------------------------------------------------------------------
 
 
-def load_runtime_settings(environ: Mapping[str, str], *, env_file: Path | None = None) -> Settings:
-    """Settings from the environment and .env, with secrets stored by `setup` filling the gaps."""
+def config_values(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment over the `.env` file (ML_CONNECTOR_ENV_FILE, default `.env`): the raw keys every command reads."""
     from dotenv import dotenv_values
 
-    env_file = env_file if env_file is not None else Path(environ.get("ML_CONNECTOR_ENV_FILE", ".env"))
-    raw = {**({k: v for k, v in dotenv_values(env_file).items() if v is not None} if env_file.is_file() else {}), **environ}
+    env_file = Path(environ.get("ML_CONNECTOR_ENV_FILE", ".env"))
+    from_file = {k: v for k, v in dotenv_values(env_file).items() if v is not None} if env_file.is_file() else {}
+    return {**from_file, **environ}
+
+
+def load_runtime_settings(environ: Mapping[str, str]) -> Settings:
+    """Settings from the environment and .env, with secrets stored by `setup` filling the gaps."""
+    raw = config_values(environ)
     stored = asyncio.run(read_stored_secrets(raw))
-    return load_settings(environ, env_file=env_file, stored_secrets=stored)
+    return load_settings(raw, stored_secrets=stored)
 
 
 async def read_stored_secrets(raw: Mapping[str, str]) -> dict[str, str]:
@@ -748,40 +755,63 @@ async def _checks(settings: Settings, *, token_http_client=None, http: aiohttp.C
 
 
 def cmd_setup(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    """Store credentials encrypted, or rotate the master key."""
-    from ops.setup import SetupError, rotate_key, run_setup
+    """Store credentials encrypted (asked on a terminal, or from the environment or a file), or rotate the master key."""
+    from ops.cli import CommandError, ExitCode
+    from ops.setup import SetupError, SetupInputError, rotate_key, run_setup
     from store.sql import open_store
 
-    data_dir = Path(environ.get("DATA_DIR") or "data")
-    key_file = Path(environ.get("ML_CONNECTOR_KEY_FILE") or data_dir / "master.key")
-    master_key = environ.get("ML_CONNECTOR_MASTER_KEY", "")
-
-    def ask(prompt: str, secret: bool) -> str:
-        return getpass.getpass(prompt) if secret else input(prompt)
+    raw = config_values(environ)
+    data_dir = Path(raw.get("DATA_DIR") or "data")
+    key_file = Path(raw.get("ML_CONNECTOR_KEY_FILE") or data_dir / "master.key")
+    master_key = raw.get("ML_CONNECTOR_MASTER_KEY", "")
+    source = None if args.rotate_key else setup_source(args, environ)
 
     async def test(values: Mapping[str, str]) -> list[tuple[bool | None, str]]:
         try:
-            settings = load_settings({**environ, **values})
+            settings = load_settings({**raw, **values})
         except SettingsError as exc:
             return [(False, str(exc))]
         return await _checks(settings)
 
     async def main() -> int:
-        store = open_store(environ.get("DATABASE_URL") or None, data_dir=data_dir)
-        await store.migrate()
+        store = open_store(raw.get("DATABASE_URL") or None, data_dir=data_dir)
         try:
-            if args.rotate_key:
+            await store.migrate()
+            if source is None:
                 await rotate_key(store, master_key=master_key, key_file=key_file, say=print, now=utc_now)
             else:
-                await run_setup(store, master_key=master_key, key_file=key_file, ask=ask, say=print, test=test, now=utc_now)
+                await run_setup(store, master_key=master_key, key_file=key_file, source=source, say=print, test=test, now=utc_now)
+        except SetupInputError as exc:
+            raise CommandError(messages.SETUP_FAILED.format(error=exc), ExitCode.USAGE) from None
         except SetupError as exc:
-            print(f"setup: {exc}", file=sys.stderr)
-            return 1
+            raise CommandError(messages.SETUP_FAILED.format(error=exc)) from None
         finally:
             await store.close()
-        return 0
+        return ExitCode.OK
 
     return asyncio.run(main())
+
+
+def setup_source(args: argparse.Namespace, environ: Mapping[str, str], *, stdin=None):
+    """Where `setup` takes its values: --from-env, --from-file, else a terminal (refused without one)."""
+    from ops.cli import CommandError, ExitCode
+    from ops.setup import Given, Interactive, SetupInputError, read_values_file
+
+    if args.from_env:
+        return Given(config_values(environ), messages.SOURCE_ENVIRONMENT)
+    if args.from_file:
+        try:
+            values = read_values_file(Path(args.from_file))
+        except SetupInputError as exc:
+            raise CommandError(str(exc), ExitCode.USAGE) from None
+        return Given(values, messages.SOURCE_FILE.format(path=args.from_file), strict=True)
+    if not (stdin or sys.stdin).isatty():
+        raise CommandError(messages.SETUP_NEEDS_TERMINAL, ExitCode.USAGE)
+
+    def ask(prompt: str, secret: bool) -> str:
+        return getpass.getpass(prompt) if secret else input(prompt)
+
+    return Interactive(ask)
 
 
 def cmd_audit(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -914,8 +944,12 @@ def build_parser() -> argparse.ArgumentParser:
     poll.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
     poll.add_argument("--backfill-since", metavar="DATE", help="first run: emit what changed since DATE instead of a silent baseline")
     sub.add_parser("check", help="ping every configured system")
-    setup = sub.add_parser("setup", help="store credentials encrypted")
-    setup.add_argument("--rotate-key", action="store_true", help="re-encrypt stored credentials under a new master key")
+    setup = sub.add_parser("setup", help="store credentials encrypted (asked on a terminal, or --from-env / --from-file)")
+    setup_mode = setup.add_mutually_exclusive_group()
+    setup_mode.add_argument("--from-env", action="store_true",
+                            help="take the credentials from the environment (and .env) instead of asking")
+    setup_mode.add_argument("--from-file", metavar="FILE", help="take the credentials from a file of KEY=value lines instead of asking")
+    setup_mode.add_argument("--rotate-key", action="store_true", help="re-encrypt stored credentials under a new master key")
     audit = sub.add_parser("audit", help="export the audit trail")
     audit.add_argument("--since", help="ISO date or date-time (UTC unless an offset is given)")
     audit.add_argument("--until", help="ISO date or date-time")
@@ -959,17 +993,18 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
-    """Parse the command line and run one command; configuration errors exit with code 2."""
-    from ops.vault import VaultError
+    """Parse the command line and run one command; its exit code follows ops/cli.py's ExitCode."""
+    from ops.cli import ExitCode, explain_failure
 
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # a usage error exits with 2 here, argparse's own convention
     try:
-        return COMMANDS[args.command or "serve"](args, os.environ if environ is None else environ)
-    except (SettingsError, VaultError) as exc:
-        print(f"ml-connector: {exc}", file=sys.stderr)
-        return 2
+        return int(COMMANDS[args.command or "serve"](args, os.environ if environ is None else environ))
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - no traceback reaches a person: one line and the exit code
+        text, code = explain_failure(exc)
+        print(f"ml-connector: {text}", file=sys.stderr)
+        return int(code)
 
 
 if __name__ == "__main__":

@@ -1,66 +1,156 @@
-"""`python app.py setup`: ask for the credentials, test them, store them encrypted; rotate the key.
+"""`python app.py setup`: gather the credentials, test them, store them encrypted; rotate the key.
 
 Every value is stored as a Fernet token under the settings key it stands for (INTACCT_USER_PASSWORD,
-APP_PASSWORD…); settings read them when the environment does not give that key. Questions go
-through an injected `ask(prompt, secret)` so the flow is testable; the CLI passes input/getpass.
+APP_PASSWORD…); settings read them when the environment does not give that key. The values come
+from an `AnswerSource`: `Interactive` asks on a terminal through an injected `ask(prompt, secret)`
+(the CLI passes input/getpass), `Given` takes them from a mapping (the environment, or a
+KEY=value file) for scripted installs. Either way they are tested like `check` before anything is
+stored, and nothing is stored when a required value is missing or a check fails.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Awaitable, Callable, Mapping, Protocol
 
+from ops import messages
 from ops.vault import CredentialVault, VaultError, generate_key, read_key_ring, write_key_file
 from store.api import Store
 
 Ask = Callable[[str, bool], str]
 Say = Callable[[str], None]
+Test = Callable[[Mapping[str, str]], Awaitable[list[tuple[bool | None, str]]]]  # per check: ok, None (a warning) or failed
 
 
 @dataclass(frozen=True)
 class Question:
-    """One value `setup` asks for."""
+    """One value `setup` stores."""
 
     key: str
-    prompt: str
     secret: bool = False
     optional: bool = False
     default: str = ""
 
+    @property
+    def prompt(self) -> str:
+        """What the person is asked."""
+        return messages.SETUP_QUESTIONS[self.key]
+
 
 QUESTIONS = (
-    Question("INTACCT_SENDER_ID", "Intacct Web Services sender id"),
-    Question("INTACCT_SENDER_PASSWORD", "Intacct sender password", secret=True),
-    Question("INTACCT_COMPANY_ID", "Intacct company id"),
-    Question("INTACCT_USER_ID", "Intacct web-services user id"),
-    Question("INTACCT_USER_PASSWORD", "Intacct user password", secret=True),
-    Question("INTACCT_ENTITY_ID", "Entity id (empty for the whole company)", optional=True),
-    Question("INTACCT_ENDPOINT_URL", "Intacct XML gateway URL", default="https://api.intacct.com/ia/xml/xmlgw.phtml"),
-    Question("APP_ID", "Azure Bot Microsoft App ID (empty: anonymous local mode)", optional=True),
-    Question("APP_PASSWORD", "Azure Bot client secret", secret=True, optional=True),
-    Question("APP_TENANTID", "Azure Bot tenant id (your Entra tenant; needed by single-tenant bots, the default)", optional=True),
-    Question("GRAPH_CLIENT_SECRET", "Graph client secret (empty: same app as the bot)", secret=True, optional=True),
+    Question("INTACCT_SENDER_ID"),
+    Question("INTACCT_SENDER_PASSWORD", secret=True),
+    Question("INTACCT_COMPANY_ID"),
+    Question("INTACCT_USER_ID"),
+    Question("INTACCT_USER_PASSWORD", secret=True),
+    Question("INTACCT_ENTITY_ID", optional=True),
+    Question("INTACCT_ENDPOINT_URL", default="https://api.intacct.com/ia/xml/xmlgw.phtml"),
+    Question("APP_ID", optional=True),
+    Question("APP_PASSWORD", secret=True, optional=True),
+    Question("APP_TENANTID", optional=True),
+    Question("GRAPH_CLIENT_SECRET", secret=True, optional=True),
 )
+KEYS = tuple(q.key for q in QUESTIONS)
 
 
 class SetupError(Exception):
     """Setup could not finish; nothing was stored."""
 
 
-def ask_all(ask: Ask, current: Mapping[str, str]) -> dict[str, str]:
-    """Ask every question; Enter keeps the current value (secrets are never echoed)."""
-    answers: dict[str, str] = {}
-    for q in QUESTIONS:
-        known = current.get(q.key) or q.default
-        hint = (" [stored, Enter keeps it]" if q.secret else f" [{known}]") if known else (" (optional)" if q.optional else "")
-        while True:
-            value = ask(f"{q.prompt}{hint}: ", q.secret).strip() or known
-            if value or q.optional:
-                break
-        if value:
-            answers[q.key] = value
-    return answers
+class SetupInputError(SetupError):
+    """The values given are incomplete or not credentials (a usage error); nothing was stored."""
+
+
+class AnswerSource(Protocol):
+    """Where setup's values come from."""
+
+    def answers(self, current: Mapping[str, str]) -> dict[str, str]:
+        """The values to store, given what is stored now (decrypted)."""
+
+    def store_anyway(self, failed: int) -> bool:
+        """Whether to store although `failed` checks failed."""
+
+
+@dataclass(frozen=True)
+class Interactive:
+    """Asks every question on a terminal; Enter keeps the stored value (secrets are never echoed)."""
+
+    ask: Ask
+
+    def answers(self, current: Mapping[str, str]) -> dict[str, str]:
+        """Ask each question until a required one has a value."""
+        answers: dict[str, str] = {}
+        try:
+            for q in QUESTIONS:
+                known = current.get(q.key) or q.default
+                hint = ((messages.SETUP_HINT_STORED if q.secret else messages.SETUP_HINT_CURRENT.format(value=known)) if known
+                        else messages.SETUP_HINT_OPTIONAL if q.optional else "")
+                while True:
+                    value = self.ask(messages.SETUP_PROMPT.format(question=q.prompt, hint=hint), q.secret).strip() or known
+                    if value or q.optional:
+                        break
+                if value:
+                    answers[q.key] = value
+        except EOFError:  # Ctrl-D: the person gave up
+            raise SetupError(messages.SETUP_CANCELLED) from None
+        return answers
+
+    def store_anyway(self, failed: int) -> bool:
+        """Ask whether to store although checks failed (default no)."""
+        try:
+            return self.ask(messages.SETUP_STORE_ANYWAY, False).strip().lower() in ("y", "yes")
+        except EOFError:
+            return False
+
+
+@dataclass(frozen=True)
+class Given:
+    """Values from a mapping (the environment, or a KEY=value file), for installs without a person.
+
+    Keys setup does not store are ignored in the environment (it holds everything else too) and
+    refused in a file (`strict`: a misspelt key must not be dropped silently). A required value
+    neither given nor stored is an error naming the key; an empty value keeps the stored one.
+    """
+
+    values: Mapping[str, str]
+    source: str  # for messages: "the environment", "file secrets.env"
+    strict: bool = False
+
+    def answers(self, current: Mapping[str, str]) -> dict[str, str]:
+        """The given values (and the defaults of what is neither given nor stored)."""
+        unknown = sorted(k for k in self.values if k not in KEYS) if self.strict else []
+        if unknown:
+            raise SetupInputError(messages.SETUP_UNKNOWN_KEYS.format(
+                source=self.source, keys=", ".join(unknown), is_are="is" if len(unknown) == 1 else "are",
+                known=", ".join(KEYS)))
+        answers = {q.key: (self.values.get(q.key) or "").strip() for q in QUESTIONS}
+        answers = {k: v for k, v in answers.items() if v}
+        missing = [q.key for q in QUESTIONS if not (q.optional or q.default or q.key in answers or current.get(q.key))]
+        if missing:
+            raise SetupInputError(messages.SETUP_MISSING.format(
+                source=self.source, keys=", ".join(missing), them="it" if len(missing) == 1 else "them"))
+        for q in QUESTIONS:
+            if q.default and q.key not in answers and not current.get(q.key):
+                answers[q.key] = q.default
+        return answers
+
+    def store_anyway(self, failed: int) -> bool:
+        """Never: without a person to confirm, failing values are not stored."""
+        return False
+
+
+def read_values_file(path: Path) -> dict[str, str]:
+    """KEY=value lines (the .env syntax, read by python-dotenv) for `setup --from-file`."""
+    from dotenv import dotenv_values
+
+    if not path.is_file():
+        raise SetupInputError(messages.SETUP_FILE_MISSING.format(path=path))
+    try:
+        return {k: v for k, v in dotenv_values(path).items() if v is not None}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SetupInputError(messages.SETUP_FILE_UNREADABLE.format(path=path, error=exc)) from None
 
 
 async def store_secrets(store: Store, vault: CredentialVault, values: Mapping[str, str], *, now: datetime) -> None:
@@ -74,27 +164,29 @@ async def run_setup(
     *,
     master_key: str,
     key_file,
-    ask: Ask,
+    source: AnswerSource,
     say: Say,
-    test: Callable[[Mapping[str, str]], Awaitable[list[tuple[bool | None, str]]]],  # None: a warning
+    test: Test,
     now: Callable[[], datetime],
 ) -> dict[str, str]:
-    """The interactive flow: open (or create) the key ring, ask, test like `check`, store."""
+    """Open (or create) the key ring, gather the values, test them like `check`, store them."""
     try:
         vault = CredentialVault(read_key_ring(master_key, key_file, create=True))
         current = vault.decrypt_all(await store.load_secrets())
     except VaultError as exc:
         raise SetupError(str(exc)) from None
-    answers = ask_all(ask, current)
-    say("Testing the credentials…")
-    results = await test(answers)
+    answers = source.answers(current)
+    say(messages.SETUP_TESTING)
+    results = await test({**current, **answers})
     for ok, text in results:
-        say(("  WARN " if ok is None else "  ok   " if ok else "  FAIL ") + text)
-    if not all(ok is not False for ok, _ in results):
-        if ask("Some checks failed. Store these values anyway? [y/N] ", False).strip().lower() not in ("y", "yes"):
-            raise SetupError("nothing stored; run setup again when the values are right")
+        say((messages.SETUP_RESULT_WARN if ok is None else messages.SETUP_RESULT_OK if ok else messages.SETUP_RESULT_FAIL).format(text=text))
+    failed = sum(ok is False for ok, _ in results)  # None: a warning, which does not stop setup
+    if failed and not source.store_anyway(failed):
+        raise SetupError(messages.SETUP_NOTHING_STORED if isinstance(source, Interactive)
+                         else messages.SETUP_CHECKS_FAILED.format(failed=failed))
     await store_secrets(store, vault, answers, now=now())
-    say(f"Stored {len(answers)} values encrypted in the database" + ("" if master_key else f" (key file {key_file})") + ".")
+    where = "" if master_key else messages.SETUP_STORED_KEY_FILE.format(key_file=key_file)
+    say(messages.SETUP_STORED.format(count=len(answers), where=where))
     return answers
 
 
@@ -121,10 +213,9 @@ async def rotate_key(store: Store, *, master_key: str, key_file, say: Say, now: 
     for name, token in sorted(rotated.items()):
         await store.save_secret(name, token, now=now())
     if master_key:
-        say("New master key (shown once). On every instance set ML_CONNECTOR_MASTER_KEY to the new key first, "
-            "followed by the old one(s), e.g. NEW,OLD; once all run, set it to the new key alone:")
+        say(messages.SETUP_ROTATED_ENV)
         say(new)
     else:
         write_key_file(key_file, [new])
-        say(f"Rotated {len(rotated)} stored values to a new key in {key_file}.")
+        say(messages.SETUP_ROTATED_FILE.format(count=len(rotated), key_file=key_file))
     return new

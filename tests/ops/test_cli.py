@@ -10,47 +10,20 @@ import json
 import aiohttp
 import jsonschema
 import pytest
-from aiohttp.test_utils import TestServer
 
 import app
 from graph.msal_http import LoopHttpClient
-from intacct.sandbox import create_sandbox_app
 from store.sql import open_store
 from store.types import AuditEntry, ConversationRecord
 from tests.fakes.entra_graph import ENTRA_HOST, TENANT_ID, make_test_tls, running_entra_graph
 from tests.fakes.network import entra_session
+from tests.ops.cli_harness import run
 
 CHANNEL = "19:ap-team@thread.tacv2"
 GROUP = "3c6b6f1e-8d2a-4b7e-9f10-2a3b4c5d6e7f"  # the team's Graph id
 
 
-@pytest.fixture
-async def gateway():
-    sandbox = TestServer(create_sandbox_app("demo", clock=app.utc_now, web_url=None))
-    await sandbox.start_server()
-    yield sandbox
-    await sandbox.close()
-
-
-@pytest.fixture
-def environ(gateway, tmp_path):
-    return {
-        "INTACCT_SENDER_ID": "mlc-sandbox", "INTACCT_SENDER_PASSWORD": "sandbox-secret", "INTACCT_COMPANY_ID": "DEMO-CO",
-        "INTACCT_USER_ID": "ap-admin", "INTACCT_USER_PASSWORD": "demo-pass",
-        "INTACCT_ENDPOINT_URL": str(gateway.make_url("/ia/xml/xmlgw.phtml")),
-        "DATA_DIR": str(tmp_path / "data"), "ML_CONNECTOR_ENV_FILE": str(tmp_path / "absent.env"), "LOG_LEVEL": "WARNING",
-        "HOST": "127.0.0.1",  # anonymous mode, as the Playground runs it
-    }
-
-
-async def run(capsys, argv, environ) -> tuple[int, str, str]:
-    """One command as from the shell (it runs its own event loop, so in a thread)."""
-    code = await asyncio.to_thread(app.main, argv, environ)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-async def test_check_says_ok_with_the_company_and_its_definitions(capsys, environ):
+async def test_check_says_ok_with_the_company_name(capsys, environ):
     code, out, _ = await run(capsys, ["check"], environ)
     assert code == 0, out
     assert "ok    Intacct: ok — signed in to DEMO-CO; 9 objects looked up" in out

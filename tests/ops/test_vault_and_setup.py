@@ -9,7 +9,7 @@ import stat
 import pytest
 
 import app
-from ops.setup import SetupError, rotate_key, run_setup
+from ops.setup import Given, Interactive, SetupError, SetupInputError, rotate_key, run_setup
 from ops.vault import CredentialVault, VaultError, generate_key, read_key_ring
 from store.sql import open_store
 
@@ -55,7 +55,7 @@ async def test_setup_stores_every_value_encrypted_with_a_0600_key_file(store, tm
     key_file = tmp_path / "master.key"
     ask = asker()
     said: list[str] = []
-    await run_setup(store, master_key="", key_file=key_file, ask=ask, say=said.append, test=passing, now=clock)
+    await run_setup(store, master_key="", key_file=key_file, source=Interactive(ask), say=said.append, test=passing, now=clock)
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     stored = await store.load_secrets()
     assert set(stored) == {"INTACCT_SENDER_ID", "INTACCT_SENDER_PASSWORD", "INTACCT_COMPANY_ID", "INTACCT_USER_ID",
@@ -67,7 +67,7 @@ async def test_setup_stores_every_value_encrypted_with_a_0600_key_file(store, tm
 
 
 async def test_settings_read_stored_secrets_when_the_environment_does_not_give_them(store, tmp_path, clock):
-    await run_setup(store, master_key="", key_file=tmp_path / "master.key", ask=asker(), say=lambda _: None, test=passing, now=clock)
+    await run_setup(store, master_key="", key_file=tmp_path / "master.key", source=Interactive(asker()), say=lambda _: None, test=passing, now=clock)
     environ = {"DATA_DIR": str(tmp_path), "ML_CONNECTOR_ENV_FILE": str(tmp_path / "absent.env")}
     settings = await asyncio.to_thread(app.load_runtime_settings, environ)
     (company,) = settings.companies
@@ -78,24 +78,24 @@ async def test_settings_read_stored_secrets_when_the_environment_does_not_give_t
 
 async def test_failed_checks_store_nothing_unless_confirmed(store, tmp_path, clock):
     with pytest.raises(SetupError, match="nothing stored"):
-        await run_setup(store, master_key="", key_file=tmp_path / "k", ask=asker(), say=lambda _: None, test=failing, now=clock)
+        await run_setup(store, master_key="", key_file=tmp_path / "k", source=Interactive(asker()), say=lambda _: None, test=failing, now=clock)
     assert await store.load_secrets() == {}
-    await run_setup(store, master_key="", key_file=tmp_path / "k", ask=asker(confirm="y"), say=lambda _: None, test=failing, now=clock)
+    await run_setup(store, master_key="", key_file=tmp_path / "k", source=Interactive(asker(confirm="y")), say=lambda _: None, test=failing, now=clock)
     assert await store.load_secrets()
 
 
 async def test_enter_keeps_stored_values(store, tmp_path, clock):
     key_file = tmp_path / "master.key"
-    await run_setup(store, master_key="", key_file=key_file, ask=asker(), say=lambda _: None, test=passing, now=clock)
+    await run_setup(store, master_key="", key_file=key_file, source=Interactive(asker()), say=lambda _: None, test=passing, now=clock)
     changed = {k: ("" if "password" in k else v) for k, v in ANSWERS.items()} | {"Intacct company id": "ACME-2"}
-    await run_setup(store, master_key="", key_file=key_file, ask=asker(changed), say=lambda _: None, test=passing, now=clock)
+    await run_setup(store, master_key="", key_file=key_file, source=Interactive(asker(changed)), say=lambda _: None, test=passing, now=clock)
     values = CredentialVault(read_key_ring("", key_file, create=False)).decrypt_all(await store.load_secrets())
     assert values["INTACCT_COMPANY_ID"] == "ACME-2" and values["INTACCT_USER_PASSWORD"] == "user-pw-1"
 
 
 async def test_rotation_with_a_key_file_reencrypts_and_drops_the_old_key(store, tmp_path, clock):
     key_file = tmp_path / "master.key"
-    await run_setup(store, master_key="", key_file=key_file, ask=asker(), say=lambda _: None, test=passing, now=clock)
+    await run_setup(store, master_key="", key_file=key_file, source=Interactive(asker()), say=lambda _: None, test=passing, now=clock)
     old_key = key_file.read_text().strip()
     before = await store.load_secrets()
     new_key = await rotate_key(store, master_key="", key_file=key_file, say=lambda _: None, now=clock)
@@ -110,7 +110,7 @@ async def test_rotation_with_a_key_file_reencrypts_and_drops_the_old_key(store, 
 
 async def test_rotation_with_the_key_in_the_environment_prints_the_new_key(store, tmp_path, clock):
     env_key = generate_key()
-    await run_setup(store, master_key=env_key, key_file=tmp_path / "unused", ask=asker(), say=lambda _: None, test=passing, now=clock)
+    await run_setup(store, master_key=env_key, key_file=tmp_path / "unused", source=Interactive(asker()), say=lambda _: None, test=passing, now=clock)
     said: list[str] = []
     new_key = await rotate_key(store, master_key=env_key, key_file=tmp_path / "unused", say=said.append, now=clock)
     assert new_key in said and not (tmp_path / "unused").exists()
@@ -119,7 +119,7 @@ async def test_rotation_with_the_key_in_the_environment_prints_the_new_key(store
 
 
 async def test_a_wrong_master_key_is_a_clear_error_not_garbage(store, tmp_path, clock):
-    await run_setup(store, master_key="", key_file=tmp_path / "master.key", ask=asker(), say=lambda _: None, test=passing, now=clock)
+    await run_setup(store, master_key="", key_file=tmp_path / "master.key", source=Interactive(asker()), say=lambda _: None, test=passing, now=clock)
     environ = {"DATA_DIR": str(tmp_path), "ML_CONNECTOR_MASTER_KEY": generate_key(), "ML_CONNECTOR_ENV_FILE": str(tmp_path / "x")}
     with pytest.raises(VaultError, match="does not open the stored credential"):
         await asyncio.to_thread(app.load_runtime_settings, environ)

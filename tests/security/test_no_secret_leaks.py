@@ -36,7 +36,7 @@ from aiohttp.test_utils import TestServer
 import app
 from intacct.sandbox import SANDBOX_STATE, create_sandbox_app
 from observability.logs import MASKER, JsonFormatter
-from ops.setup import QUESTIONS, run_setup
+from ops.setup import QUESTIONS, Interactive, run_setup
 from store.engine import SQLITE_FILE_NAME
 from store.sql import open_store
 from tests.fakes.bot_connector import BotRegistration, FakeBotConnector
@@ -157,8 +157,8 @@ async def test_no_secret_reaches_any_surface_in_authenticated_mode(tmp_path, cap
         questions = {q.prompt: q.key for q in QUESTIONS}
         given = {**CREDENTIALS, "INTACCT_ENDPOINT_URL": environ["INTACCT_ENDPOINT_URL"]}
         await run_setup(store, master_key="", key_file=data_dir / MASTER_KEY_NAME, say=said.append, test=credential_test,
-                        now=app.utc_now, ask=lambda prompt, secret: next(
-                            (given.get(key, "") for text, key in questions.items() if prompt.startswith(text)), ""))
+                        now=app.utc_now, source=Interactive(lambda prompt, secret: next(
+                            (given.get(key, "") for text, key in questions.items() if prompt.startswith(text)), "")))
         await store.close()
         assert said[-1].startswith("Stored "), said
         assert not [line for line in said if line.startswith("  FAIL")], said  # the real test passed: every system answered

@@ -1,0 +1,61 @@
+"""Every text the command line (`python app.py …`) shows a person, in one place, by command.
+
+Teams texts live in bot/messages.py, card texts in cards/texts.py, configuration problems beside
+the key they describe in settings.py. A failure is one line that says what happened and what to
+do; placeholders are `{name}` for `str.format`. Nothing here may hold a secret: a database URL is
+shown with its password masked (the store does that), never as configured.
+"""
+
+from __future__ import annotations
+
+# --- failures any command may meet (ops/cli.py) ------------------------------------------------
+UNEXPECTED = ("unexpected error ({error}); nothing further was done. Run again with LOG_LEVEL=DEBUG to see where it "
+              "happened, and report it with that output")
+STORE_UNREACHABLE = "cannot reach the database ({error}): start it, or fix DATABASE_URL"
+STORE_FAILED = "the database refused the request ({error}); check DATABASE_URL and the database's log"
+PORT_IN_USE = "cannot listen on {host}:{port}: the port is already in use (another ml-connector?). {fix}"
+PORT_IN_USE_GENERIC = "cannot listen: {error} (another ml-connector?). Stop the other process or choose another port"
+PORT_FIX_SERVE = "Stop the other process, or set PORT to a free port"
+PORT_FIX_SANDBOX = "Stop the other process, or choose another port with --port"
+
+# --- setup --------------------------------------------------------------------------------------
+SETUP_QUESTIONS = {
+    "INTACCT_SENDER_ID": "Intacct Web Services sender id",
+    "INTACCT_SENDER_PASSWORD": "Intacct sender password",
+    "INTACCT_COMPANY_ID": "Intacct company id",
+    "INTACCT_USER_ID": "Intacct web-services user id",
+    "INTACCT_USER_PASSWORD": "Intacct user password",
+    "INTACCT_ENTITY_ID": "Entity id (empty for the whole company)",
+    "INTACCT_ENDPOINT_URL": "Intacct XML gateway URL",
+    "APP_ID": "Azure Bot Microsoft App ID (empty: anonymous local mode)",
+    "APP_PASSWORD": "Azure Bot client secret",
+    "APP_TENANTID": "Azure Bot tenant id (your Entra tenant; needed by single-tenant bots, the default)",
+    "GRAPH_CLIENT_SECRET": "Graph client secret (empty: same app as the bot)",
+}
+SETUP_HINT_STORED = " [stored, Enter keeps it]"
+SETUP_HINT_CURRENT = " [{value}]"
+SETUP_HINT_OPTIONAL = " (optional)"
+SETUP_PROMPT = "{question}{hint}: "
+SETUP_TESTING = "Testing the credentials…"
+SETUP_RESULT_OK = "  ok   {text}"
+SETUP_RESULT_WARN = "  WARN {text}"
+SETUP_RESULT_FAIL = "  FAIL {text}"
+SETUP_STORE_ANYWAY = "Some checks failed. Store these values anyway? [y/N] "
+SETUP_NOTHING_STORED = "nothing stored; run setup again when the values are right"
+SETUP_CHECKS_FAILED = "nothing stored: {failed} check(s) failed (above); fix the values and run setup again"
+SETUP_STORED = "Stored {count} values encrypted in the database{where}."
+SETUP_STORED_KEY_FILE = " (key file {key_file})"
+SETUP_CANCELLED = "setup cancelled: nothing stored"
+SETUP_NEEDS_TERMINAL = ("setup asks its questions on a terminal, and there is none: run it in one, or give the values "
+                        "with `python app.py setup --from-env` (the INTACCT_*/APP_* keys from the environment) or "
+                        "`--from-file FILE` (KEY=value lines)")
+SETUP_MISSING = "{source} does not give {keys}, and nothing is stored for {them}: add {them} and run setup again"
+SETUP_UNKNOWN_KEYS = "{source}: setup stores only credentials, and {keys} {is_are} not one of them ({known})"
+SETUP_FILE_MISSING = "--from-file {path}: no such file"
+SETUP_FILE_UNREADABLE = "--from-file {path}: cannot read it ({error})"
+SOURCE_ENVIRONMENT = "the environment"
+SOURCE_FILE = "file {path}"
+SETUP_FAILED = "setup: {error}"
+SETUP_ROTATED_FILE = "Rotated {count} stored values to a new key in {key_file}."
+SETUP_ROTATED_ENV = ("New master key (shown once). On every instance set ML_CONNECTOR_MASTER_KEY to the new key first, "
+                     "followed by the old one(s), e.g. NEW,OLD; once all run, set it to the new key alone:")
