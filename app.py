@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import functools
 import getpass
-import json
 import logging
 import os
 import secrets
@@ -649,38 +648,28 @@ async def wire_sandbox_wakeups(http: aiohttp.ClientSession, sandbox_url: str, bo
 
 
 def cmd_poll(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    """One cycle for every company; prints events (and with --dry-run their cards)."""
+    """One cycle for every company; prints events (and with --dry-run their cards), gives the leases back."""
+    from ops.cli import CommandError, ExitCode
+    from ops.poll_once import PollTarget, poll_once, refuse_backfill_after_baseline
+
     if not args.once:
-        print("poll runs one cycle: use `python app.py poll --once` (`serve` polls on the schedule)", file=sys.stderr)
-        return 2
+        raise CommandError(messages.POLL_NEEDS_ONCE, ExitCode.USAGE)
+    backfill = _parse_day(args.backfill_since) if args.backfill_since else None
     settings = load_runtime_settings(environ)
     configure_logs(settings)
-    backfill = _parse_day(args.backfill_since) if args.backfill_since else None
 
     async def main() -> int:
-        from cards.dispatch import card_for_event
-
         runtime = await build_runtime(settings, backfill_since=backfill)
-        failed = False
         try:
-            for company in runtime.companies.values():
-                outcome = await company.coordinator.poll(dry_run=args.dry_run)
-                failed |= not outcome.ok
-                zone = await company.context.zone(ask=False)
-                for event in outcome.events:
-                    line = {"kind": type(event).__name__, "key": event.key, "company": event.company, "record_no": event.record_no}
-                    if args.dry_run:
-                        line["card"] = card_for_event(event, links=company.context.links, zone=zone, now=runtime.clock())
-                    print(json.dumps(line, default=str) if args.json else f"{event.company}: {type(event).__name__} {event.key}")
-                if not args.json:
-                    status = "ok" if outcome.ok else f"FAILED: {outcome.error}"
-                    print(f"{company.settings.key}: {status}; {len(outcome.events)} events, {outcome.requests} requests, "
-                          f"{outcome.functions} functions", file=sys.stderr)
+            if backfill is not None:
+                await refuse_backfill_after_baseline(runtime.store, list(runtime.companies))
+            targets = [PollTarget(key, c.coordinator, c.context) for key, c in runtime.companies.items()]
+            code = await poll_once(targets, clock=runtime.clock, dry_run=args.dry_run, as_json=args.json, out=sys.stdout, err=sys.stderr)
             if not args.dry_run:
                 await _deliver_once(runtime)
         finally:
             await runtime.close()
-        return 1 if failed else 0
+        return code
 
     return asyncio.run(main())
 
@@ -912,10 +901,12 @@ async def channel_catalog(settings: Settings, store, *, http: aiohttp.ClientSess
 
 
 def _parse_day(text: str) -> datetime:
+    from ops.cli import CommandError, ExitCode
+
     try:
         return datetime.combine(date.fromisoformat(text), datetime.min.time(), timezone.utc)
     except ValueError:
-        raise SettingsError([f"--backfill-since must be a date such as 2026-11-01 (got {text!r})"]) from None
+        raise CommandError(messages.POLL_BAD_DATE.format(text=text), ExitCode.USAGE) from None
 
 
 # --- the parser ---------------------------------------------------------------------------------

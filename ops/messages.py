@@ -59,3 +59,18 @@ SETUP_FAILED = "setup: {error}"
 SETUP_ROTATED_FILE = "Rotated {count} stored values to a new key in {key_file}."
 SETUP_ROTATED_ENV = ("New master key (shown once). On every instance set ML_CONNECTOR_MASTER_KEY to the new key first, "
                      "followed by the old one(s), e.g. NEW,OLD; once all run, set it to the new key alone:")
+
+# --- poll --once ----------------------------------------------------------------------------------
+POLL_NEEDS_ONCE = "poll runs one cycle: use `python app.py poll --once` (`serve` polls on the schedule)"
+POLL_BAD_DATE = "--backfill-since must be a date such as 2026-11-01 (got {text!r})"
+POLL_BACKFILL_AFTER_BASELINE = (
+    "--backfill-since only applies to a company's first poll, and {companies} was already polled (its baseline is "
+    "stored, so nothing would be backfilled): run it without --backfill-since; every change since the last poll is "
+    "announced anyway")
+POLL_EVENT = "{company}: {kind} {key}"
+POLL_OK = "{company}: ok; {events} events, {requests} requests, {functions} functions"
+POLL_FAILED = "{company}: FAILED: {error}. {fix}"
+POLL_FIX_DEFAULT = "Run `python app.py check` for what to fix"
+POLL_SKIPPED_LEASE = ("{company}: skipped: instance {holder} is polling this company (its lease runs until {until}); "
+                      "nothing to do, or stop that instance and run poll again")
+POLL_SKIPPED_LEASE_ENDED = "{company}: skipped: another instance was polling this company; run poll again"

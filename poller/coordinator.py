@@ -84,12 +84,15 @@ class CycleOutcome:
     job: str
     reason: str = "schedule"  # what started a poll: "schedule", "wake-up", "recheck" (an Intacct wake-up's follow-up)
     ok: bool = False
-    skipped: str | None = None  # why nothing ran: "backoff", "lease held elsewhere"
+    skipped: str | None = None  # why nothing ran: BACKOFF or LEASE_HELD
+    lease_holder: str | None = None  # with LEASE_HELD: the instance that holds the lease…
+    lease_until: datetime | None = None  # …and until when (None when it expired meanwhile)
     events: list[Event] = field(default_factory=list)
     outbox_rows: int = 0
     requests: int = 0
     functions: int = 0
     error: str | None = None
+    fix: str | None = None  # with an error: what the operator can do about it, when known
     seconds: float = 0.0
 
 
@@ -162,13 +165,16 @@ class PollCoordinator:
             try:
                 if lease and not dry_run and not await self.store.try_lease(self._lease_name, self.config.holder, now=now, ttl_seconds=self.config.lease_seconds):
                     outcome.skipped = LEASE_HELD
+                    held = await self.store.lease_holder(self._lease_name, now=now)
+                    if held is not None:
+                        outcome.lease_holder, outcome.lease_until = held
                     return outcome
                 await work(outcome)
                 outcome.ok = True
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the loop must survive anything; it is logged and alerted
-                outcome.error = describe_error(exc)
+                outcome.error, outcome.fix = describe_error(exc), _fix_for(exc)
                 await self._on_failure(job, exc, outcome, dry_run)
             else:
                 if not dry_run:
@@ -230,7 +236,7 @@ class PollCoordinator:
                     now,
                     f"Intacct rejected the credentials of {self.config.company}" if auth else f"Polling {self.config.company} fails",
                     detail=outcome.error,
-                    fix=_fix_for(exc),
+                    fix=outcome.fix,
                 ))
         else:
             log.debug("%s: %s still failing (%d): %s", self.config.company, job, self.consecutive_failures, outcome.error)
@@ -271,7 +277,7 @@ class PollCoordinator:
         if outcome.skipped and outcome.skipped != BACKOFF:
             # Every instance hears of a wake-up and tries; only the lease holder polls.
             level = logging.INFO if outcome.reason == "schedule" else logging.DEBUG
-            log.log(level, "%s: %s skipped (%s)", self.config.company, job, outcome.skipped)
+            log.log(level, "%s: %s skipped (%s: %s)", self.config.company, job, outcome.skipped, outcome.lease_holder or "since expired")
         elif outcome.ok:
             log.info("%s: %s ok: %d events, %d outbox rows, %d requests, %d functions, %.2fs",
                      self.config.company, job, len(outcome.events), outcome.outbox_rows,

@@ -121,6 +121,9 @@ class Store(Protocol):
     async def count_leases(self, prefix: str, *, now: datetime) -> int:
         """How many leases whose name starts with `prefix` have not expired at `now`."""
 
+    async def lease_holder(self, name: str, *, now: datetime) -> tuple[str, datetime] | None:
+        """Who holds lease `name` and until when; None when nobody does (or it expired)."""
+
     # --- outbox (the notifier) -------------------------------------------------------------
     async def claim_outbox(self, holder: str, *, now: datetime, limit: int, claim_seconds: float) -> list[OutboxItem]:
         """Claim up to `limit` due rows (status pending, or sending with an expired claim, and

@@ -467,6 +467,14 @@ class SqlStore:
         async with self._transaction("count_leases") as conn:
             return int((await conn.execute(stmt)).scalar_one())
 
+    async def lease_holder(self, name: str, *, now: datetime) -> tuple[str, datetime] | None:
+        """Who holds lease `name` and until when; None when nobody does (or it expired)."""
+        now = require_aware(now, "now")
+        query = select(db.leases.c.holder, db.leases.c.expires_at).where(db.leases.c.name == name, db.leases.c.expires_at > now)
+        async with self._transaction("lease_holder") as conn:
+            row = (await conn.execute(query)).first()
+        return (row.holder, row.expires_at) if row is not None else None
+
     # --- outbox (the notifier) -------------------------------------------------------------
     async def claim_outbox(self, holder: str, *, now: datetime, limit: int, claim_seconds: float) -> list[OutboxItem]:
         """Claim up to `limit` due rows (status pending, or sending with an expired claim, and

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
 
 import aiohttp
 import jsonschema
-import pytest
 
 import app
 from graph.msal_http import LoopHttpClient

@@ -9,7 +9,7 @@ import stat
 import pytest
 
 import app
-from ops.setup import Given, Interactive, SetupError, SetupInputError, rotate_key, run_setup
+from ops.setup import Interactive, SetupError, rotate_key, run_setup
 from ops.vault import CredentialVault, VaultError, generate_key, read_key_ring
 from store.sql import open_store
 

@@ -246,10 +246,12 @@ async def test_only_one_instance_polls_a_company_at_a_time(sandbox, routed, cloc
     first = coordinator(sandbox, routed, clock, holder="a", lease_seconds=300)
     second = coordinator(sandbox, routed, clock, holder="b", lease_seconds=300)
     assert (await first.poll()).ok
-    assert (await second.poll()).skipped == "lease held by another instance"
+    skipped = await second.poll()
+    assert skipped.skipped == "lease held by another instance" and not skipped.ok and skipped.error is None
+    assert (skipped.lease_holder, skipped.lease_until) == ("a", clock() + timedelta(seconds=300))  # who, and until when
     clock.advance(301)  # "a" died: its lease expires and "b" takes over
     assert (await second.poll()).ok
-    assert (await first.poll()).skipped == "lease held by another instance"
+    assert (await first.poll()).lease_holder == "b"
 
 
 async def test_watermark_is_stored_per_object(sandbox, routed, clock):

@@ -370,6 +370,16 @@ async def test_live_leases_are_counted_by_name_prefix(store: SqlStore, clock: Fa
     assert await store.count_leases("teams-budget:", now=clock()) == 0
 
 
+async def test_lease_holder_names_the_live_holder_and_its_expiry(store: SqlStore, clock: FakeClock):
+    assert await store.lease_holder("poller:DEMO-CO", now=clock()) is None
+    assert await store.try_lease("poller:DEMO-CO", "host-1:42:ab12", now=clock(), ttl_seconds=30)
+    assert await store.lease_holder("poller:DEMO-CO", now=clock.advance(10)) == ("host-1:42:ab12", clock() + timedelta(seconds=20))
+    assert await store.lease_holder("poller:B-CO", now=clock()) is None
+    assert await store.lease_holder("poller:DEMO-CO", now=clock.advance(20)) is None  # expired: nobody holds it
+    await store.release_lease("poller:DEMO-CO", "host-1:42:ab12")
+    assert await store.lease_holder("poller:DEMO-CO", now=clock.advance(-30)) is None
+
+
 async def test_racing_holders_exactly_one_wins(backend: Backend, clock: FakeClock):
     stores = [backend.open() for _ in range(4)]
     for round_no in range(5):
