@@ -51,6 +51,30 @@ SECRET_KEYS = frozenset(
 )
 INTACCT_REQUIRED = ("INTACCT_SENDER_ID", "INTACCT_SENDER_PASSWORD", "INTACCT_COMPANY_ID", "INTACCT_USER_ID", "INTACCT_USER_PASSWORD")
 
+# The keys of a `[[company]]` table and the environment key each falls back to (a per-company
+# INTACCT_*__<NAME> first, for the INTACCT_* ones). Any other key in a table is an error.
+TOML_COMPANY_KEYS = {
+    "name": "",
+    "sender_id": "INTACCT_SENDER_ID",
+    "sender_password": "INTACCT_SENDER_PASSWORD",
+    "company_id": "INTACCT_COMPANY_ID",
+    "user_id": "INTACCT_USER_ID",
+    "user_password": "INTACCT_USER_PASSWORD",
+    "entity_id": "INTACCT_ENTITY_ID",
+    "endpoint_url": "INTACCT_ENDPOINT_URL",
+    "web_url": "INTACCT_WEB_URL",
+    "gmt_offset": "INTACCT_GMT_OFFSET",
+    "events_secret": "INTACCT_EVENTS_SECRET",
+    "poll_schedule": "POLL_SCHEDULE",
+    "poll_timezone": "POLL_TIMEZONE",
+    "digest_schedule": "DIGEST_SCHEDULE",
+}
+
+# The keys that may also be given per company as <KEY>__<NAME> (the table's name, upper case).
+PER_COMPANY_KEYS = frozenset(TOML_COMPANY_KEYS[name] for name in (
+    "sender_id", "sender_password", "company_id", "user_id", "user_password", "entity_id", "endpoint_url", "web_url", "gmt_offset",
+    "events_secret"))
+
 _INTERVAL = re.compile(r"^every\s+(\d+)\s*(s|m|h)$", re.IGNORECASE)
 # A wake-up secret travels in a URL or a templated body: URL-safe characters only, long enough
 # that guessing it is hopeless.
@@ -310,56 +334,71 @@ class _Parser:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             self.problem(f"ML_CONNECTOR_CONFIG: {path} is not valid TOML ({exc})")
             return ()
+        for key in sorted(set(document) - {"company"}):
+            self.problem(f"{path}: unknown key {key!r} (the file holds only [[company]] tables)")
         tables = document.get("company", [])
-        if not isinstance(tables, list) or not tables:
+        if not isinstance(tables, list) or not tables or not all(isinstance(t, dict) for t in tables):
             self.problem(f"ML_CONNECTOR_CONFIG: {path} has no [[company]] table")
             return ()
-        companies = [self.company(t, _suffix(t.get("name", "")), f"{path} company #{i + 1}", platform_triggers)
-                     for i, t in enumerate(tables)]
+        companies = []
+        for number, table in enumerate(tables, 1):
+            where = f"{path} [[company]] #{number}" + (f" (name {table['name']!r})" if isinstance(table.get("name"), str) else "")
+            for key in sorted(set(table) - set(TOML_COMPANY_KEYS)):
+                self.problem(f"{where}: unknown key {key!r} (known: {', '.join(TOML_COMPANY_KEYS)})")
+            for key in sorted(k for k in table if k in TOML_COMPANY_KEYS and not isinstance(table[k], (str, int))):
+                self.problem(f"{where}: {key} must be a string (got a {type(table[key]).__name__})")
+            companies.append(self.company(table, _suffix(str(table.get("name", ""))), where, platform_triggers))
         keys = [c.key for c in companies]
         for key in sorted({k for k in keys if keys.count(k) > 1}):
-            self.problem(f"ML_CONNECTOR_CONFIG: company name {key!r} is used twice")
+            self.problem(f"ML_CONNECTOR_CONFIG: company name {key!r} is used twice in {path}")
         return tuple(companies)
 
     def company(self, table: Mapping[str, Any], suffix: str, where: str, platform_triggers: bool = False) -> CompanySettings:
-        """One company from a TOML table, falling back to the INTACCT_* keys (secrets too). With
+        """One company from a TOML table, falling back to the environment's keys (secrets too). With
         wake-ups on (its events secret, or Platform Triggers for every company) the poll's default
-        is the fallback schedule."""
+        is the fallback schedule.
 
-        def pick(name: str, default: str = "") -> str:
-            env_key = f"INTACCT_{name.upper()}"
+        Every value comes with its source (`<file> [[company]] #2 (name 'uk') key poll_timezone`,
+        or the environment key), and a problem names that source."""
+
+        def pick(name: str, default: str = "") -> tuple[str, str]:
+            env_key = TOML_COMPANY_KEYS[name]
             own = table.get(name)
-            if own is not None:
-                return str(own).strip()
-            return self.get(f"{env_key}__{suffix}") if suffix and self.get(f"{env_key}__{suffix}") else self.get(env_key, default)
+            if isinstance(own, (str, int)) and not isinstance(own, bool):
+                return str(own).strip(), f"{where} key {name}"
+            per_company = f"{env_key}__{suffix}"
+            if suffix and env_key in PER_COMPANY_KEYS and self.get(per_company):
+                return self.get(per_company), per_company
+            return self.get(env_key, default), env_key
 
-        required = {n: pick(n) for n in ("sender_id", "sender_password", "company_id", "user_id", "user_password")}
+        required = {n: pick(n)[0] for n in ("sender_id", "sender_password", "company_id", "user_id", "user_password")}
         for name, value in required.items():
             if not value:
                 hint = f"INTACCT_{name.upper()}" + (f" (or INTACCT_{name.upper()}__{suffix}, or `{name}` in the TOML table)" if suffix else "")
                 self.problem(f"{hint} is required for {where}")
-        entity = pick("entity_id") or None
-        key = str(table.get("name") or (f"{required['company_id']}/{entity}" if entity else required["company_id"]))
-        own_timezone = str(table["poll_timezone"]).strip() if table.get("poll_timezone") else None
-        timezone = own_timezone or self.get("POLL_TIMEZONE", "UTC")
-        self.timezone(timezone, "POLL_TIMEZONE")
-        gmt_offset = pick("gmt_offset") or None
+        entity = pick("entity_id")[0] or None
+        name, _ = pick("name")
+        key = name or (f"{required['company_id']}/{entity}" if entity else required["company_id"])
+        timezone, timezone_source = pick("poll_timezone", "UTC")
+        own_timezone = timezone if table.get("poll_timezone") else None  # the table's own zone: the AP team's (cards)
+        self.timezone(timezone, timezone_source)
+        gmt_offset, gmt_source = pick("gmt_offset")
         if gmt_offset and not re.fullmatch(r"[+-]\d{2}:\d{2}", gmt_offset):
-            self.problem(f"INTACCT_GMT_OFFSET must look like -08:00 or +05:30 (got {gmt_offset!r})")
-        events_secret = pick("events_secret")
+            self.problem(f"{gmt_source} must look like -08:00 or +05:30 (got {gmt_offset!r})")
+        events_secret, events_source = pick("events_secret")
         if events_secret and not _EVENTS_SECRET.match(events_secret):
-            self.problem(f"INTACCT_EVENTS_SECRET{f' of {where}' if suffix else ''} must be {MIN_EVENTS_SECRET_LENGTH} to 200 "
+            self.problem(f"{events_source} must be {MIN_EVENTS_SECRET_LENGTH} to 200 "
                          "URL-safe characters (letters, digits, - . _ ~), e.g. the output of "
                          "`python -c \"import secrets; print(secrets.token_urlsafe(24))\"`")
         default_poll = DEFAULT_WAKEUP_POLL_SCHEDULE if events_secret or platform_triggers else DEFAULT_POLL_SCHEDULE
-        poll = str(table.get("poll_schedule") or self.get("POLL_SCHEDULE", default_poll))
-        digest = str(table.get("digest_schedule") or self.get("DIGEST_SCHEDULE", DEFAULT_DIGEST_SCHEDULE))
-        self.check_schedule(poll, "POLL_SCHEDULE")
-        self.check_schedule(digest, "DIGEST_SCHEDULE")
-        endpoint = pick("endpoint_url", DEFAULT_ENDPOINT_URL)
-        web = pick("web_url", DEFAULT_WEB_URL)
-        for name, value in (("INTACCT_ENDPOINT_URL", endpoint), ("INTACCT_WEB_URL", web)):
-            self.check_url(name, value)
+        poll, poll_source = pick("poll_schedule", default_poll)
+        digest, digest_source = pick("digest_schedule", DEFAULT_DIGEST_SCHEDULE)
+        self.check_schedule(poll, poll_source)
+        self.check_schedule(digest, digest_source)
+        endpoint, endpoint_source = pick("endpoint_url", DEFAULT_ENDPOINT_URL)
+        web, web_source = pick("web_url", DEFAULT_WEB_URL)
+        for source, value in ((endpoint_source, endpoint), (web_source, web)):
+            self.check_url(source, value)
         return CompanySettings(
             key=key,
             sender_id=required["sender_id"],
@@ -370,7 +409,7 @@ class _Parser:
             entity_id=entity,
             endpoint_url=endpoint,
             web_url=web.rstrip("/"),
-            gmt_offset=gmt_offset,
+            gmt_offset=gmt_offset or None,
             poll_schedule=poll,
             poll_timezone=timezone,
             digest_schedule=digest,

@@ -201,6 +201,38 @@ def test_toml_problems_are_reported(tmp_path):
         load_settings({"ML_CONNECTOR_CONFIG": str(config)})
 
 
+def test_a_bad_value_in_a_company_table_names_the_file_the_table_and_the_key(tmp_path):
+    config = tmp_path / "companies.toml"
+    config.write_text('[[company]]\nname = "us"\ncompany_id = "ACME-US"\n'
+                      '[[company]]\nname = "uk"\ncompany_id = "ACME"\npoll_timezone = "Europe/Londres"\ngmt_offset = "+1"\n')
+    env = {"ML_CONNECTOR_CONFIG": str(config), "INTACCT_SENDER_ID": "s", "INTACCT_SENDER_PASSWORD": "p", "INTACCT_USER_ID": "u",
+           "INTACCT_USER_PASSWORD": "p", "POLL_TIMEZONE": "America/Chicago"}
+    with pytest.raises(SettingsError) as info:
+        load_settings(env)
+    assert info.value.problems == [
+        f"{config} [[company]] #2 (name 'uk') key poll_timezone must be an IANA time zone such as Europe/London (got 'Europe/Londres')",
+        f"{config} [[company]] #2 (name 'uk') key gmt_offset must look like -08:00 or +05:30 (got '+1')",
+    ]  # not POLL_TIMEZONE, which is fine (and the first company's zone)
+    with pytest.raises(SettingsError) as info:
+        load_settings(env | {"POLL_TIMEZONE": "Mars/Olympus", "INTACCT_GMT_OFFSET__US": "8"})
+    assert "INTACCT_GMT_OFFSET__US must look like" in str(info.value)
+    assert "POLL_TIMEZONE must be an IANA time zone such as Europe/London (got 'Mars/Olympus')" in str(info.value)
+
+
+def test_unknown_keys_in_the_companies_file_are_errors(tmp_path):
+    config = tmp_path / "companies.toml"
+    config.write_text('poll_schedule = "every 1m"\n[[company]]\nname = "us"\ncompany_id = "ACME-US"\npoll_timzone = "UTC"\n'
+                      'user_id = ["a", "b"]\n')
+    env = {"ML_CONNECTOR_CONFIG": str(config), "INTACCT_SENDER_ID": "s", "INTACCT_SENDER_PASSWORD": "p", "INTACCT_USER_ID": "u",
+           "INTACCT_USER_PASSWORD": "p"}
+    with pytest.raises(SettingsError) as info:
+        load_settings(env)
+    text = str(info.value)
+    assert f"{config}: unknown key 'poll_schedule' (the file holds only [[company]] tables)" in text
+    assert f"{config} [[company]] #1 (name 'us'): unknown key 'poll_timzone' (known: name, sender_id," in text
+    assert f"{config} [[company]] #1 (name 'us'): user_id must be a string (got a list)" in text
+
+
 def test_env_example_documents_every_key_and_is_valid():
     example = (ROOT / ".env.example").read_text()
     s = load_settings({}, env_file=ROOT / ".env.example")
