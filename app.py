@@ -843,15 +843,16 @@ def cmd_routes(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """List, add or remove routes without Teams; list the installed teams' channels."""
     from bot.errors import ConnectorError
     from graph.errors import GraphError
+    from ops.cli import CommandError, ExitCode
     from ops.routes_cli import add_route, list_channels, list_routes, remove_routes
     from store.sql import open_store
 
-    settings = load_settings(environ, env_file=Path(".env"))
+    settings = load_runtime_settings(environ)
 
     async def main() -> int:
         store = open_store(settings.database_url.reveal() or None, data_dir=settings.data_dir)
-        await store.migrate()
         try:
+            await store.migrate()
             if args.action == "list":
                 print(await list_routes(store))
             elif args.action == "remove":
@@ -859,18 +860,15 @@ def cmd_routes(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             else:
                 async with channel_catalog(settings, store) as catalog:
                     if args.action == "add":
-                        print(await add_route(store, args, now=utc_now(), catalog=catalog))
+                        print(await add_route(store, args, companies=[c.key for c in settings.companies], now=utc_now(),
+                                              catalog=catalog))
                     else:
                         print(await list_channels(store, catalog, team=args.team))
-        except ValueError as exc:
-            print(f"routes: {exc}", file=sys.stderr)
-            return 2
         except (ConnectorError, GraphError) as exc:
-            print(f"routes: could not list the team's channels: {exc}", file=sys.stderr)
-            return 1
+            raise CommandError(messages.ROUTES_CHANNELS_UNREADABLE.format(error=exc)) from None
         finally:
             await store.close()
-        return 0
+        return ExitCode.OK
 
     return asyncio.run(main())
 
@@ -952,9 +950,9 @@ def build_parser() -> argparse.ArgumentParser:
     routes_sub = routes.add_subparsers(dest="action", required=True)
     routes_sub.add_parser("list")
     add = routes_sub.add_parser("add")
-    add.add_argument("--channel", required=True, help="channel conversation id (19:…@thread.tacv2)")
+    add.add_argument("--channel", required=True, help="channel id (19:…@thread.tacv2), or the channel's “Get link to channel” link")
     add.add_argument("--kinds", required=True, help="comma list: bills,payments,vendors,digest,alerts or all")
-    add.add_argument("--company")
+    add.add_argument("--company", help="only this configured company's changes (default: every company)")
     add.add_argument("--team", help="the channel's team (its 19:… id or Graph id), when several teams are installed")
     add.add_argument("--name", help="channel display name")
     add.add_argument("--department")

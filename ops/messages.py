@@ -74,3 +74,29 @@ POLL_FIX_DEFAULT = "Run `python app.py check` for what to fix"
 POLL_SKIPPED_LEASE = ("{company}: skipped: instance {holder} is polling this company (its lease runs until {until}); "
                       "nothing to do, or stop that instance and run poll again")
 POLL_SKIPPED_LEASE_ENDED = "{company}: skipped: another instance was polling this company; run poll again"
+
+# --- routes -------------------------------------------------------------------------------------
+ROUTES_NONE = "no routes (subscribe a channel with `@ml-connector subscribe bills` or `routes add`)"
+ROUTES_ADDED = "route {id}: {kinds} → {channel}"
+ROUTES_THROUGH_TEAM = "the bot will start threads in {channel} through its team's reference"
+ROUTES_NOT_INSTALLED = ("{channel} is not a channel of any team the bot is installed in "
+                        "(`python app.py routes channels` lists them; install the bot in the team first)")
+ROUTES_NO_TEAMS = ("no team the bot is installed in{matching} (add the app to a team in Teams; its install event gives the "
+                   "bot the team's reference)")
+ROUTES_CHANNEL_NEEDS_BOT = "no: add the bot to this channel in Teams"
+ROUTES_CHANNELS_UNREADABLE = "could not list the team's channels ({error}); check the bot's credentials with `python app.py check`"
+ROUTES_REMOVED = "removed route {id}"
+ROUTES_REMOVED_CHANNEL = "removed {count} route(s) of {channel}"
+ROUTES_NO_SUCH_ID = "no route {id}: nothing removed (see `python app.py routes list` for the ids)"
+ROUTES_NONE_FOR_CHANNEL = "no route sends to {channel}: nothing removed (see `python app.py routes list`)"
+ROUTES_REMOVE_WHAT = "routes remove needs a route id or --channel (see `python app.py routes list`)"
+ROUTES_BAD_KINDS = "--kinds takes {kinds} (got {given!r})"
+ROUTES_BAD_OVER = "--over must be an amount such as 500 or 1200.50 (got {over!r})"
+ROUTES_BAD_CHANNEL = ("--channel must be a Teams channel id such as 19:abc…@thread.tacv2, or the link from the channel's "
+                      "“Get link to channel” (got {channel!r})")
+ROUTES_THREAD_NOT_CHANNEL = "--channel names a thread (…;messageid=…), not a channel: use the channel id {channel}"
+ROUTES_NOT_A_CHANNEL_LINK = ("--channel: {link} is not a channel link; in Teams use the channel's ⋯ menu, "
+                             "“Get link to channel”")
+ROUTES_UNKNOWN_COMPANY = "--company {company!r} is not a configured company (configured: {companies})"
+ROUTES_NO_COMPANIES = ("--company {company!r}: no Intacct company is configured yet (set the INTACCT_* keys, run "
+                       "`python app.py setup`, or ML_CONNECTOR_CONFIG)")

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
 
 import aiohttp
 import jsonschema
+import pytest
 
 import app
 from graph.msal_http import LoopHttpClient
 from store.sql import open_store
-from store.types import AuditEntry, ConversationRecord
+from store.types import AuditEntry
 from tests.fakes.entra_graph import ENTRA_HOST, TENANT_ID, make_test_tls, running_entra_graph
 from tests.fakes.network import entra_session
-from tests.ops.cli_harness import run
+from tests.ops.cli_harness import bot_heard_from, run
 
 CHANNEL = "19:ap-team@thread.tacv2"
 GROUP = "3c6b6f1e-8d2a-4b7e-9f10-2a3b4c5d6e7f"  # the team's Graph id
@@ -112,15 +114,7 @@ async def test_poll_once_dry_run_json_prints_events_with_their_cards(capsys, env
 
 
 async def test_routes_add_list_remove(capsys, environ, tmp_path, clock):
-    # The bot has heard from the channel (it stored the channel's reference, as on any message there).
-    store = open_store(None, data_dir=tmp_path / "data")
-    await store.migrate()
-    reference = {"serviceUrl": "https://smba.trafficmanager.net/amer/", "channelId": "msteams",
-                 "conversation": {"id": CHANNEL, "conversationType": "channel", "tenantId": TENANT_ID}}
-    await store.save_conversation(ConversationRecord(CHANNEL, reference, "channel", team_id="19:team@thread.tacv2",
-                                                     aad_group_id=GROUP, channel_id=CHANNEL, tenant_id=TENANT_ID,
-                                                     service_url=reference["serviceUrl"], updated_at=clock()))
-    await store.close()
+    await bot_heard_from(tmp_path / "data", CHANNEL, now=clock(), team_group_id=GROUP)
     code, out, _ = await run(capsys, ["routes", "add", "--channel", CHANNEL, "--kinds", "bills,payments",
                                       "--department", "D100", "--over", "1,000", "--name", "AP team"], environ)
     assert code == 0 and "route 1: bills,payments" in out

@@ -13,6 +13,7 @@ import pytest
 import app
 from bot.connector import TeamsConnector, close_adapter, create_adapter
 from bot.team_channels import ChannelCatalog
+from ops.cli import CommandError, ExitCode
 from ops.routes_cli import add_route
 from tests.bot.bot_harness import AAD_GROUP_ID, bot_harness, running_graph
 from tests.bot.conftest import CHANNEL_ID, TEAM_ID, TENANT_ID
@@ -78,7 +79,7 @@ async def test_with_graph_a_private_channel_is_refused_until_the_bot_is_added_th
             kinds = {c.channel_id: (c.membership, c.postable) for c in await catalog.channels(team)}
             options = {"kinds": "bills", "company": None, "team": None, "name": None, "department": None,
                        "location": None, "vendor": None, "over": None, "entity": None}
-            with pytest.raises(ValueError) as refused:
+            with pytest.raises(CommandError) as refused:  # exit 2 from the command line
                 await add_route(harness.store, argparse.Namespace(channel=BOARD, **options), now=clock(), catalog=catalog)
             added = await add_route(harness.store, argparse.Namespace(channel=PAYABLES, **options), now=clock(), catalog=catalog)
         finally:
@@ -87,4 +88,5 @@ async def test_with_graph_a_private_channel_is_refused_until_the_bot_is_added_th
 
     assert kinds[BOARD] == ("private", False) and kinds[PAYABLES] == ("standard", True)
     assert "is a private channel: add the bot to that channel in Teams first" in str(refused.value)
+    assert refused.value.code == ExitCode.USAGE
     assert [r.conversation_id for r in routes_now] == [PAYABLES] and "route" in added
