@@ -805,14 +805,14 @@ def setup_source(args: argparse.Namespace, environ: Mapping[str, str], *, stdin=
 
 def cmd_audit(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Export the audit trail."""
-    from ops.audit_export import parse_since, to_csv, to_json
+    from ops.audit_export import parse_range, to_csv, to_json
+    from ops.cli import ExitCode
     from store.sql import open_store
 
-    since = parse_since(args.since) if args.since else None
-    until = parse_since(args.until) if args.until else None
+    since, until = parse_range(args.since, args.until)
+    settings = load_runtime_settings(environ)
 
     async def main() -> list:
-        settings = load_settings(environ, env_file=Path(".env"))
         store = open_store(settings.database_url.reveal() or None, data_dir=settings.data_dir)
         try:
             await store.migrate()
@@ -822,7 +822,7 @@ def cmd_audit(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
     entries = asyncio.run(main())
     sys.stdout.write(to_csv(entries) if args.format == "csv" else to_json(entries))
-    return 0
+    return ExitCode.OK
 
 
 def cmd_package(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -940,8 +940,8 @@ def build_parser() -> argparse.ArgumentParser:
     setup_mode.add_argument("--from-file", metavar="FILE", help="take the credentials from a file of KEY=value lines instead of asking")
     setup_mode.add_argument("--rotate-key", action="store_true", help="re-encrypt stored credentials under a new master key")
     audit = sub.add_parser("audit", help="export the audit trail")
-    audit.add_argument("--since", help="ISO date or date-time (UTC unless an offset is given)")
-    audit.add_argument("--until", help="ISO date or date-time")
+    audit.add_argument("--since", help="from this ISO date or date-time, e.g. 2026-11-01 or 2026-11-01T08:00 (UTC unless an offset is given)")
+    audit.add_argument("--until", help="up to this ISO date or date-time (same forms as --since)")
     audit.add_argument("--format", choices=("csv", "json"), default="csv")
     package = sub.add_parser("package", help="write appPackage/build/ml-connector.zip")
     package.add_argument("--rsc", action="store_true",

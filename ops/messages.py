@@ -100,3 +100,8 @@ ROUTES_NOT_A_CHANNEL_LINK = ("--channel: {link} is not a channel link; in Teams 
 ROUTES_UNKNOWN_COMPANY = "--company {company!r} is not a configured company (configured: {companies})"
 ROUTES_NO_COMPANIES = ("--company {company!r}: no Intacct company is configured yet (set the INTACCT_* keys, run "
                        "`python app.py setup`, or ML_CONNECTOR_CONFIG)")
+
+# --- audit ----------------------------------------------------------------------------------------
+AUDIT_BAD_MOMENT = ("{option} must be an ISO date or date-time such as 2026-11-01, 2026-11-01T08:00 or "
+                    "2026-11-01T08:00+01:00 (got {text!r})")
+AUDIT_EMPTY_RANGE = "--until {until} is before --since {since}: nothing could match; swap them"
