@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import functools
 import getpass
 import logging
@@ -95,11 +96,11 @@ async def read_stored_secrets(raw: Mapping[str, str]) -> dict[str, str]:
     from ops.vault import CredentialVault, read_key_ring
     from store.sql import open_store
 
+    if not key_ring_exists(raw):
+        return {}
     data_dir = Path(raw.get("DATA_DIR") or "data")
     key_file = Path(raw.get("ML_CONNECTOR_KEY_FILE") or data_dir / "master.key")
     master_key = raw.get("ML_CONNECTOR_MASTER_KEY") or ""
-    if not master_key and not key_file.exists():
-        return {}
     store = open_store(raw.get("DATABASE_URL") or None, data_dir=data_dir)
     try:
         await store.migrate()
@@ -109,6 +110,12 @@ async def read_stored_secrets(raw: Mapping[str, str]) -> dict[str, str]:
     if not secrets:
         return {}
     return CredentialVault(read_key_ring(master_key, key_file, create=False)).decrypt_all(secrets)
+
+
+def key_ring_exists(raw: Mapping[str, str]) -> bool:
+    """Whether a master key is configured or its file exists: only then can `setup` have stored secrets."""
+    key_file = Path(raw.get("ML_CONNECTOR_KEY_FILE") or Path(raw.get("DATA_DIR") or "data") / "master.key")
+    return bool(raw.get("ML_CONNECTOR_MASTER_KEY")) or key_file.exists()
 
 
 def configure_logs(settings: Settings, *, stream=None) -> None:
@@ -173,7 +180,11 @@ async def build_runtime(settings: Settings, *, backfill_since: datetime | None =
         raise SettingsError(["no Intacct company is configured: set INTACCT_SENDER_ID, INTACCT_SENDER_PASSWORD, INTACCT_COMPANY_ID, "
                              "INTACCT_USER_ID and INTACCT_USER_PASSWORD (or run `python app.py setup`), or ML_CONNECTOR_CONFIG"])
     store = open_store(settings.database_url.reveal() or None, data_dir=settings.data_dir)
-    await store.migrate()
+    try:
+        await store.migrate()
+    except BaseException:
+        await store.close()
+        raise
     http = http or aiohttp.ClientSession()
     metrics = Metrics()
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -472,40 +483,100 @@ def _notifier_context(notifier):
 
 async def serve_until_stopped(app: web.Application, host: str, port: int, *, on_started: Callable[[str], object] | None = None) -> None:
     """Serve until SIGINT/SIGTERM, then shut down cleanly (cleanup contexts stop every task)."""
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
+    from ops.serving import bind_listener, serve_on
+
+    listener = bind_listener(host, port)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
-        log.info("listening on http://%s:%d (POST /api/messages)", host, port)
-        if on_started is not None:
-            result = on_started(f"http://127.0.0.1:{port}")
-            if asyncio.iscoroutine(result):
-                await result
-        await stop.wait()
-        log.info("stopping")
+        runner = await serve_on(app, listener)
+        try:
+            with _stopped_by_signals(stop):
+                log.info("listening on http://%s:%d (POST /api/messages)", host, port)
+                if on_started is not None:
+                    result = on_started(f"http://127.0.0.1:{port}")
+                    if asyncio.iscoroutine(result):
+                        await result
+                await stop.wait()
+                log.info("stopping")
+        finally:
+            await runner.cleanup()
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
-        await runner.cleanup()
+        listener.close()
 
 
 # --- commands -----------------------------------------------------------------------------------
 
 
 def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    """Run everything on PORT (refused when it would take unauthenticated requests from the network)."""
-    from ops.check import anonymous_mode_problem
+    """Run everything on PORT until SIGINT/SIGTERM (listening at once, even while the database is down)."""
+    from ops.cli import ExitCode
 
-    settings = load_runtime_settings(environ)
+    async def main() -> None:
+        stop = asyncio.Event()
+        with _stopped_by_signals(stop):
+            await serve(environ, stop=stop)
+
+    asyncio.run(main())
+    return ExitCode.OK
+
+
+async def serve(environ: Mapping[str, str], *, stop: asyncio.Event, clock: Callable[[], datetime] = utc_now,
+                sleep=asyncio.sleep, on_listening: Callable[[int], None] | None = None,
+                on_ready: Callable[[], None] | None = None) -> None:
+    """`serve`: bind PORT, answer /readyz 503 while the database cannot be reached (retrying with
+    back-off, ops/serving.py), then run the bot, poller, notifier and schedules until `stop` is set.
+    `on_listening(port)` and `on_ready()` tell a caller when each phase began."""
+    from ops.serving import StartupState, bind_listener, retry_until_reachable, serve_on, starting_app
+
+    from ops.check import anonymous_mode_problem
+    from ops.cli import CommandError, ExitCode
+
+    raw = config_values(environ)
+    boot = load_settings(raw, without_companies=True)  # the companies' secrets may wait in the database
+    problem = anonymous_mode_problem(boot)
+    if problem is not None and not key_ring_exists(raw):  # else APP_ID may be a stored secret: open_runtime decides
+        raise CommandError(problem, ExitCode.USAGE)
+    configure_logs(boot)
+    listener = bind_listener(boot.host, boot.port)
+    state = StartupState()
+    front = await serve_on(starting_app(state), listener)
+    back = runtime = None
+    try:
+        port = listener.getsockname()[1]
+        log.info("listening on http://%s:%d (POST /api/messages)", boot.host, port)
+        if on_listening is not None:
+            on_listening(port)
+        runtime = await retry_until_reachable(functools.partial(open_runtime, raw, clock=clock), state, clock=clock,
+                                              sleep=sleep, stop=stop)
+        if runtime is None:
+            return
+        app, _ = await build_web_app(runtime)
+        back = await serve_on(app, listener)  # both serve the socket for a moment: no connection is refused
+        await front.cleanup()
+        front = None
+        if on_ready is not None:
+            on_ready()
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        for runner in (front, back):
+            if runner is not None:
+                await runner.cleanup()  # the real app's cleanup contexts stop the scheduler and the notifier
+        if runtime is not None:
+            await runtime.close()
+        listener.close()
+
+
+async def open_runtime(raw: Mapping[str, str], *, clock: Callable[[], datetime] = utc_now) -> Runtime:
+    """Settings with the stored secrets, then the runtime; StoreError while the database cannot be
+    reached, CommandError (exit 2) when the settings would serve unauthenticated requests to the network."""
+    from ops.check import anonymous_mode_problem
+    from ops.cli import CommandError, ExitCode
+
+    settings = load_settings(raw, stored_secrets=await read_stored_secrets(raw))  # APP_ID may be a stored one
     problem = anonymous_mode_problem(settings)
     if problem is not None:
-        print(f"ml-connector: {problem}", file=sys.stderr)
-        return 2
+        raise CommandError(problem, ExitCode.USAGE)
     configure_logs(settings)
     for warning in settings.warnings:
         log.warning("configuration: %s", warning)
@@ -513,22 +584,31 @@ def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         log.warning("anonymous mode (APP_ID is empty): requests are not authenticated and only a Bot Connector on this "
                     "machine is answered%s", " — ALLOW_ANONYMOUS_ON_NETWORK is set, so anyone who reaches "
                     f"{settings.host}:{settings.port} can read AP data" if settings.allow_anonymous_on_network else "")
+    return await build_runtime(settings, clock=clock)
 
-    async def main() -> None:
-        runtime = await build_runtime(settings)
+
+@contextlib.contextmanager
+def _stopped_by_signals(stop: asyncio.Event):
+    """Set `stop` on SIGINT/SIGTERM while inside."""
+    loop = asyncio.get_running_loop()
+    handled = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            app, _ = await build_web_app(runtime)
-            await serve_until_stopped(app, settings.host, settings.port)
-        finally:
-            await runtime.close()
-
-    asyncio.run(main())
-    return 0
+            loop.add_signal_handler(sig, stop.set)
+        except (RuntimeError, ValueError):  # not the main thread (a command run in-process): no signals arrive there
+            break
+        handled.append(sig)
+    try:
+        yield
+    finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
 
 
 def cmd_sandbox(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run only the Intacct gateway emulator (optionally calling a wake-up URL after every change)."""
     from intacct.sandbox import WebhookConfig, run_sandbox
+    from ops.cli import ExitCode, port_in_use
     from observability.logs import configure_logging
 
     configure_logging(environ.get("LOG_LEVEL", "INFO"))
@@ -564,8 +644,13 @@ def cmd_sandbox(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             if finished is task and task.exception():
                 raise task.exception()
 
-    asyncio.run(main())
-    return 0
+    try:
+        asyncio.run(main())
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise port_in_use(args.host, args.port, messages.PORT_FIX_SANDBOX) from None
+        raise
+    return ExitCode.OK
 
 
 DEMO_DATA_DIR = ROOT / "data" / "demo"
@@ -712,14 +797,16 @@ async def _checks(settings: Settings, *, token_http_client=None, http: aiohttp.C
     bot's Entra requests, `http` everything (tests: a session that reaches their fakes)."""
     from bot.connector import close_adapter
     from ops.check import check_bot, check_configuration, check_graph_access, check_intacct, check_store, check_wakeups
+    from ops.cli import store_failure
+    from store.api import StoreError
 
     results = list(check_configuration(settings))
     try:
         runtime = await build_runtime(settings, http=http)
     except SettingsError as exc:
         return [(False, f"Settings: {exc}")]
-    except Exception as exc:  # noqa: BLE001 - the store may be unreachable; check says so
-        return [(False, f"Store: cannot open ({type(exc).__name__}: {exc})")]
+    except StoreError as exc:  # the store may be unreachable: check says so, with the fix
+        return [(False, f"Store: {store_failure(exc)}")]
     adapter = open_adapter(settings, runtime.http, clock=runtime.clock, token_http_client=token_http_client)
     try:
         description = "PostgreSQL" if settings.database_url.reveal().startswith("postgres") else f"SQLite in {settings.data_dir}"

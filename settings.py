@@ -214,14 +214,18 @@ def load_settings(
     *,
     env_file: Path | None = None,
     stored_secrets: Mapping[str, str] | None = None,
+    without_companies: bool = False,
 ) -> Settings:
-    """Parse and validate; raise SettingsError listing every problem at once."""
+    """Parse and validate; raise SettingsError listing every problem at once.
+
+    `without_companies` reads everything but the Intacct companies (whose secrets may be stored
+    in a database that is not reachable yet): what `serve` needs to listen and log at start."""
     values: dict[str, str] = {}
     values.update(stored_secrets or {})
     if env_file is not None and env_file.is_file():
         values.update(_read_env_file(env_file))
     values.update({k: v for k, v in environ.items() if v is not None})
-    return _Parser(values).parse()
+    return _Parser(values, without_companies=without_companies).parse()
 
 
 def _read_env_file(path: Path) -> dict[str, str]:
@@ -233,8 +237,9 @@ def _read_env_file(path: Path) -> dict[str, str]:
 class _Parser:
     """Collects problems while reading keys, so one error can list them all."""
 
-    def __init__(self, values: Mapping[str, str]) -> None:
+    def __init__(self, values: Mapping[str, str], *, without_companies: bool = False) -> None:
         self.values = values
+        self.without_companies = without_companies
         self.problems: list[str] = []
         self.warnings: list[str] = []
 
@@ -318,6 +323,8 @@ class _Parser:
 
     # --- companies ---------------------------------------------------------------------------
     def companies(self, *, platform_triggers: bool = False) -> tuple[CompanySettings, ...]:
+        if self.without_companies:
+            return ()
         config_path = self.get("ML_CONNECTOR_CONFIG")
         if config_path:
             return self.companies_from_toml(Path(config_path), platform_triggers)

@@ -56,9 +56,9 @@ def explain_failure(exc: BaseException) -> tuple[str, ExitCode]:
 
 def store_failure(exc: BaseException) -> str:
     """One line for a database failure, with the fix (a StoreError never holds a password)."""
-    if getattr(exc, "unreachable", False):
-        return messages.STORE_UNREACHABLE.format(error=exc)
-    return messages.STORE_FAILED.format(error=exc)
+    database = getattr(exc, "database", None) or "(DATABASE_URL)"
+    text = messages.STORE_UNREACHABLE if getattr(exc, "unreachable", False) else messages.STORE_FAILED
+    return text.format(error=exc, database=database)
 
 
 def port_in_use(host: str, port: int, fix: str) -> CommandError:

@@ -11,8 +11,8 @@ from __future__ import annotations
 # --- failures any command may meet (ops/cli.py) ------------------------------------------------
 UNEXPECTED = ("unexpected error ({error}); nothing further was done. Run again with LOG_LEVEL=DEBUG to see where it "
               "happened, and report it with that output")
-STORE_UNREACHABLE = "cannot reach the database ({error}): start it, or fix DATABASE_URL"
-STORE_FAILED = "the database refused the request ({error}); check DATABASE_URL and the database's log"
+STORE_UNREACHABLE = "{error}; database {database}: start it, or fix DATABASE_URL"
+STORE_FAILED = "{error}; database {database}: see the database's log, and check DATABASE_URL"
 PORT_IN_USE = "cannot listen on {host}:{port}: the port is already in use (another ml-connector?). {fix}"
 PORT_IN_USE_GENERIC = "cannot listen: {error} (another ml-connector?). Stop the other process or choose another port"
 PORT_FIX_SERVE = "Stop the other process, or set PORT to a free port"
@@ -105,3 +105,6 @@ ROUTES_NO_COMPANIES = ("--company {company!r}: no Intacct company is configured 
 AUDIT_BAD_MOMENT = ("{option} must be an ISO date or date-time such as 2026-11-01, 2026-11-01T08:00 or "
                     "2026-11-01T08:00+01:00 (got {text!r})")
 AUDIT_EMPTY_RANGE = "--until {until} is before --since {since}: nothing could match; swap them"
+
+# --- serve ----------------------------------------------------------------------------------------
+SERVE_STARTING = "ml-connector is starting: its database is not reachable yet (see /readyz); try again shortly"

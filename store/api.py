@@ -30,7 +30,15 @@ from store.types import (
 
 
 class StoreError(Exception):
-    """The store could not do what was asked (unreachable, constraint, migration)."""
+    """The store could not do what was asked (unreachable, constraint, migration).
+
+    `unreachable` says the database could not be reached at all (down, starting up, no such
+    socket or host: waiting may help); `database` names it with its password masked."""
+
+    def __init__(self, message: str, *, unreachable: bool = False, database: str | None = None) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
+        self.database = database
 
 
 class Store(Protocol):

@@ -218,9 +218,12 @@ class SqlStore:
         except StatementError as exc:
             if isinstance(exc.orig, NaiveDatetimeError):
                 raise exc.orig from None
-            raise StoreError(f"{operation} failed: {_describe(exc)}") from exc
+            raise self._error(operation, exc) from exc
         except (SQLAlchemyError, *_DRIVER_ERRORS) as exc:
-            raise StoreError(f"{operation} failed: {_describe(exc)}") from exc
+            raise self._error(operation, exc) from exc
+
+    def _error(self, operation: str, exc: BaseException) -> StoreError:
+        return StoreError(f"{operation} failed: {_describe(exc)}", unreachable=_unreachable(exc), database=self._url_text)
 
     # --- lifecycle -------------------------------------------------------------------------
     async def migrate(self) -> None:
@@ -230,7 +233,7 @@ class SqlStore:
             async with self._transaction("migrate", write=True) as conn:
                 await conn.run_sync(upgrade_to_head)
         except CommandError as exc:  # e.g. the database is at a revision this code does not know
-            raise StoreError(f"migrate failed: {exc}") from exc
+            raise StoreError(f"migrate failed: {exc}", database=self._url_text) from exc
 
     async def ping(self) -> None:
         """Raise StoreError when the database cannot be reached."""
@@ -1014,6 +1017,30 @@ def _posted_card_key(company: str, record_kind: str, record_no: int, conversatio
         db.posted_cards.c.record_no == record_no,
         db.posted_cards.c.conversation_id == conversation_id,
     )
+
+
+# Failures that mean "the database is not there right now" (down, restarting, socket or host
+# missing, refused, timed out), as opposed to one that refuses a statement.
+_UNREACHABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.CannotConnectNowError,  # "the database system is starting up / shutting down"
+    asyncpg.ConnectionDoesNotExistError,  # the connection went away mid-way (server stopped)
+    asyncpg.AdminShutdownError,
+)
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Whether `exc`, or what it was raised from, says the database cannot be reached."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, _UNREACHABLE):
+            return True
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return False
 
 
 def _describe(exc: BaseException) -> str:
