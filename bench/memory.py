@@ -45,6 +45,7 @@ from _common import (  # noqa: E402
     temporary_data_dir,
     wait_until,
 )
+from tests.fakes.service_process import app_serving  # noqa: E402
 
 START_TIMEOUT_SECONDS = 60.0
 POLL_TIMEOUT_SECONDS = 180.0  # a baseline over 100,000 vendors reads 100 pages
@@ -145,11 +146,7 @@ async def measure(label: str, sandbox: SandboxProcess, data_dir: Path, poll_ever
 
             async def answering() -> bool:
                 service.check_alive()
-                try:
-                    async with http.get(service.url + "/healthz") as response:
-                        return response.status == 200
-                except aiohttp.ClientConnectionError:
-                    return False
+                return await app_serving(http, service.url)
 
             async def jobs_done(count: int) -> bool:
                 service.check_alive()

@@ -101,9 +101,23 @@ async def wait_until(condition: Callable[[], Awaitable[bool] | bool], *, timeout
         await asyncio.sleep(interval)
 
 
+async def app_serving(http: aiohttp.ClientSession, url: str) -> bool:
+    """Whether `serve` at `url` answers from the app itself, past its starting page (ops/serving.py):
+    /healthz is 200 from both, but only the starting page's /readyz says `"starting": true`."""
+    try:
+        async with http.get(f"{url}/healthz", timeout=aiohttp.ClientTimeout(total=1)) as response:
+            if response.status != 200:
+                return False
+        async with http.get(f"{url}/readyz", timeout=aiohttp.ClientTimeout(total=2)) as response:
+            body = await response.json(content_type=None)
+    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+        return False
+    return not body.get("starting", False)
+
+
 @dataclass
 class ServiceProcess:
-    """One `python app.py serve` instance; `start()` picks a free port and waits for /healthz."""
+    """One `python app.py serve` instance; `start()` picks a free port and waits until the app answers."""
 
     name: str
     env: Mapping[str, str] = field(repr=False)  # holds passwords
@@ -129,7 +143,7 @@ class ServiceProcess:
         return self.process is not None and self.process.returncode is None
 
     async def start(self, http: aiohttp.ClientSession, *, timeout: float = 30.0) -> float:
-        """Spawn the process and return the seconds until /healthz answered 200. A port taken
+        """Spawn the process and return the seconds until the app answered (`app_serving`). A port taken
         between choosing and binding it is retried with another port."""
         for _ in range(3):
             await self.spawn()
@@ -159,16 +173,12 @@ class ServiceProcess:
             )
 
     async def wait_healthy(self, http: aiohttp.ClientSession, *, timeout: float = 30.0) -> float:
-        """Seconds until GET /healthz answers 200; fails when the process exits first."""
+        """Seconds until the app itself answers (`app_serving`); fails when the process exits first."""
 
         async def healthy() -> bool:
             if not self.running:
                 raise ServiceProcessError(f"{self.name} exited with {self.exit_code()} before it was healthy:\n{self.log_tail()}")
-            try:
-                async with http.get(f"{self.url}/healthz", timeout=aiohttp.ClientTimeout(total=1)) as response:
-                    return response.status == 200
-            except (aiohttp.ClientError, asyncio.TimeoutError):
-                return False
+            return await app_serving(http, self.url)
 
         return await wait_until(healthy, timeout=timeout, what=f"{self.name} healthy on {self.url}")
 
