@@ -913,17 +913,21 @@ def cmd_audit(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 
 def cmd_package(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    """Write the Teams app package with the real bot id."""
-    from ops.package import PackageError, write_package
+    """Write the Teams app package with the real bot id and the publisher's pages."""
+    from ops.cli import CommandError, ExitCode
+    from ops.package import PackageError, PackageSettingsError, Publisher, write_package
 
     settings = load_runtime_settings(environ)
+    publisher = Publisher(settings.app_id, settings.teams_app_developer, settings.teams_app_website_url,
+                          settings.teams_app_privacy_url, settings.teams_app_terms_url, settings.public_url)
     try:
-        path = write_package(settings.app_id, rsc=args.rsc)
+        path = write_package(publisher, output=Path(args.output) if args.output else None, rsc=args.rsc)
+    except PackageSettingsError as exc:
+        raise CommandError(str(exc), ExitCode.USAGE) from None
     except PackageError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    print(f"wrote {path} — upload it in Teams (Apps > Manage your apps > Upload an app) or the Teams admin center")
-    return 0
+        raise CommandError(str(exc)) from None
+    print(messages.PACKAGE_WRITTEN.format(path=path))
+    return ExitCode.OK
 
 
 def cmd_routes(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -1030,7 +1034,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--since", help="from this ISO date or date-time, e.g. 2026-11-01 or 2026-11-01T08:00 (UTC unless an offset is given)")
     audit.add_argument("--until", help="up to this ISO date or date-time (same forms as --since)")
     audit.add_argument("--format", choices=("csv", "json"), default="csv")
-    package = sub.add_parser("package", help="write appPackage/build/ml-connector.zip")
+    package = sub.add_parser("package", help="write the Teams app package (appPackage/build/ml-connector.zip)")
+    package.add_argument("--output", metavar="FILE", help="where to write the zip (default appPackage/build/ml-connector.zip)")
     package.add_argument("--rsc", action="store_true",
                          help="ask each team for the Graph permissions at install (resource-specific consent) instead of tenant-wide")
     routes = sub.add_parser("routes", help="manage routes without Teams")

@@ -183,6 +183,13 @@ class Settings:
     allow_anonymous_on_network: bool = False  # ALLOW_ANONYMOUS_ON_NETWORK: anonymous mode off loopback
     warnings: tuple[str, ...] = ()  # valid but worth a word at start-up and in `check`
 
+    # The Teams app package's publisher block (`python app.py package`): who publishes the app in
+    # this tenant, and their support, privacy and terms pages (Teams shows them in the app's details).
+    teams_app_developer: str = ""
+    teams_app_website_url: str = ""
+    teams_app_privacy_url: str = ""
+    teams_app_terms_url: str = ""
+
     @property
     def platform_triggers_enabled(self) -> bool:
         """Platform Trigger wake-ups need the REST client's id and secret."""
@@ -316,6 +323,10 @@ class _Parser:
             wakeup_max_polls_per_hour=self.integer("WAKEUP_MAX_POLLS_PER_HOUR", 60, 1, 3600),
             allow_anonymous_on_network=self.boolean("ALLOW_ANONYMOUS_ON_NETWORK", False),
             warnings=tuple(self.warnings),
+            teams_app_developer=self.text("TEAMS_APP_DEVELOPER", max_length=32),
+            teams_app_website_url=self.https_url("TEAMS_APP_WEBSITE_URL"),
+            teams_app_privacy_url=self.https_url("TEAMS_APP_PRIVACY_URL"),
+            teams_app_terms_url=self.https_url("TEAMS_APP_TERMS_URL"),
         )
         if self.problems:
             raise SettingsError(self.problems)
@@ -493,6 +504,18 @@ class _Parser:
         self.problem("ALLOWED_TENANT_IDS is required when APP_TENANTID is empty: your Entra tenant id "
                      "(or * to admit every tenant, which lets anyone who knows the bot's id read AP data)")
         return frozenset()
+
+    def text(self, key: str, *, max_length: int) -> str:
+        raw = self.get(key)
+        if len(raw) > max_length:
+            self.problem(f"{key} must be at most {max_length} characters (got {len(raw)})")
+        return raw
+
+    def https_url(self, key: str) -> str:
+        raw = self.get(key)
+        if raw and not (raw.lower().startswith("https://") and _is_http_url(raw)):
+            self.problem(f"{key} must be an https:// URL (got {raw!r})")
+        return raw
 
     def csv(self, key: str) -> list[str]:
         return [part.strip() for part in self.get(key).split(",") if part.strip()]

@@ -108,3 +108,7 @@ AUDIT_EMPTY_RANGE = "--until {until} is before --since {since}: nothing could ma
 
 # --- serve ----------------------------------------------------------------------------------------
 SERVE_STARTING = "ml-connector is starting: its database is not reachable yet (see /readyz); try again shortly"
+
+# --- package --------------------------------------------------------------------------------------
+PACKAGE_WRITTEN = ("wrote {path} — upload it in Teams (Apps > Manage your apps > Upload an app) or the Teams admin "
+                   "center (Teams apps > Manage apps > Upload new app)")

@@ -1,5 +1,9 @@
 """`python app.py package`: the Teams app package (manifest with the real bot id + icons), validated.
 
+The committed appPackage/manifest.json is the template: the app and bot id (APP_ID), the
+publisher's name and pages (TEAMS_APP_*) and the valid domain (PUBLIC_URL's host) come from
+settings when the package is built, so no placeholder reaches a tenant.
+
 The zip holds manifest.json, color.png and outline.png at its root, as Teams requires. The
 manifest is checked against the official v1.25 JSON schema (a copy ships in appPackage/) and
 the icons against Teams' size and transparency rules before anything is written.
@@ -12,8 +16,10 @@ import re
 import struct
 import zipfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.commands import manifest_command_lists
 
@@ -40,18 +46,52 @@ RSC_PERMISSIONS = (
 )
 
 
-def build_manifest(app_id: str, *, source: Path = APP_PACKAGE / "manifest.json", rsc: bool = False) -> dict[str, Any]:
-    """The manifest with the bot's app id as app id and bot id, and the command menu; with `rsc`,
-    the resource-specific permissions (and the webApplicationInfo naming the app they are for)."""
-    if not _GUID.match(app_id or ""):
-        raise PackageError(["APP_ID must be the Azure Bot's Microsoft App ID (a GUID); it is empty or malformed"])
+class PackageSettingsError(PackageError):
+    """The settings the manifest needs are missing or malformed (a configuration error)."""
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """What the manifest says about the app and who publishes it, from settings (never placeholders)."""
+
+    app_id: str  # APP_ID: the Azure Bot's Microsoft App ID, the app's and the bot's id
+    developer: str  # TEAMS_APP_DEVELOPER
+    website_url: str  # TEAMS_APP_WEBSITE_URL
+    privacy_url: str  # TEAMS_APP_PRIVACY_URL
+    terms_url: str  # TEAMS_APP_TERMS_URL
+    public_url: str = ""  # PUBLIC_URL: its host becomes the one valid domain
+
+    def problems(self) -> list[str]:
+        """What is missing, by settings key."""
+        problems = []
+        if not _GUID.match(self.app_id or ""):
+            problems.append("APP_ID must be the Azure Bot's Microsoft App ID (a GUID); it is empty or malformed")
+        for key, value in (("TEAMS_APP_DEVELOPER", self.developer), ("TEAMS_APP_WEBSITE_URL", self.website_url),
+                           ("TEAMS_APP_PRIVACY_URL", self.privacy_url), ("TEAMS_APP_TERMS_URL", self.terms_url)):
+            if not value:
+                problems.append(f"{key} is not set: Teams shows it in the app's details (README, Deployment)")
+        return problems
+
+
+def build_manifest(publisher: Publisher, *, source: Path = APP_PACKAGE / "manifest.json", rsc: bool = False) -> dict[str, Any]:
+    """The manifest with the bot's app id as app id and bot id, the publisher's block, the command
+    menu, and as valid domain the host of PUBLIC_URL. The app has no tabs, so Teams loads no page
+    from any domain; the bot's own host is the one it may be asked to open. With `rsc`, the
+    resource-specific permissions (and the webApplicationInfo naming the app they are for)."""
+    problems = publisher.problems()
+    if problems:
+        raise PackageSettingsError(problems)
     manifest = json.loads(source.read_text(encoding="utf-8"))
-    manifest["id"] = app_id
+    manifest["id"] = publisher.app_id
+    manifest["developer"] = {"name": publisher.developer, "websiteUrl": publisher.website_url,
+                             "privacyUrl": publisher.privacy_url, "termsOfUseUrl": publisher.terms_url}
+    host = urlsplit(publisher.public_url).hostname if publisher.public_url else None
+    manifest["validDomains"] = [host] if host else []
     bot = manifest["bots"][0]
-    bot["botId"] = app_id
+    bot["botId"] = publisher.app_id
     bot["commandLists"] = manifest_command_lists()
     if rsc:
-        manifest["webApplicationInfo"] = {"id": app_id}
+        manifest["webApplicationInfo"] = {"id": publisher.app_id}
         manifest["authorization"] = {"permissions": {"resourceSpecific": [dict(p) for p in RSC_PERMISSIONS]}}
     return manifest
 
@@ -126,10 +166,10 @@ def validate_icons(directory: Path = APP_PACKAGE) -> list[str]:
     return problems
 
 
-def write_package(app_id: str, *, directory: Path = APP_PACKAGE, output: Path | None = None, rsc: bool = False) -> Path:
+def write_package(publisher: Publisher, *, directory: Path = APP_PACKAGE, output: Path | None = None, rsc: bool = False) -> Path:
     """Validate, then write the zip (files at its root); returns its path. `rsc`: with the
     resource-specific Graph permissions (build_manifest)."""
-    manifest = build_manifest(app_id, source=directory / "manifest.json", rsc=rsc)
+    manifest = build_manifest(publisher, source=directory / "manifest.json", rsc=rsc)
     problems = validate_manifest(manifest) + validate_icons(directory)
     if problems:
         raise PackageError(problems)

@@ -143,9 +143,17 @@ async def test_audit_exports_csv_and_json_since_a_date(capsys, environ, tmp_path
     assert [e["event_key"] for e in json.loads(out)] == ["k20", "k24"]
 
 
-async def test_package_command_needs_the_bot_app_id(capsys, environ):
+async def test_package_command_needs_the_bot_app_id_and_the_publisher(capsys, environ, tmp_path):
     code, out, err = await run(capsys, ["package"], environ)
-    assert code == 1 and "APP_ID" in err
+    assert code == 2 and out == "" and "APP_ID must be" in err and "TEAMS_APP_DEVELOPER is not set" in err
+    publisher = {"APP_ID": "3f2504e0-4f89-11d3-9a0c-0305e82c3301", "TEAMS_APP_DEVELOPER": "Contoso Finance IT",
+                 "TEAMS_APP_WEBSITE_URL": "https://it.contoso.example/ap", "TEAMS_APP_PRIVACY_URL": "https://it.contoso.example/privacy",
+                 "TEAMS_APP_TERMS_URL": "https://it.contoso.example/terms"}
+    code, _, err = await run(capsys, ["package"], environ | publisher | {"TEAMS_APP_TERMS_URL": "http://it.contoso.example/terms"})
+    assert code == 2 and "TEAMS_APP_TERMS_URL must be an https:// URL" in err
+    zip_path = tmp_path / "out" / "app.zip"
+    code, out, _ = await run(capsys, ["package", "--output", str(zip_path)], environ | publisher)
+    assert code == 0 and out.startswith(f"wrote {zip_path}") and zip_path.is_file()
 
 
 def test_the_demo_starts_from_an_empty_store_and_keeps_the_rest(tmp_path):

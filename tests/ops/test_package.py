@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import zipfile
+from dataclasses import replace
 
 import pytest
 
 from bot.commands import manifest_command_lists
-from ops.package import APP_PACKAGE, SCHEMA_FILE, PackageError, build_manifest, png_facts, validate_icons, validate_manifest, write_package
+from ops.package import (APP_PACKAGE, SCHEMA_FILE, PackageSettingsError, Publisher, build_manifest, png_facts,
+                         validate_icons, validate_manifest, write_package)
 
 APP_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
+PUBLISHER = Publisher(APP_ID, "Contoso Finance IT", "https://it.contoso.example/ap-bot", "https://it.contoso.example/privacy",
+                      "https://it.contoso.example/terms", public_url="https://mlc.contoso.example")
 
 
 def test_the_shipped_schema_is_the_official_one(fixtures_dir):
@@ -25,24 +29,38 @@ def test_committed_manifest_is_valid_and_lists_the_commands(fixtures_dir):
     assert not manifest["bots"][0]["isNotificationOnly"], "people type commands"
 
 
-def test_package_has_the_real_app_id_and_files_at_the_zip_root(tmp_path, fixtures_dir):
-    path = write_package(APP_ID, output=tmp_path / "ml-connector.zip")
+def test_package_has_the_real_app_id_publisher_and_domain_and_files_at_the_zip_root(tmp_path, fixtures_dir):
+    path = write_package(PUBLISHER, output=tmp_path / "ml-connector.zip")
     with zipfile.ZipFile(path) as archive:
         assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png"]
         manifest = json.loads(archive.read("manifest.json"))
     assert manifest["id"] == APP_ID and manifest["bots"][0]["botId"] == APP_ID
+    assert manifest["developer"] == {"name": "Contoso Finance IT", "websiteUrl": "https://it.contoso.example/ap-bot",
+                                     "privacyUrl": "https://it.contoso.example/privacy", "termsOfUseUrl": "https://it.contoso.example/terms"}
+    assert manifest["validDomains"] == ["mlc.contoso.example"]
     assert validate_manifest(manifest, schema_file=fixtures_dir / "schemas/teams-manifest-v1.25.schema.json") == []
 
 
 @pytest.mark.parametrize("app_id", ["", "not-a-guid", "12345"])
 def test_package_refuses_without_a_real_app_id(app_id, tmp_path):
-    with pytest.raises(PackageError, match="APP_ID"):
-        write_package(app_id, output=tmp_path / "x.zip")
+    with pytest.raises(PackageSettingsError, match="APP_ID"):
+        write_package(replace(PUBLISHER, app_id=app_id), output=tmp_path / "x.zip")
     assert not (tmp_path / "x.zip").exists()
 
 
+def test_package_names_each_missing_publisher_setting(tmp_path):
+    with pytest.raises(PackageSettingsError) as info:
+        write_package(replace(PUBLISHER, developer="", privacy_url=""), output=tmp_path / "x.zip")
+    assert [p.split(" ")[0] for p in info.value.problems] == ["TEAMS_APP_DEVELOPER", "TEAMS_APP_PRIVACY_URL"]
+    assert not (tmp_path / "x.zip").exists()
+
+
+def test_without_a_public_url_no_domain_is_listed():
+    assert build_manifest(replace(PUBLISHER, public_url=""))["validDomains"] == []
+
+
 def test_an_invalid_manifest_is_refused_before_writing(tmp_path):
-    manifest = build_manifest(APP_ID)
+    manifest = build_manifest(PUBLISHER)
     manifest["name"]["short"] = "x" * 31
     manifest["bots"][0]["scopes"] = ["channel"]
     problems = validate_manifest(manifest)
@@ -78,7 +96,8 @@ def test_outline_icon_is_white_only():
 
 def test_the_rsc_package_asks_each_team_for_what_graph_reads_and_stays_valid():
     app_id = "0b4e8a1c-5f6d-4e2a-8c3b-9a7d6e5f4c21"
-    plain, rsc = build_manifest(app_id), build_manifest(app_id, rsc=True)
+    publisher = replace(PUBLISHER, app_id=app_id)
+    plain, rsc = build_manifest(publisher), build_manifest(publisher, rsc=True)
 
     assert "authorization" not in plain and "webApplicationInfo" not in plain
     assert rsc["webApplicationInfo"] == {"id": app_id}
