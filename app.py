@@ -177,8 +177,7 @@ async def build_runtime(settings: Settings, *, backfill_since: datetime | None =
     from store.sql import open_store
 
     if not settings.companies:
-        raise SettingsError(["no Intacct company is configured: set INTACCT_SENDER_ID, INTACCT_SENDER_PASSWORD, INTACCT_COMPANY_ID, "
-                             "INTACCT_USER_ID and INTACCT_USER_PASSWORD (or run `python app.py setup`), or ML_CONNECTOR_CONFIG"])
+        raise SettingsError([messages.NO_COMPANY])
     store = open_store(settings.database_url.reveal() or None, data_dir=settings.data_dir)
     try:
         await store.migrate()
@@ -653,7 +652,7 @@ def cmd_sandbox(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return ExitCode.OK
 
 
-DEMO_DATA_DIR = ROOT / "data" / "demo"
+DEMO_DATA_DIR = ROOT / "data" / "demo"  # or DATA_DIR/demo when DATA_DIR is set
 
 
 def forget_last_demo(data_dir: Path) -> None:
@@ -670,6 +669,7 @@ def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """The embedded default: sandbox + SQLite + anonymous bot + Agents Playground."""
     from intacct.sandbox import run_sandbox
     from observability.logs import configure_logging
+    from ops.cli import ExitCode
     from ops.playground import PlaygroundError, start_playground
 
     configure_logging(environ.get("LOG_LEVEL", "INFO"))
@@ -681,7 +681,8 @@ def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         url = await sandbox_url
         events_secret = secrets.token_urlsafe(24)  # this run's Smart-Event-style secret between sandbox and bot
         env = {**environ, **DEMO_ENV, "INTACCT_ENDPOINT_URL": f"{url}/ia/xml/xmlgw.phtml", "INTACCT_WEB_URL": url,
-               "DATA_DIR": str(DEMO_DATA_DIR), "DATABASE_URL": "", "INTACCT_EVENTS_SECRET": events_secret}
+               "DATA_DIR": str(Path(environ["DATA_DIR"]) / "demo" if environ.get("DATA_DIR") else DEMO_DATA_DIR), "DATABASE_URL": "",
+               "INTACCT_EVENTS_SECRET": events_secret}
         settings = load_settings(env)
         forget_last_demo(settings.data_dir)
         runtime = await build_runtime(settings)
@@ -720,7 +721,7 @@ def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
                 await sandbox
 
     asyncio.run(main())
-    return 0
+    return ExitCode.OK
 
 
 async def wire_sandbox_wakeups(http: aiohttp.ClientSession, sandbox_url: str, bot_url: str, *, company: str, secret: str) -> None:
@@ -779,17 +780,17 @@ async def _deliver_once(runtime: Runtime) -> None:
 
 
 def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    """Ping every configured system."""
-    try:
-        settings = load_runtime_settings(environ)
-    except SettingsError as exc:
-        print(f"Settings: {exc}")
-        return 1
+    """Ping every configured system: 0 when all say ok, 1 when one fails, 2 when the configuration is wrong."""
+    from ops.cli import ExitCode
+
+    settings = load_runtime_settings(environ)
+    if not settings.companies:
+        raise SettingsError([messages.NO_COMPANY])
     configure_logs(settings)
     results = asyncio.run(_checks(settings))
     for ok, text in results:
         print(("WARN  " if ok is None else "ok    " if ok else "FAIL  ") + text)
-    return 0 if all(ok is not False for ok, _ in results) else 1
+    return ExitCode.OK if all(ok is not False for ok, _ in results) else ExitCode.FAILED  # a warning does not fail
 
 
 async def _checks(settings: Settings, *, token_http_client=None, http: aiohttp.ClientSession | None = None) -> list[tuple[bool | None, str]]:

@@ -18,6 +18,9 @@ PORT_IN_USE_GENERIC = "cannot listen: {error} (another ml-connector?). Stop the 
 PORT_FIX_SERVE = "Stop the other process, or set PORT to a free port"
 PORT_FIX_SANDBOX = "Stop the other process, or choose another port with --port"
 
+NO_COMPANY = ("no Intacct company is configured: set INTACCT_SENDER_ID, INTACCT_SENDER_PASSWORD, INTACCT_COMPANY_ID, "
+              "INTACCT_USER_ID and INTACCT_USER_PASSWORD (or run `python app.py setup`), or ML_CONNECTOR_CONFIG")
+
 # --- setup --------------------------------------------------------------------------------------
 SETUP_QUESTIONS = {
     "INTACCT_SENDER_ID": "Intacct Web Services sender id",
