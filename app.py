@@ -1,4 +1,4 @@
-"""ml-connector's composition root and command line (architecture.md §6).
+"""ml-connector's composition root and command line (docs/architecture.md §6).
 
     python app.py [serve]                      the bot, the poller, the notifier, the schedules
     python app.py demo                         all of it on the sandbox + the Agents Playground
@@ -1003,7 +1003,7 @@ def _parse_day(text: str) -> datetime:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Every command and option (architecture.md §6)."""
+    """Every command and option (docs/architecture.md §6.1)."""
     parser = argparse.ArgumentParser(prog="python app.py", description="ml-connector: Sage Intacct AP changes as Teams cards.")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="run the bot, poller, notifier and schedules (default)")

@@ -70,7 +70,7 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def figures_line(pairs: Mapping[str, object]) -> str:
-    """The last line every bench prints (architecture.md §6): `name=value` pairs, space separated."""
+    """The last line every bench prints (docs/architecture.md §6.3): `name=value` pairs, space separated."""
     parts = []
     for name, value in pairs.items():
         if not name or any(c.isspace() or c == "=" for c in name):

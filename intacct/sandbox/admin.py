@@ -1,4 +1,4 @@
-"""The admin API (architecture.md §6): JSON in, JSON out; 400 for bad input, 404 for unknown records.
+"""The admin API (docs/architecture.md §6.4): JSON in, JSON out; 400 for bad input, 404 for unknown records.
 
 States are given as display values, case-insensitively: a bill's STATE word (Draft, Submitted,
 Partially Approved, Declined, Posted, Selected, Partially Paid, Paid, Reversed, Reversal,

@@ -25,7 +25,7 @@ _MARKER = "\ue000sandbox-control-chars\ue000"  # a private-use placeholder, swap
 
 
 class FaultKind(enum.Enum):
-    """The kinds of architecture.md §6."""
+    """The kinds of docs/architecture.md §6.4."""
 
     HTTP_500 = "http_500"
     HTTP_503 = "http_503"

@@ -1,4 +1,4 @@
-"""The admin API (architecture.md §6): every endpoint, its validation, and what the gateway then shows."""
+"""The admin API (docs/architecture.md §6.4): every endpoint, its validation, and what the gateway then shows."""
 
 from __future__ import annotations
 
