@@ -9,8 +9,6 @@ import pytest
 
 import app
 from ops.setup import Given, Interactive, SetupError, SetupInputError
-from ops.vault import CredentialVault, read_key_ring
-from store.sql import open_store
 from tests.ops.cli_harness import run
 from tests.ops.conftest import SANDBOX_CREDENTIALS
 
@@ -18,15 +16,8 @@ ROOT = app.ROOT
 
 
 async def stored_values(data_dir) -> dict[str, str]:
-    store = open_store(None, data_dir=data_dir)
-    try:
-        await store.migrate()
-        secrets = await store.load_secrets()
-    finally:
-        await store.close()
-    if not secrets:
-        return {}
-    return CredentialVault(read_key_ring("", data_dir / "master.key", create=False)).decrypt_all(secrets)
+    """What setup stored, decrypted as every command reads it ({} when nothing is)."""
+    return await app.read_stored_secrets({"DATA_DIR": str(data_dir)})
 
 
 async def test_setup_from_env_tests_stores_and_then_every_command_reads_them(capsys, environ, tmp_path):
