@@ -7,6 +7,7 @@ from aiohttp.test_utils import TestServer
 
 import app
 from intacct.sandbox import create_sandbox_app
+from tests.fakes.postgres import PostgresServer
 
 SANDBOX_CREDENTIALS = {
     "INTACCT_SENDER_ID": "mlc-sandbox", "INTACCT_SENDER_PASSWORD": "sandbox-secret", "INTACCT_COMPANY_ID": "DEMO-CO",
@@ -34,3 +35,12 @@ def bare_environ(tmp_path):
 def environ(gateway, bare_environ):
     """The sandbox's demo company as the one configured company."""
     return {**SANDBOX_CREDENTIALS, "INTACCT_ENDPOINT_URL": str(gateway.make_url("/ia/xml/xmlgw.phtml")), **bare_environ}
+
+
+@pytest.fixture
+def own_postgres():
+    """A PostgreSQL cluster of the test's own, for tests that stop and start it."""
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()

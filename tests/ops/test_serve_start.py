@@ -14,11 +14,9 @@ import sys
 from datetime import datetime, timezone
 
 import aiohttp
-import pytest
 
 import app
 from tests.fakes.clock import FakeClock
-from tests.fakes.postgres import PostgresServer
 from tests.fakes.service_process import free_port
 from tests.ops.cli_harness import run
 
@@ -41,15 +39,6 @@ class SteppedSleep:
     async def next(self) -> asyncio.Event:
         """The next sleep asked for (waits until serve asks); set it to let serve go on."""
         return await asyncio.wait_for(self._waiting.get(), 60)
-
-
-@pytest.fixture
-def own_postgres():
-    """A cluster of this test's own, since the test stops and starts it."""
-    server = PostgresServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 async def get(http: aiohttp.ClientSession, url: str) -> tuple[int, str, dict]:
