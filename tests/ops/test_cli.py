@@ -146,7 +146,8 @@ async def test_audit_exports_csv_and_json_since_a_date(capsys, environ, tmp_path
 async def test_package_command_needs_the_bot_app_id_and_the_publisher(capsys, environ, tmp_path):
     code, out, err = await run(capsys, ["package"], environ)
     assert code == 2 and out == "" and "APP_ID must be" in err and "TEAMS_APP_DEVELOPER is not set" in err
-    publisher = {"APP_ID": "3f2504e0-4f89-11d3-9a0c-0305e82c3301", "TEAMS_APP_DEVELOPER": "Contoso Finance IT",
+    publisher = {"APP_ID": "3f2504e0-4f89-11d3-9a0c-0305e82c3301", "APP_PASSWORD": "bot-secret",
+                 "APP_TENANTID": "0f2d8f49-862a-493b-9ca8-82a10637e17d", "TEAMS_APP_DEVELOPER": "Contoso Finance IT",
                  "TEAMS_APP_WEBSITE_URL": "https://it.contoso.example/ap", "TEAMS_APP_PRIVACY_URL": "https://it.contoso.example/privacy",
                  "TEAMS_APP_TERMS_URL": "https://it.contoso.example/terms"}
     code, _, err = await run(capsys, ["package"], environ | publisher | {"TEAMS_APP_TERMS_URL": "http://it.contoso.example/terms"})

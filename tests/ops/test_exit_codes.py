@@ -145,7 +145,8 @@ async def test_audit(capsys, bare_environ, tmp_path):
 
 
 async def test_package(capsys, environ, tmp_path):
-    publisher = {"APP_ID": "3f2504e0-4f89-11d3-9a0c-0305e82c3301", "TEAMS_APP_DEVELOPER": "Contoso Finance IT",
+    publisher = {"APP_ID": "3f2504e0-4f89-11d3-9a0c-0305e82c3301", "APP_PASSWORD": "bot-secret",
+                 "APP_TENANTID": "0f2d8f49-862a-493b-9ca8-82a10637e17d", "TEAMS_APP_DEVELOPER": "Contoso Finance IT",
                  "TEAMS_APP_WEBSITE_URL": "https://it.contoso.example/ap", "TEAMS_APP_PRIVACY_URL": "https://it.contoso.example/privacy",
                  "TEAMS_APP_TERMS_URL": "https://it.contoso.example/terms"}
     assert (await run(capsys, ["package", "--output", str(tmp_path / "a.zip")], environ | publisher))[0] == ExitCode.OK
