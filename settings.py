@@ -513,8 +513,8 @@ class _Parser:
 
     def https_url(self, key: str) -> str:
         raw = self.get(key)
-        if raw and not (raw.lower().startswith("https://") and _is_http_url(raw)):
-            self.problem(f"{key} must be an https:// URL (got {raw!r})")
+        if raw:
+            self.check_url(key, raw, https_always=True)  # a page Teams shows people: never plain http
         return raw
 
     def csv(self, key: str) -> list[str]:

@@ -333,5 +333,5 @@ def test_a_url_with_a_password_is_refused_without_echoing_it():
 def test_urls_in_a_company_table_are_checked_too(tmp_path):
     config = tmp_path / "companies.toml"
     config.write_text('[[company]]\nname = "us"\nendpoint_url = "http://gateway.example.com/ia/xml/xmlgw.phtml"\n')
-    with pytest.raises(SettingsError, match="INTACCT_ENDPOINT_URL must use https"):
-        load_settings(COMPANY | {"ML_CONNECTOR_CONFIG": str(config)})
+    with pytest.raises(SettingsError, match=r"companies.toml \[\[company\]\] #1 \(name 'us'\) key endpoint_url must use https"):
+        load_settings(COMPANY | {"ML_CONNECTOR_CONFIG": str(config)})  # the table's key is named, not the environment's

@@ -151,7 +151,7 @@ async def test_package_command_needs_the_bot_app_id_and_the_publisher(capsys, en
                  "TEAMS_APP_WEBSITE_URL": "https://it.contoso.example/ap", "TEAMS_APP_PRIVACY_URL": "https://it.contoso.example/privacy",
                  "TEAMS_APP_TERMS_URL": "https://it.contoso.example/terms"}
     code, _, err = await run(capsys, ["package"], environ | publisher | {"TEAMS_APP_TERMS_URL": "http://it.contoso.example/terms"})
-    assert code == 2 and "TEAMS_APP_TERMS_URL must be an https:// URL" in err
+    assert code == 2 and "TEAMS_APP_TERMS_URL must use https" in err
     zip_path = tmp_path / "out" / "app.zip"
     code, out, _ = await run(capsys, ["package", "--output", str(zip_path)], environ | publisher)
     assert code == 0 and out.startswith(f"wrote {zip_path}") and zip_path.is_file()
