@@ -42,7 +42,7 @@ def invocations(text: str) -> list[tuple[str, set[str]]]:
     """(command, flags) of every `python app.py …` in a text; `routes add` counts as its own command."""
     found = []
     for command, rest in INVOCATION.findall(text):
-        action = re.match(r"\s+(list|add|remove)\b", rest) if command == "routes" else None
+        action = re.match(r"\s+(list|add|remove|channels)\b", rest) if command == "routes" else None
         flags = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", rest))
         found.append((f"routes {action.group(1)}" if action else command, flags))
     return found

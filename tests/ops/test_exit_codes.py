@@ -22,7 +22,7 @@ import pytest
 import app
 from ops.cli import ExitCode
 from tests.fakes.service_process import free_port, wait_until
-from tests.ops.cli_harness import run
+from tests.ops.cli_harness import bot_heard_from, run
 
 CHANNEL = "19:ap-team@thread.tacv2"
 
@@ -156,7 +156,8 @@ async def test_package(capsys, environ, tmp_path):
     assert (await run(capsys, ["package"], environ))[0] == ExitCode.USAGE
 
 
-async def test_routes(capsys, environ):
+async def test_routes(capsys, environ, tmp_path, clock):
+    await bot_heard_from(tmp_path / "data", CHANNEL, now=clock())
     assert (await run(capsys, ["routes", "add", "--channel", CHANNEL, "--kinds", "bills"], environ))[0] == ExitCode.OK
     assert (await run(capsys, ["routes", "remove", "99"], environ))[0] == ExitCode.FAILED
     assert (await run(capsys, ["routes", "add", "--channel", CHANNEL, "--kinds", "nothing"], environ))[0] == ExitCode.USAGE
