@@ -12,7 +12,7 @@ import pytest
 
 from bot import errors
 from bot.connector import channel_reference
-from ops.package import build_manifest, validate_manifest
+from ops.package import Publisher, build_manifest, validate_manifest
 from tests.bot.bot_harness import bot_harness
 
 PRIVATE_SAMPLE = "bot-framework/message-private-channel-mention.json"
@@ -26,7 +26,8 @@ CARD = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock",
 
 
 def test_the_manifest_lets_teams_add_the_app_to_private_and_shared_channels():
-    manifest = build_manifest("0b4e8a1c-5f6d-4e2a-8c3b-9a7d6e5f4c21")
+    manifest = build_manifest(Publisher("0b4e8a1c-5f6d-4e2a-8c3b-9a7d6e5f4c21", "Contoso Finance IT", "https://it.contoso.example/ap",
+                                        "https://it.contoso.example/privacy", "https://it.contoso.example/terms"))
 
     assert sorted(manifest["supportedChannelTypes"]) == ["privateChannels", "sharedChannels"]
     assert validate_manifest(manifest) == []
