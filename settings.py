@@ -17,6 +17,8 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from poller.schedules import interval_seconds, make_trigger
+
 DEFAULT_ENDPOINT_URL = "https://api.intacct.com/ia/xml/xmlgw.phtml"
 DEFAULT_WEB_URL = "https://www.intacct.com"
 DEFAULT_POLL_SCHEDULE = "*/2 6-19 * * mon-fri"  # every 2 minutes, Mon–Fri 06:00–20:00
@@ -75,7 +77,6 @@ PER_COMPANY_KEYS = frozenset(TOML_COMPANY_KEYS[name] for name in (
     "sender_id", "sender_password", "company_id", "user_id", "user_password", "entity_id", "endpoint_url", "web_url", "gmt_offset",
     "events_secret"))
 
-_INTERVAL = re.compile(r"^every\s+(\d+)\s*(s|m|h)$", re.IGNORECASE)
 # A wake-up secret travels in a URL or a templated body: URL-safe characters only, long enough
 # that guessing it is hopeless.
 _EVENTS_SECRET = re.compile(r"^[A-Za-z0-9._~-]{16,200}$")
@@ -561,24 +562,13 @@ class _Parser:
             if seconds < 1:
                 self.problem(f"{key} interval must be at least 1 second (got {expression!r})")
             return
-        from apscheduler.triggers.cron import CronTrigger  # validation only
-
         if len(expression.split()) != 5:
             self.problem(f"{key} must be a 5-field cron expression or 'every 30s' / 'every 2m' (got {expression!r})")
             return
         try:
-            CronTrigger.from_crontab(expression, timezone="UTC")
+            make_trigger(expression, "UTC")
         except ValueError as exc:
             self.problem(f"{key} is not a valid cron expression ({exc}; got {expression!r})")
-
-
-def interval_seconds(expression: str) -> int | None:
-    """Seconds of an `every 30s` / `every 2m` / `every 1h` schedule, or None for cron."""
-    match = _INTERVAL.match(expression.strip())
-    if not match:
-        return None
-    number, unit = int(match.group(1)), match.group(2).lower()
-    return number * {"s": 1, "m": 60, "h": 3600}[unit]
 
 
 def _suffix(name: str) -> str:

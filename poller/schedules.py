@@ -1,5 +1,14 @@
 """AP-calendar schedules: parse cron / `every 30s` expressions and estimate Intacct usage.
 
+The one parser of schedule expressions: settings validates with it, the scheduler, `status` and
+the usage estimate run on it, so what is accepted is what runs. It imports nothing of ours.
+
+Cron expressions are standard 5-field crontab, where day of week 0 and 7 are Sunday, 1 Monday
+(POSIX crontab; Vixie cron also takes 7 and three-letter names). APScheduler 3 numbers days of
+the week from 0 = Monday, and its own `CronTrigger.from_crontab` keeps that numbering (a mistake
+its docstring admits, APScheduler issue 286, fixed only in 4.x): handed `0 8 * * 1-5` it runs
+Tuesday to Saturday. So the day-of-week field is read here and given to APScheduler as names.
+
 Intacct bills every API function as one transaction (Tier 1: 100,000 a month), so `status` and
 `check` show what the configured schedules cost before the invoice does.
 """
@@ -20,13 +29,72 @@ TIER1_MONTHLY_TRANSACTIONS = 100_000
 MONTH = timedelta(days=30)
 
 
-def make_trigger(expression: str, timezone: str) -> BaseTrigger:
-    """An APScheduler trigger for a 5-field cron expression or `every N(s|m|h)`."""
+# Day names in crontab's numbering: 0 (and 7) Sunday … 6 Saturday.
+_CRONTAB_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_DAY_TERM = re.compile(r"^(?P<range>\*|[0-9a-z]+(?:-[0-9a-z]+)?)(?:/(?P<step>[0-9]+))?$", re.IGNORECASE)
+
+
+def interval_seconds(expression: str) -> int | None:
+    """Seconds of an `every 30s` / `every 2m` / `every 1h` schedule, or None for cron."""
     match = _INTERVAL.match(expression.strip())
-    if match:
-        seconds = int(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2).lower()]
+    if not match:
+        return None
+    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2).lower()]
+
+
+def make_trigger(expression: str, timezone: str) -> BaseTrigger:
+    """An APScheduler trigger for a 5-field crontab expression or `every N(s|m|h)`; ValueError
+    saying what is wrong when the expression is neither."""
+    seconds = interval_seconds(expression)
+    if seconds is not None:
         return IntervalTrigger(seconds=seconds, timezone=ZoneInfo(timezone))
-    return CronTrigger.from_crontab(expression.strip(), timezone=ZoneInfo(timezone))
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(f"a cron expression has 5 fields, this one has {len(fields)}")
+    minute, hour, day, month, day_of_week = fields
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month,
+                       day_of_week=crontab_weekdays(day_of_week), timezone=ZoneInfo(timezone))
+
+
+def crontab_weekdays(field: str) -> str:
+    """A crontab day-of-week field (0 or 7 = Sunday; names; ranges, lists, steps) as the list of
+    day names APScheduler reads without renumbering: `1-5` → `mon,tue,wed,thu,fri`."""
+    if field == "*":
+        return "*"
+    days: set[int] = set()
+    for term in field.split(","):
+        match = _DAY_TERM.match(term)
+        if not match:
+            raise ValueError(f"day of week {term!r} is not a day, a range or a step")
+        step = int(match.group("step") or 1)
+        if step < 1:
+            raise ValueError(f"day of week {term!r} has a step of 0")
+        if match.group("range") == "*":
+            first, last = 0, 6
+        else:
+            ends = match.group("range").split("-")
+            first, last = (_crontab_day(end, term) for end in (ends[0], ends[-1]))
+            if len(ends) == 2 and last == 0:
+                last = 7  # `5-7` and `fri-sun` end on Sunday
+            if first > last:
+                raise ValueError(f"day of week {term!r} runs backwards (crontab ranges do not wrap)")
+            if len(ends) == 1 and match.group("step"):
+                last = 6 if first < 7 else 7  # `1/2`: from Monday on, every other day
+        days.update(day % 7 for day in range(first, last + 1, step))
+    return ",".join(_CRONTAB_DAYS[day] for day in sorted(days))
+
+
+def _crontab_day(text: str, term: str) -> int:
+    """0–7 or a three-letter name, as crontab's number (7 stays 7: it ends ranges on Sunday)."""
+    if text.isdigit():
+        number = int(text)
+        if number > 7:
+            raise ValueError(f"day of week {term!r}: days are 0–7 (0 and 7 are Sunday)")
+        return number
+    name = text.lower()
+    if name not in _CRONTAB_DAYS:
+        raise ValueError(f"day of week {term!r}: {text!r} is not a day name (sun, mon, … sat)")
+    return _CRONTAB_DAYS.index(name)
 
 
 def next_run(expression: str, timezone: str, after: datetime) -> datetime | None:

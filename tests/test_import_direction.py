@@ -12,12 +12,14 @@ ALLOWED = {
     "graph": set(),
     "store": set(),
     "observability": set(),
-    "settings": set(),
+    "settings": {"poller"},  # only poller.schedules (below): one parser of schedule expressions
     "poller": {"intacct", "store", "observability"},
     "cards": {"intacct", "poller"},
     "bot": {"cards", "store", "poller", "graph", "intacct", "observability"},
     "ops": {"intacct", "graph", "store", "poller", "cards", "bot", "observability", "settings"},
 }
+# settings validates schedules with the very parser the scheduler runs (a leaf: stdlib + APScheduler).
+SETTINGS_MAY_IMPORT = {"poller.schedules"}
 # cards may only see record and event types, not the client or the poller's machinery.
 CARDS_MAY_IMPORT = {
     "intacct.bills", "intacct.payments", "intacct.vendors", "intacct.dimensions", "intacct.company", "intacct.figures", "poller.events",
@@ -54,6 +56,8 @@ def test_packages_import_only_what_the_design_allows():
                     name == allowed_module or name.startswith(allowed_module + ".") for allowed_module in CARDS_MAY_IMPORT
                 ):
                     problems.append(f"{path.relative_to(ROOT)} imports {name} (cards see record/event types only)")
+                if package == "settings" and top in OURS and name not in SETTINGS_MAY_IMPORT:
+                    problems.append(f"{path.relative_to(ROOT)} imports {name} (settings may use only the schedule parser)")
     assert problems == []
 
 
@@ -92,3 +96,8 @@ def test_every_module_has_a_docstring():
         if "migrations" not in path.parts and ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) is None
     ]
     assert missing == []
+
+
+def test_the_schedule_parser_settings_uses_stays_a_leaf():
+    names = {name.split(".")[0] for name in _imports(ROOT / "poller" / "schedules.py")}
+    assert names & OURS == set()

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from settings import DEFAULT_WAKEUP_POLL_SCHEDULE, Secret, SettingsError, interval_seconds, load_settings
+from poller.schedules import interval_seconds
+from settings import DEFAULT_WAKEUP_POLL_SCHEDULE, Secret, SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPANY = {
