@@ -64,8 +64,9 @@ async def test_a_company_name_intacct_cannot_give_is_none_and_asked_again_later(
         ("every 30s", "UTC", "every 30 seconds"),
         ("every 2m", "America/Chicago", "every 2 minutes"),
         ("0 9 * * sat,sun", "UTC", "Sat, Sun at 09:00 UTC"),
-        # APScheduler reads a numeric day of week as 0 = Monday: the words say what it really does.
-        ("0 8 * * 1-5", "UTC", "Tue–Sat at 08:00 UTC"),
+        # Crontab's numbers: 1-5 is Monday to Friday, 0 and 7 are Sunday (poller/schedules.py).
+        ("0 8 * * 1-5", "UTC", "Mon–Fri at 08:00 UTC"),
+        ("0 9 * * 0,6", "UTC", "Sat, Sun at 09:00 UTC"),
         ("5 4 1,15 * *", "UTC", "cron 5 4 1,15 ∗ ∗ (UTC)"),  # days of the month: as written
         ("0,30 8 * * *", "UTC", "every day at 08:00, 08:30 UTC"),
     ],
