@@ -25,7 +25,6 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from decimal import Decimal
 from typing import Awaitable, Callable, Iterable, Protocol, Sequence, TypeVar, cast
 

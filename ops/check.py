@@ -14,7 +14,6 @@ from bot.connector import fetch_bot_token
 from bot.errors import ConnectorError
 from graph.check import check_graph
 from graph.client import GraphClient
-from graph.errors import GraphError
 from graph.tokens import EntraTokenProvider, GraphCredentials
 from intacct import errors as intacct_errors
 from intacct.client import IntacctClient

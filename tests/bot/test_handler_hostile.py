@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from bot import messages
 from cards import texts as card_texts
 from tests.bot.bot_harness import BotHarness, bot_harness
 from tests.bot.test_handler import bill_rows
