@@ -31,17 +31,10 @@ from cards.errors import LinkConfigError
 from cards.sanitize import clean_url
 from intacct.bills import Bill
 from intacct.payments import Payment
+from intacct.record_links import DEFAULT_FILTER_PARAM, DEFAULT_LIST_PATH, DEFAULT_OBJECT_PARAM, LIST_OBJECTS, list_id, usable_list_id
 from intacct.vendors import Vendor
 from poller.events import SummarizedChange
 
-DEFAULT_LIST_PATH = "/ia/acct/lister.phtml"
-DEFAULT_OBJECT_PARAM = ".it"
-DEFAULT_FILTER_PARAM = ".filter"
-
-_MAX_FILTER_ID = 100  # Intacct ids are far shorter; a longer "id" is not one, so no filter is set
-
-# record_kind → Intacct object name as the list pages spell it (lower case).
-_LIST_OBJECTS = {"bill": "apbill", "payment": "appymt", "vendor": "vendor"}
 _LIST_NAMES = {"bill": "bill", "payment": "payment", "vendor": "vendor"}
 
 
@@ -74,11 +67,11 @@ class IntacctLinks:
 
     def bill(self, bill: Bill) -> str | None:
         """The bill's RECORD_URL, else the bill list filtered to its number."""
-        return clean_url(bill.record_url) or self.list_view("bill", bill.bill_number or str(bill.record_no))
+        return clean_url(bill.record_url) or self.list_view("bill", list_id("bill", bill))
 
     def payment(self, payment: Payment) -> str | None:
         """The payment's RECORD_URL, else the payment list filtered to its record number."""
-        return clean_url(payment.record_url) or self.list_view("payment", str(payment.record_no))
+        return clean_url(payment.record_url) or self.list_view("payment", list_id("payment", payment))
 
     def vendor(self, vendor: Vendor) -> str | None:
         """The vendor's RECORD_URL, else the vendor list filtered to its id."""
@@ -94,21 +87,15 @@ class IntacctLinks:
 
     def list_view(self, record_kind: str, record_id: str | None = None) -> str | None:
         """The list page of bills, payments or vendors, optionally filtered to one id (fallback)."""
-        object_name = _LIST_OBJECTS.get(record_kind)
+        object_name = LIST_OBJECTS.get(record_kind)
         if object_name is None:
             return None
         params = {self.object_param: object_name}
-        record_id = _url_safe_id(record_id)
+        # Lone surrogates cannot be UTF-8 encoded (urlencode would raise) and control characters
+        # have no place in an id: usable_list_id keeps printable ids of a sane length only.
+        record_id = usable_list_id(record_id)
         if record_id:
             params[self.filter_param] = record_id
         # urlencode percent-encodes the id, so an id can never add parameters or change the path.
         return clean_url(f"{self.web_url}{self.list_path}?{urlencode(params)}")
 
-
-def _url_safe_id(record_id: str | None) -> str | None:
-    # Lone surrogates cannot be UTF-8 encoded (urlencode would raise); control characters have no
-    # place in an id. What remains is percent-encoded by urlencode.
-    if not record_id:
-        return None
-    kept = "".join(ch for ch in record_id if ch.isprintable()).strip()
-    return kept if 0 < len(kept) <= _MAX_FILTER_ID else None

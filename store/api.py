@@ -9,7 +9,7 @@ included, is raised as StoreError (from the original error). A backend with a si
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Collection, Iterable, Mapping, Protocol, Sequence
 
 from store.types import (
@@ -17,11 +17,13 @@ from store.types import (
     ConversationRecord,
     Delivery,
     GraphSubscription,
+    IntacctUsage,
     KeyRingReport,
     NewOutboxItem,
     OutboxItem,
     PollState,
     PostedCard,
+    RecordLink,
     Route,
     RouteFilter,
     Snapshot,
@@ -72,8 +74,10 @@ class Store(Protocol):
         snapshots: Mapping[str, Sequence[Snapshot]],
         outbox: Sequence[NewOutboxItem],
         now: datetime,
+        links: Sequence[RecordLink] = (),
     ) -> int:
-        """In ONE transaction: upsert snapshots, advance watermarks (never backwards), mark the
+        """In ONE transaction: upsert snapshots and the record links of the records read (a key
+        now naming another record moves to it), advance watermarks (never backwards), mark the
         company's baseline done, insert outbox rows (a row whose (event_key, conversation_id)
         exists is skipped). Returns the number of outbox rows actually inserted. Any failure
         rolls all of it back. Only poll cycles call this: other outbox rows use enqueue_outbox."""
@@ -87,6 +91,9 @@ class Store(Protocol):
     async def has_baseline(self, company: str) -> bool:
         """Whether a first (baseline) cycle was ever committed for this company (even one that
         found no records)."""
+
+    async def find_record_links(self, keys: Collection[str]) -> list[RecordLink]:
+        """The records these link keys open, in every company (a key may be known in several)."""
 
     # --- reference data --------------------------------------------------------------------
     async def save_reference(self, company: str, kind: str, names: Mapping[str, str], now: datetime) -> None:
@@ -104,6 +111,13 @@ class Store(Protocol):
 
     async def poll_states(self) -> list[PollState]:
         """Every company's last poll outcome."""
+
+    # --- Intacct usage of people's reads -----------------------------------------------------
+    async def add_intacct_usage(self, company: str, *, day: date, source: str, requests: int, functions: int) -> None:
+        """Add one read's cost to the company's count for that day and source (atomic across instances)."""
+
+    async def intacct_usage(self, *, since: date) -> list[IntacctUsage]:
+        """Every count from `since` on, by company, day and source."""
 
     # --- Intacct wake-ups -------------------------------------------------------------------
     async def record_wakeup(self, company: str, *, kind: str, now: datetime) -> int:

@@ -18,6 +18,8 @@
 | `key_rings` | running instance | fingerprints of the master keys it holds (key rotation checks them) |
 | `graph_subscriptions` | Graph subscription | team, resource, clientState, expiry |
 | `channel_names` | team, channel | cached display name |
+| `record_links` | company, link key | the record a card's link opens (RECORD_URL token or list view), kept by the poller |
+| `intacct_usage` | company, day, source | Intacct requests and functions people's reads cost (commands, links, searches, refreshes) |
 
 Every instant is a `UtcDateTime` (aware UTC in and out), every amount a `DecimalText` (exact),
 every free text `Text` (no length limit on either dialect, so both behave alike). This module is
@@ -33,6 +35,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     Index,
     Integer,
     LargeBinary,
@@ -267,4 +270,26 @@ channel_names = Table(
     Column("channel_id", Text, primary_key=True),
     Column("name", Text, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Keyed by company and link key; looked up by key alone (a pasted link names no company).
+record_links = Table(
+    "record_links",
+    metadata,
+    Column("company", Text, primary_key=True),
+    Column("link_key", Text, primary_key=True),
+    Column("object_name", Text, nullable=False),
+    Column("record_no", BigInteger, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index(None, "link_key"),
+)
+
+intacct_usage = Table(
+    "intacct_usage",
+    metadata,
+    Column("company", Text, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("source", Text, primary_key=True),
+    Column("requests", BigInteger, nullable=False),
+    Column("functions", BigInteger, nullable=False),
 )

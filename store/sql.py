@@ -37,7 +37,7 @@ import logging
 import sqlite3
 from collections import deque
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, AsyncIterator, Collection, Iterable, Mapping, Sequence
 
@@ -60,11 +60,13 @@ from store.types import (
     ConversationRecord,
     Delivery,
     GraphSubscription,
+    IntacctUsage,
     KeyRingReport,
     NewOutboxItem,
     OutboxItem,
     PollState,
     PostedCard,
+    RecordLink,
     Route,
     RouteFilter,
     Snapshot,
@@ -285,13 +287,15 @@ class SqlStore:
         snapshots: Mapping[str, Sequence[Snapshot]],
         outbox: Sequence[NewOutboxItem],
         now: datetime,
+        links: Sequence[RecordLink] = (),
     ) -> int:
-        """In ONE transaction: upsert snapshots, advance watermarks (never backwards), mark the
-        company's baseline done, insert outbox rows (a row whose (event_key, conversation_id)
-        exists is skipped). Returns the number of outbox rows actually inserted. Any failure
-        rolls all of it back."""
+        """In ONE transaction: upsert snapshots and record links, advance watermarks (never
+        backwards), mark the company's baseline done, insert outbox rows (a row whose
+        (event_key, conversation_id) exists is skipped). Returns the number of outbox rows
+        actually inserted. Any failure rolls all of it back."""
         now = require_aware(now, "now")
         snapshot_rows = _snapshot_rows(company, snapshots, now)
+        link_rows = _link_rows(company, links, now)
         watermark_rows = [
             {"company": company, "object_name": name, "watermark": mark, "updated_at": now}
             for name, mark in sorted(watermarks.items())
@@ -300,6 +304,8 @@ class SqlStore:
         async with self._transaction("commit_cycle", write=True) as conn:
             if snapshot_rows:
                 await conn.execute(self._upsert_snapshots(), snapshot_rows)
+            if link_rows:
+                await conn.execute(self._upsert_links(), link_rows)
             if watermark_rows:
                 await conn.execute(self._advance_watermarks(), watermark_rows)
             await conn.execute(self._record_baseline(company, now))
@@ -331,6 +337,27 @@ class SqlStore:
                 "updated_at": stmt.excluded.updated_at,
             },
         )
+
+    def _upsert_links(self) -> Any:
+        stmt = self._upsert(db.record_links)
+        return stmt.on_conflict_do_update(
+            index_elements=["company", "link_key"],
+            set_={"object_name": stmt.excluded.object_name, "record_no": stmt.excluded.record_no, "updated_at": stmt.excluded.updated_at},
+        )
+
+    async def find_record_links(self, keys: Collection[str]) -> list[RecordLink]:
+        """The records these link keys open, in every company, by company and key."""
+        wanted = sorted(set(keys))
+        found: list[RecordLink] = []
+        async with self._transaction("find_record_links") as conn:
+            for start in range(0, len(wanted), IN_CHUNK):
+                query = (
+                    select(db.record_links)
+                    .where(db.record_links.c.link_key.in_(wanted[start : start + IN_CHUNK]))
+                    .order_by(db.record_links.c.company, db.record_links.c.link_key)
+                )
+                found.extend(RecordLink(row.company, row.link_key, row.object_name, row.record_no) for row in await conn.execute(query))
+        return found
 
     def _advance_watermarks(self) -> Any:
         stmt = self._upsert(db.watermarks)
@@ -399,6 +426,26 @@ class SqlStore:
         async with self._transaction("poll_states") as conn:
             result = await conn.execute(select(db.poll_states).order_by(db.poll_states.c.company))
             return [rows.poll_state_from_row(row) for row in result]
+
+    # --- Intacct usage of people's reads -----------------------------------------------------
+    async def add_intacct_usage(self, company: str, *, day: date, source: str, requests: int, functions: int) -> None:
+        """Upsert the day's row, adding to what other instances counted (one atomic statement)."""
+        if requests < 0 or functions < 0:
+            raise ValueError("usage counts cannot be negative")
+        stmt = self._upsert(db.intacct_usage).values(company=company, day=day, source=source, requests=requests, functions=functions)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["company", "day", "source"],
+            set_={"requests": db.intacct_usage.c.requests + requests, "functions": db.intacct_usage.c.functions + functions},
+        )
+        async with self._transaction("add_intacct_usage", write=True) as conn:
+            await conn.execute(stmt)
+
+    async def intacct_usage(self, *, since: date) -> list[IntacctUsage]:
+        """Every count from `since` on, by company, day and source."""
+        table = db.intacct_usage
+        query = select(table).where(table.c.day >= since).order_by(table.c.company, table.c.day, table.c.source)
+        async with self._transaction("intacct_usage") as conn:
+            return [IntacctUsage(row.company, row.day, row.source, int(row.requests), int(row.functions)) for row in await conn.execute(query)]
 
     # --- Intacct wake-ups -------------------------------------------------------------------
     async def record_wakeup(self, company: str, *, kind: str, now: datetime) -> int:
@@ -1003,6 +1050,16 @@ def _snapshot_rows(company: str, by_object: Mapping[str, Sequence[Snapshot]], no
                 "fields": dict(snap.fields),
                 "updated_at": now,
             }
+    return list(unique.values())
+
+
+def _link_rows(company: str, links: Sequence[RecordLink], now: datetime) -> list[dict[str, Any]]:
+    # Last one wins per key (a bill number that moved to a recreated bill names the new one).
+    unique = {
+        link.key: {"company": company, "link_key": link.key, "object_name": link.object_name, "record_no": link.record_no, "updated_at": now}
+        for link in links
+        if link.company == company
+    }
     return list(unique.values())
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -15,6 +15,29 @@ class Snapshot:
     record_no: int
     when_modified: datetime | None
     fields: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordLink:
+    """One link a card shows for a record (its RECORD_URL token or its list view, as keyed by
+    intacct/record_links.py) and the record it opens, as the poller last saw it."""
+
+    company: str
+    key: str  # "r:<token>" or "<list object>:<id>"
+    object_name: str  # APBILL | APPYMT | VENDOR
+    record_no: int
+
+
+@dataclass(frozen=True, slots=True)
+class IntacctUsage:
+    """What people's reads cost in Intacct on one day (UTC): requests and functions (billed
+    transactions) by source (command, link, search, refresh)."""
+
+    company: str
+    day: date
+    source: str
+    requests: int
+    functions: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,8 @@ ALLOWED = {
 SETTINGS_MAY_IMPORT = {"poller.schedules"}
 # cards may only see record and event types, not the client or the poller's machinery.
 CARDS_MAY_IMPORT = {
-    "intacct.bills", "intacct.payments", "intacct.vendors", "intacct.dimensions", "intacct.company", "intacct.figures", "poller.events",
+    "intacct.bills", "intacct.payments", "intacct.vendors", "intacct.dimensions", "intacct.company", "intacct.figures", "intacct.record_links",
+    "poller.events",
 }
 
 

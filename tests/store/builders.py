@@ -33,10 +33,12 @@ def new_item(key: str, *, conversation: str = CHANNEL, record_no: int = 1, at: d
     )
 
 
-async def commit(store: SqlStore, *, outbox=(), snapshots=None, watermarks=None, now: datetime = T0) -> int:
-    """A poll cycle commit for DEMO-CO."""
+async def commit(
+    store: SqlStore, *, outbox=(), snapshots=None, watermarks=None, now: datetime = T0, links=(), company: str = "DEMO-CO"
+) -> int:
+    """A poll cycle commit (for DEMO-CO unless told)."""
     return await store.commit_cycle(
-        "DEMO-CO", watermarks=watermarks or {}, snapshots=snapshots or {}, outbox=list(outbox), now=now
+        company, watermarks=watermarks or {}, snapshots=snapshots or {}, outbox=list(outbox), now=now, links=list(links)
     )
 
 
