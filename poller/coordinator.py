@@ -430,7 +430,7 @@ class PollCoordinator:
         routes = await self.store.list_routes(active_only=True)
         items = fan_out(events, routes, now=now, max_per_channel=self.config.max_events_per_channel)
         outcome.outbox_rows = await self.store.commit_cycle(
-            self.config.company, watermarks=plan.watermarks, snapshots=plan.snapshots, outbox=items, now=now
+            self.config.company, watermarks=plan.watermarks, snapshots=plan.snapshots, outbox=items, now=now, links=plan.links
         )
 
     async def _with_lines(self, events: Sequence[Event]) -> list[Event]:

@@ -14,6 +14,7 @@ from typing import Collection, Iterable, Mapping, Sequence
 from intacct import payments as payment_states
 from intacct.bills import Bill
 from intacct.payments import Payment
+from intacct.record_links import link_keys_bill, link_keys_payment, link_keys_vendor
 from intacct.vendors import Vendor
 from poller.events import (
     BillCreated,
@@ -23,7 +24,7 @@ from poller.events import (
     PaymentStateChanged,
     VendorStatusChanged,
 )
-from store.types import Snapshot
+from store.types import RecordLink, Snapshot
 
 BILLS, PAYMENTS, VENDORS = "APBILL", "APPYMT", "VENDOR"
 
@@ -46,11 +47,13 @@ class RecordsRead:
 
 @dataclass(frozen=True)
 class CyclePlan:
-    """What a cycle must commit: events for the outbox, snapshots to upsert, watermarks."""
+    """What a cycle must commit: events for the outbox, snapshots to upsert, watermarks, and the
+    links of every record read (what a pasted card link resolves through)."""
 
     events: list[Event] = field(default_factory=list)
     snapshots: dict[str, list[Snapshot]] = field(default_factory=dict)
     watermarks: dict[str, datetime] = field(default_factory=dict)
+    links: list[RecordLink] = field(default_factory=list)
 
 
 def bill_snapshot(bill: Bill) -> Snapshot:
@@ -115,7 +118,16 @@ def plan_cycle(
             plan.watermarks[object_name] = newest
         elif previous is not None:
             plan.watermarks[object_name] = previous
+    plan.links.extend(record_links(company, records))
     return plan
+
+
+def record_links(company: str, records: RecordsRead) -> list[RecordLink]:
+    """The links cards show for the records read (intacct/record_links.py), each with its record."""
+    links = [RecordLink(company, key, BILLS, bill.record_no) for bill in records.bills for key in link_keys_bill(bill)]
+    links += [RecordLink(company, key, PAYMENTS, p.record_no) for p in records.payments for key in link_keys_payment(p)]
+    links += [RecordLink(company, key, VENDORS, v.record_no) for v in records.vendors for key in link_keys_vendor(v)]
+    return links
 
 
 @dataclass(frozen=True)
