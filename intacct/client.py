@@ -13,13 +13,15 @@ of at most ``limit`` records is sorted here and comes with the total count of ma
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
+import re
 from dataclasses import dataclass, field as dataclass_field, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from itertools import chain
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import aiohttp
 
@@ -161,6 +163,13 @@ class IntacctClient:
     def stats(self) -> ClientStats:
         """Requests, functions (total and per name), retries and errors per code since creation."""
         return self._recorder.totals
+
+    @contextlib.contextmanager
+    def counting(self) -> Iterator[ClientStats]:
+        """What the calls inside the ``with`` block cost (requests, functions), counted apart from
+        whatever else uses the client at the same time (the poller, other people's reads)."""
+        with self._recorder.scope() as cost:
+            yield cost
 
     # --- the one network call ------------------------------------------------------------------
 
@@ -361,6 +370,70 @@ class IntacctClient:
         best = min(bills, key=rank)
         lines = await self.fetch_bill_lines([best.record_no])
         return replace(best, lines=lines.get(best.record_no, ()))
+
+    async def read_bill(self, record_no: int) -> Bill | None:
+        """The bill with this RECORDNO and its lines, read in ONE request (two functions); None when
+        there is none (deleted, or not visible to this user or entity)."""
+        record_no = _record_no(record_no)
+        bill_fields, line_fields = await self._fields(BILL_OBJECT), await self._fields(BILL_LINE_OBJECT)
+        zone = await self._zone()
+        queries = [
+            PagedQuery("bill", BILL_OBJECT, bill_fields, render(field("RECORDNO").eq(record_no)), lambda row: parse_bill(row, zone),
+                       pagesize=1, max_rows=1),
+            PagedQuery("lines", BILL_LINE_OBJECT, line_fields, render(field("RECORDKEY").eq(record_no)), parse_bill_line,
+                       parse_page=parse_bill_line_page),
+        ]  # fmt: skip
+        outcomes = await run_queries(self.execute, queries)
+        bills = outcomes["bill"].records
+        if not bills:
+            return None
+        lines = sorted((line for key, line in outcomes["lines"].records if key == record_no), key=lambda line: (line.line_no, line.record_no))
+        return replace(bills[0], lines=tuple(lines))
+
+    async def read_payment(self, record_no: int) -> Payment | None:
+        """The payment (request) with this RECORDNO, or None when there is none."""
+        record_no = _record_no(record_no)
+        fields, zone = await self._fields(PAYMENT_OBJECT), await self._zone()
+        query = PagedQuery("payment", PAYMENT_OBJECT, fields, render(field("RECORDNO").eq(record_no)), lambda row: parse_payment(row, zone),
+                           pagesize=1, max_rows=1)  # fmt: skip
+        found = (await run_queries(self.execute, [query]))["payment"].records
+        return found[0] if found else None
+
+    async def read_vendor(self, record_no: int) -> Vendor | None:
+        """The vendor with this RECORDNO, or None when there is none."""
+        record_no = _record_no(record_no)
+        fields, zone = await self._fields(VENDOR_OBJECT), await self._zone()
+        query = PagedQuery("vendor", VENDOR_OBJECT, fields, render(field("RECORDNO").eq(record_no)), lambda row: parse_vendor(row, zone),
+                           pagesize=1, max_rows=1)  # fmt: skip
+        found = (await run_queries(self.execute, [query]))["vendor"].records
+        return found[0] if found else None
+
+    async def search_bills(self, text: str, *, limit: int = 100) -> BillPage:
+        """Bills a person may mean by `text`, in ONE function, in Intacct's order: its bill number
+        (exactly, or starting with it), reference, vendor id or part of the vendor's name, or, when
+        the text reads as an amount (`1250`, `1,250.00`), bills whose total or amount due is it.
+        Text is escaped like every chat filter (intacct.query); at most ``limit`` come back, with
+        Intacct's count of every match."""
+        pagesize = _page_size(limit)
+        wanted = clean_text(text).strip()
+        if not wanted:
+            return BillPage([], 0)
+        fields = await self._fields(BILL_OBJECT)
+        matches: list[Condition] = [field("RECORDID").eq(wanted), field("VENDORID").eq(wanted)]
+        if clean_search_text(wanted):
+            matches.append(field("RECORDID").starts_with(wanted))
+        if "DOCNUMBER" in fields:
+            matches.append(field("DOCNUMBER").eq(wanted))
+        if "VENDORNAME" in fields and (by_name := _name_contains(wanted, "VENDORNAME")) is not None:
+            matches.append(by_name)
+        amount = amount_in(wanted)
+        if amount is not None:
+            matches += [field("TRX_TOTALENTERED").eq(amount), field("TRX_TOTALDUE").eq(amount)]
+        zone = await self._zone()
+        query = PagedQuery("search", BILL_OBJECT, fields, render(any_of(*matches)), lambda row: parse_bill(row, zone),
+                           pagesize=pagesize, max_rows=limit, parse_page=lambda result: parse_bill_page(result, zone))  # fmt: skip
+        outcome = (await run_queries(self.execute, [query]))["search"]
+        return BillPage(outcome.records[:limit], outcome.total)
 
     async def query_bills(
         self,
@@ -631,6 +704,31 @@ def _amount(value: Decimal | int | str) -> Decimal | int:
         return Decimal(value)
     except ArithmeticError:
         raise ValueError(f"not an amount: {str(value)[:20]!r}") from None
+
+
+_AMOUNT = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,4})?|\.\d{1,4}")
+MAX_AMOUNT_DIGITS = 15  # Intacct amounts fit in 15 significant digits; longer numbers are ids, not amounts
+
+
+def amount_in(text: str) -> Decimal | None:
+    """The amount a search text reads as (`1250`, `1,250.00`, `.50`; thousands separated by commas
+    only where they group by three), or None when it is not one."""
+    candidate = text.strip()
+    if not _AMOUNT.fullmatch(candidate):
+        return None
+    digits = candidate.replace(",", "")
+    if len(digits.replace(".", "").lstrip("0")) > MAX_AMOUNT_DIGITS:
+        return None
+    return Decimal(digits)
+
+
+def _record_no(value: int) -> int:
+    """A RECORDNO to put in a query: a positive int (bool and other types are programming errors)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"a RECORDNO is an int, not {type(value).__name__}")
+    if not 0 < value < 2**63:
+        raise ValueError(f"not a RECORDNO: {value}")
+    return value
 
 
 def _chunks(values: list[int], size: int) -> Iterable[list[int]]:
