@@ -22,8 +22,9 @@ from cards.errors import CardTooLargeError
 from cards.format import ReferenceNames
 from cards.links import IntacctLinks
 from cards.payments import build_payment_card
-from intacct.company import TeamZone
+from cards.refresh import NOTICE, REFRESH_RESERVE, RecordRef, with_refresh
 from cards.vendors import build_vendor_status_card
+from intacct.company import TeamZone
 from poller.events import (
     AlertRaised,
     BillCreated,
@@ -53,7 +54,27 @@ def card_for_event(
 ) -> Card:
     """The card for one outbox event at `now`, with its dates and times in the AP team's `zone`
     (one zone per card: "today" is the zone's date at `now`); `max_items` caps bill lines / list
-    rows (None: the default)."""
+    rows (None: the default). A bill, payment or vendor card carries its refresh (cards/refresh.py),
+    by hand only: it is posted into a channel."""
+    if isinstance(event, (BillCreated, BillStateChanged, PaymentPending, PaymentStateChanged, VendorStatusChanged)):
+        card = _card_for_event(event, links=links, zone=zone, now=now, names=names, company_name=company_name,
+                               max_items=max_items, max_bytes=max_bytes - REFRESH_RESERVE)  # fmt: skip
+        return with_refresh(card, RecordRef(event.company, event.record_kind, event.record_no, NOTICE))
+    return _card_for_event(event, links=links, zone=zone, now=now, names=names, company_name=company_name,
+                           max_items=max_items, max_bytes=max_bytes)  # fmt: skip
+
+
+def _card_for_event(
+    event: Event,
+    *,
+    links: IntacctLinks,
+    zone: TeamZone,
+    now: datetime,
+    names: ReferenceNames | None,
+    company_name: str | None,
+    max_items: int | None,
+    max_bytes: int,
+) -> Card:
     items = {} if max_items is None else {"max_items": max_items}
     lines = {} if max_items is None else {"max_lines": max_items}
     today = zone.today(now)

@@ -363,3 +363,19 @@ DEFAULT_FIXES = {
     "channel_gone": "Its routes are now inactive. Subscribe another channel, or remove them (python app.py routes remove).",
     "wakeups_missing": "Check the company's triggers in Intacct (python app.py check shows the set-up). Cards still come with the regular poll.",
 }
+
+# --- refresh, unfurled links and compose-box search ----------------------------------------------
+REFRESH = "Refresh"  # the refresh action's title (Teams' own "Refresh card" menu item starts it)
+LINK_CARD_TITLE = "Sage Intacct link"
+LINK_NOT_KNOWN = (
+    "I cannot show this record: it is not one I have seen in Sage Intacct (yet), or it belongs to "
+    "a company I do not read. The link still opens it in Intacct for anyone signed in there."
+)
+LINK_NOT_FOUND = "This record is no longer in Sage Intacct, or I may not read it. The link opens Intacct."
+LINK_NOT_INTACCT = "This is not a Sage Intacct link I know. I show only the Intacct hosts I am set up for."
+OPEN_IN_INTACCT = "Open in Intacct"
+
+
+def preview_due(amount_due: str, due: str | None, state: str) -> str:
+    """A search result's second line: what is still due, when, and the state."""
+    return " · ".join(part for part in (f"{amount_due} due", f"due {due}" if due else None, state) if part)
