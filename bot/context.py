@@ -11,6 +11,7 @@ import logging
 from datetime import datetime
 from typing import Callable, Mapping, Protocol
 
+from bot.live_reads import DEFAULT_PER_MINUTE, LiveReads
 from bot.pacing import ConversationPacer
 from bot.tenant_gate import TenantGate
 from bot.refusals import RefusalLog
@@ -78,6 +79,7 @@ class BotPolicy:
     allowed_tenant_ids: frozenset[str] = frozenset()  # "*" = any tenant (bot.tenant_gate.ANY_TENANT)
     route_admins: tuple[str, ...] = ("team-owners",)  # "anyone"; "team-owners"; AAD object ids; "group:<id>"
     max_request_bytes: int = 256 * 1024
+    live_reads_per_minute: int = DEFAULT_PER_MINUTE  # LIVE_READS_PER_MINUTE: people's Intacct reads per company
 
 
 class StatusSource(Protocol):
@@ -104,10 +106,12 @@ class BotContext:
     pacer: ConversationPacer | None = None  # the notifier's: chat replies count in the same per-channel budget
     tenant_gate: TenantGate = field(init=False)  # ALLOWED_TENANT_IDS on every inbound surface
     refusals: RefusalLog = field(init=False)  # every inbound route logs its refused requests here
+    live_reads: LiveReads = field(init=False)  # people's reads of Intacct: shared, paced, counted
 
     def __post_init__(self) -> None:
         self.tenant_gate = TenantGate(self.policy.allowed_tenant_ids, self.metrics)
         self.refusals = RefusalLog(self.clock)
+        self.live_reads = LiveReads(self.store, self.clock, self.metrics, per_minute=self.policy.live_reads_per_minute)
 
     def notify_routes_changed(self) -> None:
         """Tell whoever follows routes (Graph subscriptions) that they changed."""

@@ -80,6 +80,16 @@ class Origin:
     team_name: str | None = None
     user_id: str | None = None  # from.aadObjectId
     user_name: str | None = None
+    user_mri: str | None = None  # from.id: the Teams user MRI ("29:…"), what a card's refresh.userIds lists
+
+    @property
+    def auto_refresh_users(self) -> tuple[str, ...]:
+        """Whom a card made for this person refreshes by itself for: the sender's MRI, else the
+        `8:orgid:<AAD id>` form Teams also takes ("Universal Actions for search based message
+        extensions": userIds "either in 29:<ID> or 8:orgid:<AAD ID> format"); none when unknown."""
+        if self.user_mri and self.user_mri.startswith("29:"):
+            return (self.user_mri,)
+        return (f"8:orgid:{self.user_id}",) if self.user_id else ()
 
     @property
     def in_channel(self) -> bool:

@@ -20,15 +20,23 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Mapping, cast
+from typing import Any, Awaitable, Callable, Mapping, cast
 
 from aiohttp import web
 from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
-from botbuilder.schema.teams import ChannelInfo, TeamInfo
+from botbuilder.schema import Activity, ActivityTypes, Attachment, CardAction, ChannelAccount
+from botbuilder.schema.teams import (
+    ChannelInfo,
+    MessagingExtensionAttachment,
+    MessagingExtensionResponse,
+    MessagingExtensionResult,
+    MessagingExtensionSuggestedAction,
+    TeamInfo,
+)
 from msrest.exceptions import DeserializationError
+from msrest.serialization import Model
 
 from bot import messages, tenant_gate
 from bot.channel_auth import SigningKeysUnavailableError
@@ -38,8 +46,11 @@ from bot.context import BotContext
 from bot.conversations import CHANNEL_CONVERSATION, ChannelNames, ConversationBook, Origin, TeamLookup
 from bot.errors import map_connector_error
 from bot.inbound import RefusedBodyError, activity_problem, read_json
+from bot.invoke_values import CARD_ACTION, INVOKE_NAMES, QUERY, QUERY_LINK
+from bot.invokes import ActionAnswer, ComposeAnswer, InvokeService
 from bot.server import Handler
 from bot.service import CommandService, ReplyMessage, welcome_card
+from cards.compose import THUMBNAIL_CARD
 from cards.elements import Card
 
 log = logging.getLogger(__name__)
@@ -66,6 +77,16 @@ FAILED = "failed"
 REFUSED_TENANT = "refused_tenant"
 MESSAGES_ENDPOINT = "/api/messages"
 
+# Invoke answers (learn.microsoft.com "Respond to search command" and "Link unfurling": a
+# `composeExtension` of `type` "result" with `attachmentLayout` "list" and attachments that carry a
+# `preview`, or `type` "message" with `text`; link unfurling's cache switched off with a
+# `setCachePolicy` suggested action; MicrosoftDocs/AdaptiveCards universal-action-model.md,
+# "Response format": HTTP 200 with `statusCode`, `type`, `value`).
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"  # Bot Framework's card content type; also Teams' card answer type
+ACTIVITY_MESSAGE = "application/vnd.microsoft.activity.message"
+ERROR_ANSWER = "application/vnd.microsoft.error"
+NO_CACHE = json.dumps({"type": "no-cache"}, separators=(",", ":"))
+
 
 class MlConnectorBot(TeamsActivityHandler):
     """ml-connector's bot: stores references, follows channel and team events, answers commands.
@@ -75,11 +96,17 @@ class MlConnectorBot(TeamsActivityHandler):
     """
 
     def __init__(
-        self, context: BotContext, *, service: CommandService | None = None, conversations: ConversationBook | None = None
+        self,
+        context: BotContext,
+        *,
+        service: CommandService | None = None,
+        conversations: ConversationBook | None = None,
+        invokes: InvokeService | None = None,
     ) -> None:
         super().__init__()
         self.context = context
         self._service = service or CommandService(context)
+        self._invokes = invokes or InvokeService(context)
         self._conversations = conversations or ConversationBook(
             context.store, context.clock, channel_names=cast("ChannelNames | None", context.channel_names)
         )
@@ -125,24 +152,28 @@ class MlConnectorBot(TeamsActivityHandler):
             log.warning("could not apologise in %s: %s", where, map_connector_error(apology_error, operation="reply"))
 
     async def _send(self, turn_context: TurnContext, activity: Activity) -> None:
-        """Answer in the turn's conversation, counted in the notifier's pacer: Teams' limits per
-        channel cover cards and replies alike, so a reply waits for room (cards then wait for it),
-        but never longer than REPLY_WAIT_SECONDS: a person is waiting, and a 429 is retried by
-        nobody, so past that it goes at once and only counts."""
+        """Answer in the turn's conversation, counted in the notifier's pacer (`_paced`)."""
+        await self._paced(turn_context, lambda: turn_context.send_activity(activity))
+
+    async def _paced(self, turn_context: TurnContext, write: Callable[[], Awaitable[Any]]) -> None:
+        """One write to Teams in the turn's conversation, counted in the notifier's pacer: Teams'
+        limits per channel cover cards and replies alike, so a write waits for room (cards then
+        wait for it), but never longer than REPLY_WAIT_SECONDS: a person is waiting, and a 429 is
+        retried by nobody, so past that it goes at once and only counts."""
         pacer = self.context.pacer
         if pacer is None:
-            await turn_context.send_activity(activity)
+            await write()
             return
         incoming = turn_context.activity
         conversation, tenant = incoming.conversation.id, tenant_of(incoming)
         if pacer.delay_for(conversation, tenant_id=tenant) <= REPLY_WAIT_SECONDS:
-            write = await pacer.reserve(conversation, tenant_id=tenant)
+            grant = await pacer.reserve(conversation, tenant_id=tenant)
         else:
-            write = pacer.grant_now(conversation, tenant_id=tenant)
+            grant = pacer.grant_now(conversation, tenant_id=tenant)
         try:
-            await turn_context.send_activity(activity)
+            await write()
         finally:
-            pacer.sent(write)
+            pacer.sent(grant)
 
     # --- messages -------------------------------------------------------------------------------
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -155,6 +186,45 @@ class MlConnectorBot(TeamsActivityHandler):
         reply = await self._service.run(parse_command(strip_mention(activity)), origin)
         for message in reply.messages:
             await self._send(turn_context, reply_activity(message))
+
+    # --- invokes: pasted Intacct links, the compose-box search, card refreshes -------------------
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        """Our three invokes (bot/invokes.py); every other invoke as botbuilder answers it (501)."""
+        activity = turn_context.activity
+        if activity.name not in INVOKE_NAMES:
+            return await super().on_invoke_activity(turn_context)
+        origin = origin_of(activity)
+        try:
+            if activity.name == QUERY_LINK:
+                return compose_response(await self._invokes.unfurl(activity.value, origin))
+            if activity.name == QUERY:
+                return compose_response(await self._invokes.search(activity.value, origin))
+            answer = await self._invokes.refresh(activity.value, origin, activity.reply_to_id)
+            if answer.update is not None:
+                await self._update_in_place(turn_context, answer)
+            return action_response(answer)
+        except Exception as error:  # noqa: BLE001 - an invoke gets its documented answer, never a 500 page
+            log.error("a %s invoke failed: %s: %s", activity.name, type(error).__name__, error, exc_info=error)
+            self.context.metrics.invokes.labels(invoke=activity.name, outcome="failed").inc()
+            if activity.name == CARD_ACTION:
+                return action_response(ActionAnswer(500, text=messages.INVOKE_FAILED, error_code="InternalError", outcome="failed"))
+            return compose_response(ComposeAnswer(text=messages.INVOKE_FAILED, outcome="failed"))
+
+    async def _update_in_place(self, turn_context: TurnContext, answer: ActionAnswer) -> None:
+        """Replace the refreshed notice in its channel for everyone (Teams shows the invoke's answer
+        only to the person who refreshed), counted in the channel's Teams budget like a reply."""
+        update = answer.update
+        assert update is not None
+        message = reply_activity(ReplyMessage(card=update.card))
+        message.id = update.posted.activity_id
+        error = None
+        try:
+            await self._paced(turn_context, lambda: turn_context.update_activity(message))
+        except Exception as failure:  # noqa: BLE001 - the person still gets the refreshed card
+            mapped = map_connector_error(failure, operation="update", now=self.context.clock())
+            error = str(mapped)
+            log.warning("a refreshed card could not be updated in place in %s: %s", update.posted.conversation_id, mapped)
+        await self._invokes.record_update(update, error=error)
 
     # --- install and uninstall ------------------------------------------------------------------
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
@@ -320,6 +390,7 @@ def origin_of(activity: Activity) -> Origin:
         team_name=_text(team.get("name")),
         user_id=_text(getattr(sender, "aad_object_id", None)),
         user_name=_text(getattr(sender, "name", None)),
+        user_mri=_text(getattr(sender, "id", None)),
     )
 
 
@@ -351,6 +422,52 @@ def reply_activity(message: ReplyMessage) -> Activity:
     activity = MessageFactory.attachment(CardFactory.adaptive_card(card), text=message.text or None)
     activity.summary = card.get("fallbackText") or None
     return activity
+
+
+class _ActionResponseBody(Model):
+    """The body of an adaptiveCard/action answer (`statusCode`, `type`, `value`). botbuilder's
+    AdaptiveCardInvokeResponse types `value` as a dict, so it cannot carry the text a message
+    answer needs; msrest copies an "object" value as it is."""
+
+    _attribute_map = {
+        "status_code": {"key": "statusCode", "type": "int"},
+        "type": {"key": "type", "type": "str"},
+        "value": {"key": "value", "type": "object"},
+    }
+
+    def __init__(self, status_code: int, type: str, value: Any) -> None:  # noqa: A002 - the wire's name
+        super().__init__()
+        self.status_code = status_code
+        self.type = type
+        self.value = value
+
+
+def compose_response(answer: ComposeAnswer) -> InvokeResponse:
+    """A compose-extension invoke's answer: the result list, or the message."""
+    if answer.text is not None and not answer.items:
+        result = MessagingExtensionResult(type="message", text=answer.text)
+    else:
+        attachments = [
+            MessagingExtensionAttachment(
+                content_type=ADAPTIVE_CARD, content=item.card, preview=Attachment(content_type=THUMBNAIL_CARD, content=item.preview)
+            )
+            for item in answer.items
+        ]
+        result = MessagingExtensionResult(type="result", attachment_layout="list", attachments=attachments)
+        if answer.no_cache:
+            result.suggested_actions = MessagingExtensionSuggestedAction(actions=[CardAction(type="setCachePolicy", value=NO_CACHE)])
+    return InvokeResponse(status=200, body=MessagingExtensionResponse(compose_extension=result))
+
+
+def action_response(answer: ActionAnswer) -> InvokeResponse:
+    """An adaptiveCard/action invoke's answer: always HTTP 200, the outcome in `statusCode`."""
+    if answer.status >= 400:
+        body = _ActionResponseBody(answer.status, ERROR_ANSWER, {"code": answer.error_code, "message": answer.text})
+    elif answer.card is not None:
+        body = _ActionResponseBody(200, ADAPTIVE_CARD, answer.card)
+    else:
+        body = _ActionResponseBody(200, ACTIVITY_MESSAGE, answer.text or "")
+    return InvokeResponse(status=200, body=body)
 
 
 def _team_lookup(turn_context: TurnContext) -> TeamLookup:

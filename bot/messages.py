@@ -194,3 +194,47 @@ FAILED_INTACCT_UNREACHABLE = "I couldn't reach Sage Intacct ({problem}). Please 
 FAILED_INTACCT_UNREADABLE = "Sage Intacct sent an answer I couldn't read ({problem}). Please try again; if it keeps happening, tell your administrator."
 FAILED_STORE = "I couldn't read or save subscriptions just now: my database did not answer. Please try again in a minute."
 FAILED_APOLOGY = "Sorry, something went wrong on my side while answering that. It has been logged; please try again."
+
+
+# --- invokes: Intacct links unfurled, the compose-box bill search, card refreshes -----------------
+# Manifest texts (v1.25 schema bounds: command title 32, description 128; parameter title 32).
+SEARCH_COMMAND_TITLE = "Search bills"
+SEARCH_COMMAND_DESCRIPTION = "Find a Sage Intacct bill by vendor, bill number or amount, and insert its card."
+SEARCH_PARAMETER_TITLE = "Vendor, bill number or amount"
+SEARCH_PARAMETER_DESCRIPTION = "For example: Acme, INV-1042 or 1,250.00"
+
+SEARCH_MALFORMED = "Teams sent a search I cannot read. Please type it again."
+SEARCH_UNKNOWN_COMMAND = "I search bills only: choose “Search bills” and type a vendor, a bill number or an amount."
+SEARCH_EMPTY = "Type a vendor, a bill number or an amount, for example: Acme, INV-1042 or 1,250.00."
+SEARCH_TOO_LONG = "That is longer than any vendor, bill number or amount ({limit} characters at most)."
+SEARCH_TOO_FAR = "That goes past the first 1,000 bills found: type more of the vendor, number or amount."
+SEARCH_NOTHING = "No bill matches {text}. Try a vendor's name, a bill number or an amount."
+SEARCH_FAILED = "Sage Intacct did not answer the search: {problem}"
+SEARCH_FAILED_FOR = "{company}: {problem}"
+SEARCH_SLOW = "Sage Intacct did not answer the search in time. Try again in a moment."
+SEARCH_BUSY = "Many people are asking Sage Intacct right now. Try again in {seconds} seconds."
+INVOKE_NO_COMPANY = "No Sage Intacct company is set up yet."
+
+INVOKE_NO_URL = "Teams sent no link to show."
+INVOKE_URL_TOO_LONG = "This link is too long to be a Sage Intacct record's."
+LINK_NOT_INTACCT = "This is not a Sage Intacct link I know: I show links to the Intacct hosts I am set up for."
+LINK_NOT_A_RECORD = "This Sage Intacct page is not a bill, payment or vendor I can show. The link opens it in Intacct."
+LINK_NOT_KNOWN = (
+    "I cannot show this record: it is not one I have seen in Sage Intacct (yet), or it belongs to a "
+    "company I do not read. The link still opens it in Intacct for anyone signed in there."
+)
+LINK_NOT_FOUND = "This record is no longer in Sage Intacct, or I may not read it. The link opens Intacct."
+LINK_FAILED = "Sage Intacct did not answer ({problem}); the link still opens the record there."
+LINK_SLOW = "Sage Intacct did not answer in time; the link still opens the record there."
+LINK_BUSY = "Many people are asking Sage Intacct right now; the link still opens the record there."
+
+ACTION_MALFORMED = "This card sent an action I cannot read."
+ACTION_NOT_EXECUTE = "This card's action is not one I answer."
+ACTION_NOT_OURS = "This card's button is not one of mine."
+REFRESH_GONE = "This {kind} is no longer in Sage Intacct, or I may not read it."
+REFRESH_NO_COMPANY = "This card comes from company {company}, which I no longer read."
+REFRESH_FAILED = "Sage Intacct did not answer ({problem}); the card shows what it knew before."
+REFRESH_SLOW = "Sage Intacct did not answer in time; the card shows what it knew before."
+REFRESH_BUSY = "Many people are asking Sage Intacct right now; try again in {seconds} seconds."
+INVOKE_FAILED = "Something went wrong on my side (the log says what). Please try again in a moment."
+RECORD_KIND_NAMES = {"bill": "bill", "payment": "payment", "vendor": "vendor"}

@@ -47,17 +47,19 @@ from bot.commands import (
     Unsubscribe,
 )
 from bot.context import BotContext, CompanyContext
+from bot.live_reads import LiveReadsBusyError
+from bot.record_cards import RecordCards
 from bot.conversations import Origin
 from bot.status import KIND_ORDER, route_view
+from bot.waiting import DeadlinePassedError, within_deadline
 from cards import texts as card_texts
-from cards.bills import build_bill_detail_card, build_bill_list_card
+from cards.bills import build_bill_list_card
 from cards.elements import Card
 from cards.format import day, money
 from cards.help import build_help_card, build_welcome_card
 from cards.payments import build_payments_list_card
 from cards.sanitize import DESCRIPTION_LIMIT, NAME_LIMIT, clean_text
 from cards.status import build_status_card, build_subscriptions_card
-from cards.vendors import build_vendor_card
 from cards.views import (
     CommandHelp,
     CompanyStatus,
@@ -187,6 +189,7 @@ class CommandService:
         self._sleep = sleep
         self._max_items = max_items
         self._fetch_limit = fetch_limit
+        self._cards = RecordCards(context, fetch_limit=fetch_limit, max_items=max_items)
 
     async def run(self, command: Command, origin: Origin) -> Reply:
         """The reply to one command sent from `origin` (never raises for Intacct, Graph or store
@@ -204,9 +207,9 @@ class CommandService:
         if isinstance(command, DueThisWeek):
             return await self._due_this_week()
         if isinstance(command, ShowBill):
-            return await self._bill(command)
+            return await self._bill(command, origin)
         if isinstance(command, ShowVendor):
-            return await self._vendor(command)
+            return await self._vendor(command, origin)
         if isinstance(command, ShowPayments):
             return await self._payments(command)
         if isinstance(command, ShowStatus):
@@ -270,19 +273,18 @@ class CommandService:
 
         return await self._each_company(one)
 
-    async def _bill(self, command: ShowBill) -> Reply:
+    async def _bill(self, command: ShowBill, origin: Origin) -> Reply:
         async def one(company: CompanyContext) -> ReplyMessage | None:
             bill = await company.client.find_bill(command.ref)
             if bill is None:
                 return None
-            zone = await company.zone()
-            card = build_bill_detail_card(bill, links=company.links, today=zone.today(self._context.clock()), zone=zone)
+            card = await self._cards.card(company, bill, user_ids=origin.auto_refresh_users, source="command")
             return ReplyMessage(card=card, text=self._company_label(company))
 
         not_found = messages.ANSWER_BILL_NOT_FOUND.format(ref=shown(command.ref))
         return await self._each_company(one, not_found=not_found)
 
-    async def _vendor(self, command: ShowVendor) -> Reply:
+    async def _vendor(self, command: ShowVendor, origin: Origin) -> Reply:
         wanted = command.text.strip().casefold()
 
         async def one(company: CompanyContext) -> ReplyMessage | None:
@@ -304,21 +306,7 @@ class CommandService:
                 )
                 return ReplyMessage(text=self._for(company, text))
             vendor = exact[0] if exact else vendors[0]
-            zone = await company.zone()
-            today = zone.today(self._context.clock())
-            page = await company.client.query_bills(**figures.OPEN_BILLS.query(today), vendor=vendor.vendor_id, limit=self._fetch_limit)
-            # The vendor filter also matches names containing the id: keep this vendor's bills only.
-            own = [bill for bill in page.bills if bill.vendor_id == vendor.vendor_id]
-            total = page.total if len(own) == len(page.bills) else len(own)
-            card = build_vendor_card(
-                vendor,
-                links=company.links,
-                today=today,
-                zone=zone,
-                open_bills=own,
-                open_bills_tally=figures.tally(own, figures.amount_due, count=total),
-                max_items=self._max_items,
-            )
+            card = await self._cards.card(company, vendor, user_ids=origin.auto_refresh_users, source="command")
             return ReplyMessage(card=card, text=self._company_label(company))
 
         not_found = messages.ANSWER_VENDOR_NOT_FOUND.format(text=shown(command.text))
@@ -363,7 +351,11 @@ class CommandService:
         self, company: CompanyContext, ask: Callable[[CompanyContext], Awaitable[ReplyMessage | None]]
     ) -> tuple[ReplyMessage | None, str]:
         try:
-            answer = await self._within_deadline(ask(company))
+            async with self._context.live_reads.counted(company.key, company.client, "command"):
+                answer = await self._within_deadline(ask(company))
+        except LiveReadsBusyError as busy:
+            log.info("company %s: a chat command waits for Intacct's budget of people's reads (%s)", company.key, busy)
+            return ReplyMessage(text=self._for(company, messages.SEARCH_BUSY.format(seconds=max(1, round(busy.retry_after))))), TIMEOUT
         except _TimedOut:
             log.warning("company %s: Intacct did not answer within %.0f s; the command was cancelled", company.key, self._timeout)
             return ReplyMessage(text=self._for(company, messages.FAILED_INTACCT_SLOW)), TIMEOUT
@@ -525,20 +517,11 @@ class CommandService:
 
     # --- helpers --------------------------------------------------------------------------------
     async def _within_deadline(self, work: Awaitable[T]) -> T:
-        """The work's result, or _TimedOut once `sleep(timeout)` returns first (the work is then
-        cancelled and awaited, so nothing of it runs on after the reply)."""
-        task = asyncio.ensure_future(work)
-        timer = asyncio.ensure_future(self._sleep(self._timeout))
+        """The work's result, or _TimedOut once `sleep(timeout)` returns first (bot.waiting.within_deadline)."""
         try:
-            await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            timer.cancel()
-            if not task.done():
-                task.cancel()
-                await asyncio.wait({task})
-        if task.cancelled():
-            raise _TimedOut()
-        return task.result()
+            return await within_deadline(work, self._timeout, self._sleep)
+        except DeadlinePassedError:
+            raise _TimedOut() from None
 
     def _title(self, title: str, company: CompanyContext) -> str:
         if len(self._context.companies) <= 1:

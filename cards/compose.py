@@ -19,6 +19,8 @@ from cards.format import money, short_day
 from cards.sanitize import ID_LIMIT, NAME_LIMIT, clean_text
 from intacct import figures
 from intacct.bills import Bill
+from intacct.payments import Payment
+from intacct.vendors import Vendor
 
 THUMBNAIL_CARD = "application/vnd.microsoft.card.thumbnail"  # Bot Framework card content type (cards-reference)
 
@@ -32,6 +34,24 @@ def bill_preview(bill: Bill, *, today: date) -> dict[str, Any]:
             texts.preview_due(money(figures.amount_due(bill), bill.currency), due, clean_text(bill.state, ID_LIMIT)), NAME_LIMIT
         ),
     }
+
+
+def record_preview(record: Bill | Payment | Vendor, *, today: date) -> dict[str, Any]:
+    """Any record's line in the compose box: a bill's as above; a payment's vendor, amount and
+    state; a vendor's name, id and status."""
+    if isinstance(record, Bill):
+        return bill_preview(record, today=today)
+    if isinstance(record, Payment):
+        who = clean_text(record.vendor_name or record.vendor_id, NAME_LIMIT)
+        return {"title": f"{texts.PAYMENT_PREVIEW} · {who}", "subtitle": f"{money(record.amount, record.currency)} · {clean_text(record.state, ID_LIMIT)}"}
+    hold = f" · {texts.ON_HOLD.lower()}" if record.on_hold else ""
+    return {"title": f"{clean_text(record.name, NAME_LIMIT)} ({clean_text(record.vendor_id, ID_LIMIT)})",
+            "subtitle": f"{clean_text(record.status, ID_LIMIT)}{hold}"}  # fmt: skip
+
+
+def link_preview(message: str) -> dict[str, Any]:
+    """The compose box's line for a link that shows no record."""
+    return {"title": texts.LINK_CARD_TITLE, "subtitle": clean_text(message, NAME_LIMIT)}
 
 
 def build_link_card(url: str | None, message: str) -> Card:

@@ -59,9 +59,18 @@ def card_for_event(
     if isinstance(event, (BillCreated, BillStateChanged, PaymentPending, PaymentStateChanged, VendorStatusChanged)):
         card = _card_for_event(event, links=links, zone=zone, now=now, names=names, company_name=company_name,
                                max_items=max_items, max_bytes=max_bytes - REFRESH_RESERVE)  # fmt: skip
-        return with_refresh(card, RecordRef(event.company, event.record_kind, event.record_no, NOTICE))
+        return with_refresh(card, RecordRef(event.company, event.record_kind, event.record_no, NOTICE), _record_of(event))
     return _card_for_event(event, links=links, zone=zone, now=now, names=names, company_name=company_name,
                            max_items=max_items, max_bytes=max_bytes)  # fmt: skip
+
+
+def _record_of(event: BillCreated | BillStateChanged | PaymentPending | PaymentStateChanged | VendorStatusChanged):
+    """The record an event's card shows."""
+    if isinstance(event, VendorStatusChanged):
+        return event.vendor
+    if isinstance(event, (PaymentPending, PaymentStateChanged)):
+        return event.payment
+    return event.bill
 
 
 def _card_for_event(

@@ -16,8 +16,10 @@ Actions for Adaptive Cards", section "User IDs in refresh"):
 
 So a card posted into a channel refreshes by hand only (`user_ids=()`), and a card made for one
 person (a search result, an unfurled link, a command's answer) refreshes by itself for that person.
-The action's data names the record and the card's view, plus the card's fingerprint: the bot
-compares it with the current card's to know whether a posted message needs updating in place.
+The action's data names the record and the card's view, plus the fingerprint of the record's
+version the card shows (its WHENMODIFIED and the fields whose change matters): the bot compares
+it with the record's current one to know whether a posted message needs updating in place. (Not
+the card's own bytes: "overdue by 3 days" becoming "4 days" is no reason to rewrite a channel.)
 The schema's `Refresh` object (adaptive-card 1.5 schema, definitions.Refresh) allows exactly
 `action` and `userIds` besides `type`.
 """
@@ -33,6 +35,9 @@ from typing import Any
 
 from cards import texts
 from cards.elements import Card
+from intacct.bills import Bill
+from intacct.payments import Payment
+from intacct.vendors import Vendor
 
 REFRESH_VERB = "mlcRefresh"
 DATA_VERSION = 1
@@ -75,23 +80,29 @@ class RefreshRequest:
     fingerprint: str
 
 
-def fingerprint(card: Card) -> str:
-    """A short digest of what the card shows (its `refresh` left out), to tell whether it changed."""
-    shown = {key: value for key, value in card.items() if key != "refresh"}
-    canonical = json.dumps(shown, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def record_fingerprint(record: Bill | Payment | Vendor) -> str:
+    """A short digest of a record's version: its WHENMODIFIED and the fields whose change a card
+    must show (state, amounts, due and paid dates; a vendor's status and hold)."""
+    if isinstance(record, Bill):
+        parts: tuple[Any, ...] = (record.state, record.total_entered, record.total_due, record.total_paid, record.due_date, record.paid_date)
+    elif isinstance(record, Payment):
+        parts = (record.state, record.amount, record.amount_paid, record.amount_due, record.paid_date)
+    else:
+        parts = (record.status, record.on_hold)
+    canonical = json.dumps([record.record_no, record.when_modified, *parts], default=str, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
-def with_refresh(card: Card, ref: RecordRef, *, user_ids: Sequence[str] = ()) -> Card:
-    """A copy of `card` with its refresh: Action.Execute for the record in `ref`, refreshed by itself
-    for `user_ids` (at most 60) and by hand for everyone else."""
+def with_refresh(card: Card, ref: RecordRef, record: Bill | Payment | Vendor, *, user_ids: Sequence[str] = ()) -> Card:
+    """A copy of `card` with its refresh: Action.Execute for the record in `ref` (`record` being the
+    version the card shows), refreshed by itself for `user_ids` (at most 60), by hand for everyone else."""
     users = list(dict.fromkeys(user_ids))
     if len(users) > MAX_AUTO_REFRESH_USERS:
         raise ValueError(f"Teams refreshes a card by itself for at most {MAX_AUTO_REFRESH_USERS} users")
     if any(not isinstance(user, str) or not user or len(user) > MAX_USER_ID_LENGTH for user in users):
         raise ValueError("user ids must be Teams user MRIs (non-empty strings)")
     data = {"v": DATA_VERSION, "company": ref.company, "kind": ref.kind, "record": ref.record_no, "view": ref.view,
-            "fp": fingerprint(card)}  # fmt: skip
+            "fp": record_fingerprint(record)}  # fmt: skip
     action = {"type": "Action.Execute", "title": texts.REFRESH, "verb": REFRESH_VERB, "data": data}
     refreshed = {key: value for key, value in card.items() if key != "refresh"}
     refreshed["refresh"] = {"action": action, "userIds": users}

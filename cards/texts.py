@@ -367,13 +367,8 @@ DEFAULT_FIXES = {
 # --- refresh, unfurled links and compose-box search ----------------------------------------------
 REFRESH = "Refresh"  # the refresh action's title (Teams' own "Refresh card" menu item starts it)
 LINK_CARD_TITLE = "Sage Intacct link"
-LINK_NOT_KNOWN = (
-    "I cannot show this record: it is not one I have seen in Sage Intacct (yet), or it belongs to "
-    "a company I do not read. The link still opens it in Intacct for anyone signed in there."
-)
-LINK_NOT_FOUND = "This record is no longer in Sage Intacct, or I may not read it. The link opens Intacct."
-LINK_NOT_INTACCT = "This is not a Sage Intacct link I know. I show only the Intacct hosts I am set up for."
 OPEN_IN_INTACCT = "Open in Intacct"
+PAYMENT_PREVIEW = "Payment"
 
 
 def preview_due(amount_due: str, due: str | None, state: str) -> str:

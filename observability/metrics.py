@@ -41,6 +41,11 @@ class Metrics:
         self.tenant_refusals = Counter(
             "mlc_tenant_refusals", "Requests refused because their tenant is not in ALLOWED_TENANT_IDS, by surface "
             "(activity, invoke, graph).", ["surface"], registry=r)
+        self.invokes = Counter("mlc_invokes", "Link unfurls, compose-box searches and card refreshes answered, by invoke "
+                               "(link, search, refresh) and outcome.", ["invoke", "outcome"], registry=r)
+        self.intacct_live_functions = Counter(
+            "mlc_intacct_live_functions", "Intacct functions (billed transactions) people's reads used, by company and "
+            "source (command, link, search, refresh).", ["company", "source"], registry=r)
 
     def watch_intacct(self, stats_by_company: Callable[[], Iterable[tuple[str, object]]]) -> None:
         """Expose the Intacct clients' own counters (requests, functions, errors) at scrape time."""

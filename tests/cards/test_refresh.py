@@ -3,8 +3,9 @@ for Teams, under 28 KB, deep links kept, Teams' userIds rules, and only our own 
 
 from __future__ import annotations
 
-import copy
 import json
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -20,7 +21,7 @@ from cards.refresh import (
     REFRESH_RESERVE,
     REFRESH_VERB,
     RecordRef,
-    fingerprint,
+    record_fingerprint,
     refresh_of,
     refresh_request,
     with_refresh,
@@ -37,18 +38,18 @@ USER = "29:1uMVvhoAyfTqdMsyvHL0qlJTTfQF9MOUSI8_cQts2kdSWEZVDyJO2jz-CsNOhQcdYq1Bw
 def record_cards():
     bill, payment, vendor = s.bill(), s.payment(), s.vendor()
     return {
-        "bill notice": (build_bill_card(bill, links=s.LINKS, today=s.TODAY, created=True), RecordRef("DEMO-CO", "bill", bill.record_no, NOTICE)),
-        "bill detail": (build_bill_detail_card(bill, links=s.LINKS, today=s.TODAY, zone=s.ZONE), RecordRef("DEMO-CO", "bill", bill.record_no)),
-        "payment": (build_payment_card(payment, links=s.LINKS, today=s.TODAY), RecordRef("DEMO-CO", "payment", payment.record_no)),
-        "vendor": (build_vendor_card(vendor, links=s.LINKS, today=s.TODAY, zone=s.ZONE), RecordRef("DEMO-CO", "vendor", vendor.record_no)),
+        "bill notice": (build_bill_card(bill, links=s.LINKS, today=s.TODAY, created=True), RecordRef("DEMO-CO", "bill", bill.record_no, NOTICE), bill),
+        "bill detail": (build_bill_detail_card(bill, links=s.LINKS, today=s.TODAY, zone=s.ZONE), RecordRef("DEMO-CO", "bill", bill.record_no), bill),
+        "payment": (build_payment_card(payment, links=s.LINKS, today=s.TODAY), RecordRef("DEMO-CO", "payment", payment.record_no), payment),
+        "vendor": (build_vendor_card(vendor, links=s.LINKS, today=s.TODAY, zone=s.ZONE), RecordRef("DEMO-CO", "vendor", vendor.record_no), vendor),
     }
 
 
 @pytest.mark.parametrize("name", list(record_cards()))
 def test_every_record_card_with_its_refresh_is_a_valid_teams_card_with_its_deep_links(name, validator):
-    card, ref = record_cards()[name]
+    card, ref, record = record_cards()[name]
 
-    refreshed = with_refresh(card, ref, user_ids=[USER])
+    refreshed = with_refresh(card, ref, record, user_ids=[USER])
 
     assert_valid_card(refreshed, validator)
     assert refreshed["actions"] == card["actions"] and refreshed["body"] == card["body"]
@@ -58,37 +59,40 @@ def test_every_record_card_with_its_refresh_is_a_valid_teams_card_with_its_deep_
 
 
 def test_a_posted_card_refreshes_by_hand_only_and_a_persons_card_by_itself_for_them():
-    card, ref = record_cards()["bill notice"]
+    card, ref, bill = record_cards()["bill notice"]
 
-    assert with_refresh(card, ref)["refresh"]["userIds"] == []  # Teams: [] = the "Refresh card" menu item only
-    assert with_refresh(card, ref, user_ids=[USER, USER])["refresh"]["userIds"] == [USER]
+    assert with_refresh(card, ref, bill)["refresh"]["userIds"] == []  # Teams: [] = the "Refresh card" menu item only
+    assert with_refresh(card, ref, bill, user_ids=[USER, USER])["refresh"]["userIds"] == [USER]
 
 
 def test_teams_refreshes_by_itself_for_at_most_60_users():
-    card, ref = record_cards()["payment"]
+    card, ref, payment = record_cards()["payment"]
     users = [f"29:user-{n}" for n in range(MAX_AUTO_REFRESH_USERS + 1)]
 
-    assert len(with_refresh(card, ref, user_ids=users[:-1])["refresh"]["userIds"]) == MAX_AUTO_REFRESH_USERS
+    assert len(with_refresh(card, ref, payment, user_ids=users[:-1])["refresh"]["userIds"]) == MAX_AUTO_REFRESH_USERS
     with pytest.raises(ValueError):
-        with_refresh(card, ref, user_ids=users)
+        with_refresh(card, ref, payment, user_ids=users)
 
 
-def test_the_fingerprint_follows_what_the_card_shows_not_its_refresh():
-    card, ref = record_cards()["bill detail"]
-    changed = copy.deepcopy(card)
-    changed["body"][0]["items"][0]["text"] = "Something else"
+def test_the_fingerprint_follows_the_records_version_not_the_cards_wording():
+    bill = s.bill()
+    later = s.bill(when_modified=bill.when_modified + timedelta(minutes=1))
+    paid = s.bill(state="Paid", total_due=Decimal("0"))
+    card, ref, _ = record_cards()["bill detail"]
 
-    refreshed = with_refresh(card, ref, user_ids=[USER])
+    refreshed = with_refresh(card, ref, bill)
 
-    assert refresh_of(refreshed).fingerprint == fingerprint(card) == fingerprint(refreshed) == fingerprint(with_refresh(refreshed, ref))
-    assert fingerprint(changed) != fingerprint(card)
+    assert refresh_of(refreshed).fingerprint == record_fingerprint(bill) == record_fingerprint(s.bill(description="other words"))
+    assert len({record_fingerprint(bill), record_fingerprint(later), record_fingerprint(paid)}) == 3
+    assert record_fingerprint(s.vendor()) != record_fingerprint(s.vendor(on_hold=not s.vendor().on_hold))
+    assert record_fingerprint(s.payment()) != record_fingerprint(s.payment(state="Confirmed"))
 
 
 def test_a_refresh_adds_at_most_the_reserve_even_with_the_longest_company_key():
-    card, _ = record_cards()["bill notice"]
+    card, _, bill = record_cards()["bill notice"]
     ref = RecordRef("K" * 100, "bill", 2**53 - 1, NOTICE)
 
-    assert card_size(with_refresh(card, ref)) - card_size(card) <= REFRESH_RESERVE
+    assert card_size(with_refresh(card, ref, bill)) - card_size(card) <= REFRESH_RESERVE
 
 
 @pytest.mark.parametrize("event_name", ["bill", "payment", "vendor"])
