@@ -920,7 +920,8 @@ def cmd_package(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
     settings = load_runtime_settings(environ)
     publisher = Publisher(settings.app_id, settings.teams_app_developer, settings.teams_app_website_url,
-                          settings.teams_app_privacy_url, settings.teams_app_terms_url, settings.public_url)
+                          settings.teams_app_privacy_url, settings.teams_app_terms_url, settings.public_url,
+                          tuple(company.web_url for company in settings.companies))
     try:
         path = write_package(publisher, output=Path(args.output) if args.output else None, rsc=args.rsc)
     except PackageSettingsError as exc:

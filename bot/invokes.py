@@ -390,10 +390,12 @@ def _kind(record: Record) -> str:
 
 
 def _host(url: str) -> str | None:
+    """The host of an http(s) URL (None for any other scheme, or a URL that does not parse)."""
     try:
-        return urlsplit(url).hostname
+        parts = urlsplit(url)
     except ValueError:
         return None
+    return parts.hostname if parts.scheme.lower() in ("http", "https") else None
 
 
 def _problem(error: IntacctError) -> str:

@@ -11,6 +11,7 @@ the icons against Teams' size and transparency rules before anything is written.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import struct
@@ -22,6 +23,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.commands import manifest_command_lists
+from bot.invoke_values import manifest_compose_extensions
+from intacct.record_links import INTACCT_DOMAIN, is_intacct_host
 
 APP_PACKAGE = Path(__file__).resolve().parent.parent / "appPackage"
 SCHEMA_FILE = APP_PACKAGE / "schema" / "teams-manifest-v1.25.schema.json"
@@ -60,6 +63,7 @@ class Publisher:
     privacy_url: str  # TEAMS_APP_PRIVACY_URL
     terms_url: str  # TEAMS_APP_TERMS_URL
     public_url: str = ""  # PUBLIC_URL: its host becomes the one valid domain
+    intacct_web_urls: tuple[str, ...] = ()  # every company's INTACCT_WEB_URL: their hosts' links unfurl too
 
     def problems(self) -> list[str]:
         """What is missing, by settings key."""
@@ -90,10 +94,32 @@ def build_manifest(publisher: Publisher, *, source: Path = APP_PACKAGE / "manife
     bot = manifest["bots"][0]
     bot["botId"] = publisher.app_id
     bot["commandLists"] = manifest_command_lists()
+    manifest["composeExtensions"] = manifest_compose_extensions(publisher.app_id, link_domains(publisher.intacct_web_urls))
     if rsc:
         manifest["webApplicationInfo"] = {"id": publisher.app_id}
         manifest["authorization"] = {"permissions": {"resourceSpecific": [dict(p) for p in RSC_PERMISSIONS]}}
     return manifest
+
+
+def link_domains(web_urls: tuple[str, ...] = ()) -> list[str]:
+    """The domains whose pasted links Teams sends to the bot: `*.intacct.com` (RECORD_URLs live on
+    www.intacct.com and its pods; Teams' `*.` matches exactly one label), and the host of any
+    configured Intacct web URL outside it. Loopback and IP hosts are left out: no Teams client
+    unfurls a link to them."""
+    domains = [f"*.{INTACCT_DOMAIN}"]
+    for url in web_urls:
+        host = (urlsplit(url).hostname or "").lower()
+        if host and host != "localhost" and not _is_ip(host) and not is_intacct_host(host) and host not in domains:
+            domains.append(host)
+    return domains
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def validate_manifest(manifest: dict[str, Any], *, schema_file: Path = SCHEMA_FILE) -> list[str]:

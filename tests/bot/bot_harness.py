@@ -18,6 +18,7 @@ from bot.connector import PostedMessage, TeamsConnector, close_adapter, create_a
 from bot.context import BotContext, BotPolicy, CompanyContext
 from bot.conversations import ConversationBook, Origin
 from bot.handler import MlConnectorBot, make_messages_handler
+from bot.invokes import InvokeService
 from bot.pacing import ConversationPacer
 from bot.server import create_web_app
 from bot.service import CommandService
@@ -117,6 +118,12 @@ class BotHarness:
         await response.read()
         return response.status
 
+    async def invoke(self, activity: Mapping[str, Any]) -> tuple[int, Any]:
+        """POST an invoke to /api/messages; returns the HTTP status and the answer's JSON body."""
+        response = await self.client.post("/api/messages", json=copy.deepcopy(dict(activity)))
+        raw = await response.read()
+        return response.status, json.loads(raw) if raw else None
+
     async def say(self, text: str, **changes: Any) -> list[Message]:
         """Mention the bot in the Playground's thread; returns the bot's new messages."""
         status = await self.post(self.message(text, **changes))
@@ -158,6 +165,7 @@ async def bot_harness(
     graph_members: Any = None,
     database_url: str | None = None,
     pacer: ConversationPacer | None = None,
+    invoke_options: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[BotHarness]:
     """Start everything; `companies` > 1 adds the same sandbox company under more keys; a
     `database_url` replaces the migrated SQLite store (e.g. one that cannot be reached)."""
@@ -182,7 +190,8 @@ async def bot_harness(
                 pacer=pacer,
             )
             service = CommandService(context, **dict(service_options or {}))
-            bot = MlConnectorBot(context, service=service, conversations=ConversationBook(store, clock))
+            invokes = InvokeService(context, **dict(invoke_options or {}))
+            bot = MlConnectorBot(context, service=service, conversations=ConversationBook(store, clock), invokes=invokes)
             app = create_web_app(context, messages=make_messages_handler(adapter, bot))
             client = TestClient(TestServer(app, host="127.0.0.1", port=0))
             await client.start_server()
