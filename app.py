@@ -286,7 +286,8 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
         companies={key: c.context for key, c in runtime.companies.items()},
         clock=clock,
         metrics=runtime.metrics,
-        policy=BotPolicy(settings.app_id, settings.allowed_tenant_ids, settings.route_admins, settings.max_request_bytes),
+        policy=BotPolicy(settings.app_id, settings.allowed_tenant_ids, settings.route_admins, settings.max_request_bytes,
+                         settings.live_reads_per_minute),
         pacer=pacer,
     )
     notifier = Notifier(context, connector, pacer, holder=runtime.holder, sleep=asyncio.sleep,

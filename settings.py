@@ -175,6 +175,7 @@ class Settings:
     allowed_tenant_ids: frozenset[str] = frozenset()  # resolved: "*" = any; else lower-case tenant ids
     route_admins: tuple[str, ...] = DEFAULT_ROUTE_ADMINS
     max_request_bytes: int = 256 * 1024
+    live_reads_per_minute: int = 60  # people's Intacct reads (links, searches, refreshes, commands) per company a minute
     events_client_id: str = ""  # Platform Triggers with webhook delivery: the trigger's Client ID
     events_client_secret: Secret = field(default_factory=lambda: Secret(""))  # that REST client's secret
     events_issuer: str = ""  # when set, a Platform Trigger token's `iss` must equal it
@@ -316,6 +317,7 @@ class _Parser:
             allowed_tenant_ids=allowed,
             route_admins=tuple(self.csv("ROUTE_ADMINS")) or DEFAULT_ROUTE_ADMINS,
             max_request_bytes=self.integer("MAX_REQUEST_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024),
+            live_reads_per_minute=self.integer("LIVE_READS_PER_MINUTE", 60, 1, 6000),
             events_client_id=client_id,
             events_client_secret=Secret(client_secret),
             events_issuer=self.get("INTACCT_EVENTS_ISSUER"),

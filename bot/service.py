@@ -50,7 +50,7 @@ from bot.context import BotContext, CompanyContext
 from bot.live_reads import LiveReadsBusyError
 from bot.record_cards import RecordCards
 from bot.conversations import Origin
-from bot.status import KIND_ORDER, route_view
+from bot.status import KIND_ORDER, peoples_reads, route_view
 from bot.waiting import DeadlinePassedError, within_deadline
 from cards import texts as card_texts
 from cards.bills import build_bill_list_card
@@ -387,7 +387,12 @@ class CommandService:
         store = context.store
         states = {state.company: state for state in await store.poll_states()}
         keys = list(context.companies) + sorted(set(states) - set(context.companies))
-        companies = tuple([replace(company_status(key, states.get(key)), name=await self._known_name(key)) for key in keys])
+        today, month = await peoples_reads(store, context.clock())
+        companies = tuple([
+            replace(company_status(key, states.get(key)), name=await self._known_name(key), people_functions_today=today.get(key, 0),
+                    people_functions_month=month.get(key, 0))
+            for key in keys
+        ])  # fmt: skip
         # Only this tenant's channels: a multi-tenant bot must not show one customer another's.
         inactive = tuple(
             route_view(route)

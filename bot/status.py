@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Awaitable, Callable, Sequence
 from zoneinfo import ZoneInfo
 
@@ -60,6 +60,7 @@ class StatusBuilder:
     async def status_view(self) -> StatusView:
         """The current status (one store round trip per kind of fact)."""
         states = {s.company: s for s in await self.store.poll_states()}
+        today, month = await peoples_reads(self.store, self.clock())
         wakeups = {w.company: w for w in await self.store.wakeup_states()} if any(f.wakeups for f in self.companies) else {}
         companies = []
         for facts in self.companies:
@@ -80,6 +81,8 @@ class StatusBuilder:
                     monthly_transactions_estimate=facts.monthly_transactions_estimate,
                     wakeups=facts.wakeups,
                     last_wakeup_at=woken.last_at if woken else None,
+                    people_functions_today=today.get(facts.key, 0),
+                    people_functions_month=month.get(facts.key, 0),
                 )
             )
         inactive = [r for r in await self.store.list_routes() if not r.active]
@@ -91,6 +94,18 @@ class StatusBuilder:
             inactive_routes=tuple([route_view(r, await self._label(r)) for r in inactive]),
             version=self.version,
         )
+
+
+async def peoples_reads(store: Store, now: datetime) -> tuple[dict[str, int], dict[str, int]]:
+    """Intacct functions people's reads used per company (bot/live_reads.py): today and this month, UTC."""
+    day = now.astimezone(timezone.utc).date()
+    today: dict[str, int] = {}
+    month: dict[str, int] = {}
+    for usage in await store.intacct_usage(since=day.replace(day=1)):
+        month[usage.company] = month.get(usage.company, 0) + usage.functions
+        if usage.day == day:
+            today[usage.company] = today.get(usage.company, 0) + usage.functions
+    return today, month
 
 
 KIND_ORDER = ("bills", "payments", "vendors", "digest", "alerts")

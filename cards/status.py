@@ -165,6 +165,7 @@ def _company(company: CompanyStatus, view: StatusView, zone: TeamZone) -> Elemen
         (texts.LAST_ERROR, error),
         (texts.PER_POLL, texts.functions_per_poll(company.functions_last_cycle)),
         (texts.PER_MONTH, estimate_text),
+        (texts.PEOPLES_READS, texts.peoples_reads(company.people_functions_today, company.people_functions_month)),
         (texts.WAKEUPS, clean_optional(wakeup_kinds, DESCRIPTION_LIMIT) if wakeup_kinds else None),
         (texts.LAST_WAKEUP, (ago(company.last_wakeup_at, view.now, zone) if company.last_wakeup_at else texts.NO_WAKEUP_YET)
          if company.wakeups else None),

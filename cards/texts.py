@@ -244,6 +244,7 @@ FAILURES = "Failures"
 PER_POLL = "Per poll"
 PER_MONTH = "Per month"
 PER_WAKEUP_POLL = "+ 3 per wake-up poll"
+PEOPLES_READS = "On request"
 WAKEUPS = "Wake-ups"
 WAKEUP_KINDS = {"platform_trigger": "Platform Triggers", "smart_event": "Smart Events"}
 LAST_WAKEUP = "Last wake-up"
@@ -270,6 +271,11 @@ NO_FILTERS = "none"
 def failing(count: int) -> str:
     """`failing: 3 polls in a row`."""
     return f"failing: {count:,} poll in a row" if count == 1 else f"failing: {count:,} polls in a row"
+
+
+def peoples_reads(today: int, month: int) -> str:
+    """What people's reads (commands, links, searches, refreshes) used: `12 functions today · 340 this month`."""
+    return f"{today:,} function{'' if today == 1 else 's'} today · {month:,} this month"
 
 
 def functions_per_poll(count: int) -> str:

@@ -66,6 +66,8 @@ class CompanyStatus:
     outbox_depth: int | None = None  # this company's undelivered posts, when known
     wakeups: tuple[str, ...] = ()  # Intacct wake-up kinds it takes ("platform_trigger", "smart_event"); empty: off
     last_wakeup_at: datetime | None = None  # when the last authentic wake-up arrived (any instance)
+    people_functions_today: int = 0  # Intacct functions people's reads used today (UTC): commands, links, searches, refreshes
+    people_functions_month: int = 0  # … and this calendar month (UTC)
 
 
 class GraphState(enum.Enum):

@@ -336,3 +336,11 @@ def test_urls_in_a_company_table_are_checked_too(tmp_path):
     config.write_text('[[company]]\nname = "us"\nendpoint_url = "http://gateway.example.com/ia/xml/xmlgw.phtml"\n')
     with pytest.raises(SettingsError, match=r"companies.toml \[\[company\]\] #1 \(name 'us'\) key endpoint_url must use https"):
         load_settings(COMPANY | {"ML_CONNECTOR_CONFIG": str(config)})  # the table's key is named, not the environment's
+
+
+def test_peoples_reads_per_minute_default_to_60_and_are_bounded():
+    assert load_settings({}).live_reads_per_minute == 60
+    assert load_settings({"LIVE_READS_PER_MINUTE": "120"}).live_reads_per_minute == 120
+    for bad in ("0", "many", "100000"):
+        with pytest.raises(SettingsError, match="LIVE_READS_PER_MINUTE"):
+            load_settings({"LIVE_READS_PER_MINUTE": bad})

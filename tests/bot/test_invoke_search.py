@@ -186,3 +186,13 @@ async def test_with_two_companies_each_result_names_its_company(clock, fixtures_
 
     subtitles = [a["preview"]["content"]["subtitle"] for a in results(body)]
     assert {s.split(" · ")[0] for s in subtitles} == {"DEMO-CO", "DEMO-2"}
+
+
+async def test_status_shows_what_peoples_reads_cost_in_intacct_today_and_this_month(harness):
+    await harness.invoke(typed(harness, "acme"))
+    used = sum(u.functions for u in await harness.store.intacct_usage(since=harness.clock().date()))
+
+    replies = await harness.say("status")
+
+    shown = str(replies[0].cards[0])
+    assert used >= 1 and f"{used} function{'' if used == 1 else 's'} today · {used} this month" in shown

@@ -244,6 +244,8 @@ def status_view(**overrides: object) -> StatusView:
                 functions_last_cycle=3,
                 monthly_transactions_estimate=20_592,
                 outbox_depth=0,
+                people_functions_today=42,
+                people_functions_month=1_204,
             ),
             CompanyStatus(
                 company="ACME-EU",
