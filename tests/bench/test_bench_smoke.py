@@ -43,6 +43,12 @@ def test_chat_reply_answers_through_api_messages():
     assert 0 < float(figures["p95_s"]) < 15  # Teams' budget
 
 
+def test_compose_search_answers_every_search_with_results_in_time():
+    figures = run_bench("compose_search.py", "--bills", "200", "--requests", "6")
+    assert figures["bills"] == "520" and figures["searches"] == "6" and float(figures["results_mean"]) >= 1
+    assert 0 < float(figures["p95_s"]) < 5 and figures["over_teams_budget"] == "0"
+
+
 def test_hostile_requests_are_refused_with_two_log_lines_per_flood():
     figures = run_bench("hostile_requests.py", "--bodies", "5", "--items", "50")
     assert (figures["graph_status"], figures["flat_status"], figures["deep_status"]) == ("403", "400", "400")
