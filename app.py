@@ -666,6 +666,24 @@ def forget_last_demo(data_dir: Path) -> None:
         (data_dir / f"{SQLITE_FILE_NAME}{suffix}").unlink(missing_ok=True)
 
 
+async def demo_invokes_hint(runtime: Runtime) -> str:
+    """How to try the compose-box search and a pasted link in the Playground, with a pending bill's
+    number and RECORD_URL read from the demo company (generic words when Intacct cannot say)."""
+    from bot.invoke_values import SEARCH_COMMAND_ID, SEARCH_PARAMETER
+    from intacct.errors import IntacctError
+
+    example, link = "", messages.DEMO_NO_LINK
+    company = next(iter(runtime.companies.values()), None)
+    if company is not None:
+        try:
+            bills = (await company.context.client.query_bills(states=["Submitted"], limit=1)).bills
+        except IntacctError:
+            bills = []
+        if bills:
+            example, link = f" (e.g. {bills[0].bill_number})", bills[0].record_url or link
+    return messages.DEMO_TRY_INVOKES.format(command=SEARCH_COMMAND_ID, parameter=SEARCH_PARAMETER, example=example, link=link)
+
+
 def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """The embedded default: sandbox + SQLite + anonymous bot + Agents Playground."""
     from intacct.sandbox import run_sandbox
@@ -709,6 +727,7 @@ def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
                     await playground.say(team, "subscribe all", bot_id=config["bot"]["id"], user_id=config["currentUser"]["id"])
                     print(f"\nOpen {playground.url} — the team's General channel is subscribed to bills, payments, vendor "
                           "changes and the digest. Try: @Test Bot show pending bills\n", flush=True)
+                    print(await demo_invokes_hint(runtime), flush=True)
                 except PlaygroundError as exc:
                     print(f"\nAgents Playground not started ({exc}). The bot still runs at {bot_url}/api/messages.\n", flush=True)
 

@@ -115,3 +115,15 @@ SERVE_STARTING = "ml-connector is starting: its database is not reachable yet (s
 # --- package --------------------------------------------------------------------------------------
 PACKAGE_WRITTEN = ("wrote {path} — upload it in Teams (Apps > Manage your apps > Upload an app) or the Teams admin "
                    "center (Teams apps > Manage apps > Upload new app)")
+
+# --- demo -----------------------------------------------------------------------------------------
+DEMO_TRY_INVOKES = (
+    "Also try, in the Playground:\n"
+    "  - the compose-box bill search: open its message extension panel, enter command id “{command}” and parameter "
+    "name “{parameter}”, then type a vendor, a bill number or an amount{example};\n"
+    "  - a pasted Intacct link: its link-unfurling dialog turns {link} into the bill's live card;\n"
+    "  - a card's refresh: Teams offers “Refresh card” in a card's ⋯ menu; the Playground runs no refresh (it logs "
+    "“User specific view is not supported yet”), so it is shown by tests/e2e/test_playground.py, which sends one "
+    "through the Playground's invoke API and watches the channel's card update in place.\n"
+)
+DEMO_NO_LINK = "a bill's RECORD_URL (a card's “Review bill” button holds one)"

@@ -2,7 +2,12 @@
 
 Used by `python app.py demo` and by the end-to-end tests. The Playground impersonates the Teams
 client and the Bot Connector (`/_connector`); its scriptable HTTP API installs the bot in its
-team and posts messages as a user (the API its own web client uses, version 0.2.28).
+team, posts messages and sends invokes as a user (the API its own web client uses, version
+0.2.28). Of the invokes it knows `adaptiveCard/action`, `composeExtension/query` and
+`composeExtension/queryLink`; it does not read the app manifest (its search panel asks for the
+command id and parameter name) and does not run a card's `refresh` (its client logs "User specific
+view is not supported yet in Microsoft 365 Agents playground"), so a refresh reaches the bot only
+through `invoke`.
 """
 
 from __future__ import annotations
@@ -73,6 +78,21 @@ class Playground:
         async with self.http.post(f"{self.url}/_conversation/v1/conversations/{conversation_id}/messages", json=body) as response:
             if response.status >= 300:
                 raise PlaygroundError(f"posting a message failed: HTTP {response.status} {await response.text()}")
+
+    async def invoke(
+        self, name: str, value: Any, *, conversation_id: str, user_id: str, reply_to_id: str | None = None
+    ) -> dict[str, Any]:
+        """Send an invoke as a user does: a compose-box search (`composeExtension/query`), a pasted
+        link (`composeExtension/queryLink`) or a card's Action.Execute (`adaptiveCard/action`, on
+        the message `reply_to_id`); returns the bot's answer as the Playground passes it on
+        (version 0.2.28: `{composeExtension}` for the first two, `{type, value}` for a card action)."""
+        body: dict[str, Any] = {"name": name, "value": value, "from": {"id": user_id}, "conversation": {"id": conversation_id}}
+        if reply_to_id is not None:
+            body["replyToId"] = reply_to_id
+        async with self.http.post(f"{self.url}/_conversation/v1/invoke", json=body) as response:
+            if response.status >= 300:
+                raise PlaygroundError(f"the {name} invoke failed: HTTP {response.status} {await response.text()}")
+            return await response.json()
 
     async def stop(self) -> None:
         """Terminate the process (and its children)."""

@@ -133,3 +133,57 @@ async def test_install_ask_and_receive_a_new_bill_in_the_playground(tmp_path):
 def _node_available():
     if os.environ.get("ML_CONNECTOR_SKIP_PLAYGROUND") == "1":
         pytest.skip("ML_CONNECTOR_SKIP_PLAYGROUND=1")
+
+
+@pytest.mark.skipif(playground_command() is None, reason="Node.js/npx is not installed")
+async def test_search_a_pasted_link_and_a_refresh_in_the_playground(tmp_path):
+    async with running_app(tmp_path) as (runtime, sandbox, endpoint):
+        playground = await start_playground(endpoint, port=free_port(), http=runtime.http, work_dir=tmp_path / "playground")
+        try:
+            config = await playground.config()
+            team, bot_id, user_id = config["teams"][0]["id"], config["bot"]["id"], config["currentUser"]["id"]
+            company = next(iter(runtime.companies.values()))
+            async with runtime.http.ws_connect(f"{playground.url}/_ws_conversation/v1/conversations/stream") as ws:
+                stream = ConversationStream(ws)
+                await playground.install(team)
+                await playground.say(team, "subscribe bills", bot_id=bot_id, user_id=user_id)
+                await stream.wait_for(lambda e: "Done" in (e.get("message", {}).get("text") or ""), "the subscribe confirmation")
+                assert (await company.coordinator.poll()).ok  # the baseline: every record's link indexed
+                client = company.context.client
+                [pending] = (await client.query_bills(states=["Submitted"], limit=1)).bills
+
+                # The compose-box search, as the Playground's Message extension panel sends it.
+                found = await playground.invoke("composeExtension/query", {"commandId": "searchBills", "parameters": [
+                    {"name": "query", "value": pending.bill_number}], "queryOptions": {"skip": 0, "count": 25}},
+                    conversation_id=team, user_id=user_id)  # fmt: skip
+                result = found["composeExtension"]
+                assert result["type"] == "result" and pending.bill_number in card_text(result["attachments"][0]["content"])
+
+                # A pasted RECORD_URL, as its link-unfurling dialog sends it.
+                unfurled = await playground.invoke("composeExtension/queryLink", {"url": pending.record_url},
+                                                   conversation_id=team, user_id=user_id)  # fmt: skip
+                [card] = [a["content"] for a in unfurled["composeExtension"]["attachments"]]
+                assert card["refresh"]["action"]["data"]["record"] == pending.record_no
+
+                # A new bill's card in the channel, then its bill approved in Intacct and the card refreshed.
+                async with runtime.http.post(str(sandbox.make_url("/sandbox/bills")), json={"amount": "777.00"}) as response:
+                    bill = await response.json()
+                assert (await company.coordinator.poll()).ok
+                posted = await stream.wait_for(
+                    lambda e: card_of(e) and bill["bill_number"] in card_text(card_of(e)) and e["actionConversationId"] == team,
+                    "the new bill's card",
+                )
+                async with runtime.http.post(str(sandbox.make_url(f"/sandbox/bills/{bill['record_no']}/state")), json={"state": "Approved"}):
+                    pass
+                notice = card_of(posted)
+                message_id = posted["message"]["messageId"]
+                answer = await playground.invoke("adaptiveCard/action", {"action": notice["refresh"]["action"], "trigger": "manual"},
+                                                 conversation_id=f"{team};messageid={message_id}", user_id=user_id, reply_to_id=message_id)
+                assert answer["type"] == "application/vnd.microsoft.card.adaptive" and "Posted" in card_text(answer["value"])
+                updated = await stream.wait_for(
+                    lambda e: card_of(e) and e.get("message", {}).get("messageId") == message_id and "Posted" in card_text(card_of(e)),
+                    "the channel's card updated in place",
+                )
+                assert card_of(updated)["refresh"]["userIds"] == []
+        finally:
+            await playground.stop()
