@@ -49,6 +49,7 @@ KINDS = {
     "subscriptions": "subscriptions",
     "help-not-understood": "help_unknown_command",
     "welcome": "welcome",
+    "link-not-known": "link_not_known",
     "alert-polling-failed": "alert_polling_failed",
     "alert-recovered": "alert_polling_recovered",
 }

@@ -13,6 +13,8 @@ import pytest
 from cards.alerts import build_alert_card
 from cards.bills import build_bill_card, build_bill_detail_card, build_bill_list_card, build_pending_bills_card
 from cards.digest import build_digest_card, build_summary_card
+from bot.messages import LINK_NOT_KNOWN
+from cards.compose import build_link_card
 from cards.help import build_help_card, build_welcome_card
 from cards.payments import build_payment_card, build_payments_list_card
 from cards.status import build_status_card, build_subscriptions_card
@@ -94,6 +96,7 @@ CARDS: dict[str, Callable[[], dict[str, Any]]] = {
         dataclasses.replace(DEFAULT_HELP, notice="I didn't understand “show bils”.", notes=("Amounts: 500, 1,200.50 or 1.2k.",))
     ),
     "welcome": lambda: build_welcome_card(team_name="Finance"),
+    "link_not_known": lambda: build_link_card(s.record_url("QVBCSUxMOjk5OTk5OQ"), LINK_NOT_KNOWN),
     "alert_polling_failed": lambda: build_alert_card(s.alert(AlertKind.POLLING_FAILED), zone=s.ZONE, company_name="Demo Manufacturing Inc."),
     "alert_polling_recovered": lambda: build_alert_card(s.alert(AlertKind.POLLING_RECOVERED), zone=s.ZONE, company_name="Demo Manufacturing Inc."),
     "alert_credentials_rejected": lambda: build_alert_card(s.alert(AlertKind.CREDENTIALS_REJECTED), zone=s.ZONE),
