@@ -202,7 +202,7 @@ class InvokeService:
             elif isinstance(page, IntacctError):
                 log.warning("company %s: a compose-box search failed in Intacct: %s", company.key, page)
                 text = _problem(page) if len(companies) == 1 else messages.SEARCH_FAILED_FOR.format(company=company.key, problem=_problem(page))
-                problems.append(("intacct_error", messages.SEARCH_FAILED.format(problem=text)))
+                problems.append(("intacct_error", text))
             elif isinstance(page, BaseException):
                 raise page
             else:
@@ -210,7 +210,9 @@ class InvokeService:
         if not found and problems:
             outcome, text = problems[0]
             return ComposeAnswer(text=text, outcome=outcome)
-        found.sort(key=lambda pair: search_order(pair[1], query.text, self._context.clock().date()))
+        now = self._context.clock()
+        today = {company.key: (await company.zone(ask=False)).today(now) for company in companies}  # the AP team's day
+        found.sort(key=lambda pair: search_order(pair[1], query.text, today[pair[0].key]))
         window = found[query.skip : query.skip + query.count]
         if not window:
             if query.skip:

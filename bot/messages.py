@@ -209,7 +209,6 @@ SEARCH_EMPTY = "Type a vendor, a bill number or an amount, for example: Acme, IN
 SEARCH_TOO_LONG = "That is longer than any vendor, bill number or amount ({limit} characters at most)."
 SEARCH_TOO_FAR = "That goes past the first 1,000 bills found: type more of the vendor, number or amount."
 SEARCH_NOTHING = "No bill matches {text}. Try a vendor's name, a bill number or an amount."
-SEARCH_FAILED = "{problem}"
 SEARCH_FAILED_FOR = "{company}: {problem}"
 SEARCH_SLOW = "Sage Intacct did not answer the search in time. Try again in a moment."
 SEARCH_BUSY = "Many people are asking Sage Intacct right now. Try again in {seconds} seconds."

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field as dataclass_field, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from itertools import chain
-from typing import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 import aiohttp
 
@@ -56,6 +56,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 DEFAULT_ENDPOINT = "https://api.intacct.com/ia/xml/xmlgw.phtml"
 CHANGE_OBJECTS = (BILL_OBJECT, PAYMENT_OBJECT, VENDOR_OBJECT)
@@ -392,20 +394,19 @@ class IntacctClient:
 
     async def read_payment(self, record_no: int) -> Payment | None:
         """The payment (request) with this RECORDNO, or None when there is none."""
-        record_no = _record_no(record_no)
-        fields, zone = await self._fields(PAYMENT_OBJECT), await self._zone()
-        query = PagedQuery("payment", PAYMENT_OBJECT, fields, render(field("RECORDNO").eq(record_no)), lambda row: parse_payment(row, zone),
-                           pagesize=1, max_rows=1)  # fmt: skip
-        found = (await run_queries(self.execute, [query]))["payment"].records
-        return found[0] if found else None
+        return await self._read_one(PAYMENT_OBJECT, parse_payment, record_no)
 
     async def read_vendor(self, record_no: int) -> Vendor | None:
         """The vendor with this RECORDNO, or None when there is none."""
+        return await self._read_one(VENDOR_OBJECT, parse_vendor, record_no)
+
+    async def _read_one(self, object_name: str, parse: Callable[[Mapping[str, str | None], timezone], T], record_no: int) -> T | None:
+        """The record of `object_name` with this RECORDNO (one function), or None."""
         record_no = _record_no(record_no)
-        fields, zone = await self._fields(VENDOR_OBJECT), await self._zone()
-        query = PagedQuery("vendor", VENDOR_OBJECT, fields, render(field("RECORDNO").eq(record_no)), lambda row: parse_vendor(row, zone),
+        fields, zone = await self._fields(object_name), await self._zone()
+        query = PagedQuery(object_name, object_name, fields, render(field("RECORDNO").eq(record_no)), lambda row: parse(row, zone),
                            pagesize=1, max_rows=1)  # fmt: skip
-        found = (await run_queries(self.execute, [query]))["vendor"].records
+        found = (await run_queries(self.execute, [query]))[object_name].records
         return found[0] if found else None
 
     async def search_bills(self, text: str, *, limit: int = 100) -> BillPage:

@@ -4,15 +4,19 @@ the message Teams shows, never an error. Real CloudAdapter, fake Bot Connector, 
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from bot import messages
 from bot.invoke_values import MAX_SKIP
+from bot.invokes import search_order
 from cards.refresh import refresh_of
 from tests.bot.bot_harness import playground_policy
 from tests.bot.invoke_helpers import PLAYGROUND_USER_AAD, QUERY_SAMPLE, checked_card, invoke_harness, message_text, results
+from tests.cards import samples as s
 
 DOCS_SAMPLE = "bot-framework/invoke-compose-query.json"
 PERSONAL_SAMPLE = "playground/invoke-compose-query-personal.json"
@@ -185,7 +189,7 @@ async def test_with_two_companies_each_result_names_its_company(clock, fixtures_
         _, body = await harness.invoke(typed(harness, target.bill_number))
 
     subtitles = [a["preview"]["content"]["subtitle"] for a in results(body)]
-    assert {s.split(" · ")[0] for s in subtitles} == {"DEMO-CO", "DEMO-2"}
+    assert {subtitle.split(" · ")[0] for subtitle in subtitles} == {"DEMO-CO", "DEMO-2"}
 
 
 async def test_status_shows_what_peoples_reads_cost_in_intacct_today_and_this_month(harness):
@@ -196,3 +200,17 @@ async def test_status_shows_what_peoples_reads_cost_in_intacct_today_and_this_mo
 
     shown = str(replies[0].cards[0])
     assert used >= 1 and f"{used} function{'' if used == 1 else 's'} today · {used} this month" in shown
+
+
+def test_results_put_the_typed_number_first_then_open_bills_soonest_due_then_the_rest_newest_first():
+    today = s.TODAY
+    paid_new = s.bill(record_no=9, bill_number="B-9", state="Paid", total_due=Decimal("0"))
+    paid_old = s.bill(record_no=3, bill_number="B-3", state="Paid", total_due=Decimal("0"))
+    later = s.bill(record_no=5, bill_number="B-5", due_date=today + timedelta(days=9))
+    sooner = s.bill(record_no=6, bill_number="B-6", due_date=today + timedelta(days=2))
+    undated = s.bill(record_no=7, bill_number="B-7", due_date=None)
+    typed = s.bill(record_no=1, bill_number="b-1", state="Paid", total_due=Decimal("0"))
+
+    ordered = sorted([paid_old, later, undated, paid_new, sooner, typed], key=lambda b: search_order(b, "B-1", today))
+
+    assert [b.bill_number for b in ordered] == ["b-1", "B-6", "B-5", "B-7", "B-9", "B-3"]

@@ -11,14 +11,7 @@ from bot.live_reads import LiveReads, LiveReadsBusyError
 from observability.metrics import Metrics
 from store.sql import open_store
 from tests.fakes.sandbox import running_sandbox
-
-
-@pytest.fixture
-async def store(tmp_path):
-    store = open_store(None, data_dir=tmp_path)
-    await store.migrate()
-    yield store
-    await store.close()
+from tests.poller.test_coordinator import store  # noqa: F401 - the migrated SQLite store fixture
 
 
 @pytest.fixture
