@@ -6,6 +6,11 @@ It translates, it does not decide: an activity becomes an `Origin` (plain values
 `Reply` is sent back in the same conversation — a channel message's thread. With
 bot/connector.py this is the only module that imports botbuilder.
 
+Invokes: `composeExtension/queryLink`, `composeExtension/query` and `adaptiveCard/action` go to
+bot/invokes.py (its plain answers become botbuilder's MessagingExtensionResponse, or the
+`{statusCode, type, value}` body of Universal Actions); a refreshed channel card whose record
+changed is also updated in place here, paced like a reply. Any other invoke is botbuilder's (501).
+
 Order of a turn: the tenant gate (bot/tenant_gate.py: the conversation's tenant against
 ALLOWED_TENANT_IDS; a refused activity gets no reply, a refused invoke a bare 403, both logged
 once per tenant and counted), then the handler method, then `context.metrics.activities{type,outcome}`.

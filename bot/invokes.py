@@ -29,7 +29,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, Awaitable, Callable, Sequence, TypeVar
+from typing import Any, Awaitable, Sequence, TypeVar
 from urllib.parse import urlsplit
 
 from bot import messages
