@@ -1,12 +1,14 @@
 """Links into Intacct's web UI, in both directions: which link a card shows for a record, and which
 record a pasted link names.
 
-Two shapes, and only these (intacct-xml-api notes §10; README "Deep links"):
+Two shapes, and only these (README "Deep links"; Sage documents no URL scheme for its pages):
 
 - `RECORD_URL`, the read-only field most objects have: `https://<host>/ia/acct/ur.phtml?.r=<token>`,
   where the token is opaque (Sage documents nothing about it) and the host is www.intacct.com or a
-  pod such as www-p02.intacct.com. It cannot be decoded, so a pasted one is resolved only through
-  what the poller saw: the record-link index keeps `r:<token>` for every record read with one.
+  pod such as www-p02.intacct.com (fylein/fyle-intacct-api, MIT, reads RECORD_URL back from
+  Intacct, keeps the token after `?.r=` and rebuilds the URL from it; its test fixtures record such
+  values). It cannot be decoded, so a pasted one is resolved only through what the poller saw:
+  the record-link index keeps `r:<token>` for every record read with one.
 - the list view our cards fall back to when a record has no RECORD_URL (and for a bill's vendor,
   known only by id): `{web_url}/ia/acct/lister.phtml?.it=<object>&.filter=<id>`, an undocumented
   best effort. Its key is `<object>:<id>` (`apbill:B-1001`, `appymt:77`, `vendor:V100`).
@@ -25,7 +27,7 @@ from intacct.bills import Bill
 from intacct.payments import Payment
 from intacct.vendors import Vendor
 
-RECORD_PAGE_PATH = "/ia/acct/ur.phtml"  # RECORD_URL's page (intacct-xml-api notes §10, fylein's recorded values)
+RECORD_PAGE_PATH = "/ia/acct/ur.phtml"  # RECORD_URL's page, as fylein/fyle-intacct-api's recorded values have it
 RECORD_TOKEN_PARAM = ".r"
 DEFAULT_LIST_PATH = "/ia/acct/lister.phtml"
 DEFAULT_OBJECT_PARAM = ".it"
