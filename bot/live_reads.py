@@ -41,7 +41,7 @@ Clock = Callable[[], datetime]
 SOURCES = ("command", "link", "search", "refresh")
 DEFAULT_PER_MINUTE = 60
 SHARE_SECONDS = 15.0  # an answer this fresh is shown again instead of read again
-MAX_SHARED = 1024  # answers kept (oldest dropped first)
+MAX_SHARED = 256  # answers kept at most (a search's holds up to 1,000 bills); older than SHARE_SECONDS are dropped
 
 # Set inside `counted`: reads within it are counted once, by it, not again by `read`.
 _COUNTED_OUTSIDE: contextvars.ContextVar[bool] = contextvars.ContextVar("live_reads_counted_outside", default=False)
@@ -160,7 +160,17 @@ class LiveReads:
         bucket.tokens -= 1
 
     def _share(self, key: Hashable, entry: _Shared) -> None:
+        """Keep an answer; drop those no longer fresh (oldest first: entries are in the order they
+        were kept), so at most the last SHARE_SECONDS of answers, and never more than MAX_SHARED, stay."""
         self._shared[key] = entry
         self._shared.move_to_end(key)
-        while len(self._shared) > MAX_SHARED:
+        while self._shared:
+            oldest = next(iter(self._shared.values()))
+            if len(self._shared) <= MAX_SHARED and (entry.at - oldest.at).total_seconds() < self._share_seconds:
+                break
             self._shared.popitem(last=False)
+
+    @property
+    def shared_answers(self) -> int:
+        """How many answers are kept for sharing now (bounded by time and count)."""
+        return len(self._shared)

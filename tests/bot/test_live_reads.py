@@ -122,3 +122,12 @@ async def test_a_store_that_cannot_count_loses_the_count_not_the_answer(tmp_path
 def test_unknown_sources_and_budgets_are_programming_errors(store, clock):
     with pytest.raises(ValueError):
         reads(store, clock, per_minute=0)
+
+
+async def test_answers_no_longer_fresh_are_not_kept(store, clock, client):
+    live = reads(store, clock)
+    for n in range(5):
+        await live.read("DEMO-CO", client, "search", ("search", n), lambda: client.search_bills("a"))
+        clock.advance(5)
+
+    assert live.shared_answers == 3  # those of the last 15 s
