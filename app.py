@@ -92,24 +92,25 @@ def load_runtime_settings(environ: Mapping[str, str]) -> Settings:
 
 
 async def read_stored_secrets(raw: Mapping[str, str]) -> dict[str, str]:
-    """Decrypt what `setup` stored (nothing when no key ring exists yet)."""
-    from ops.vault import CredentialVault, read_key_ring
+    """Decrypt what `setup` stored. Fail closed: a stored value the key ring cannot open (or any
+    stored value without a key ring) is a LockedCredentialsError naming the fix, never skipped —
+    skipping APP_PASSWORD would start the bot unauthenticated, skipping an Intacct password would
+    fall back to the environment's."""
+    from ops.vault import find_key_ring, open_stored
+    from store.engine import SQLITE_FILE_NAME
     from store.sql import open_store
 
-    if not key_ring_exists(raw):
-        return {}
     data_dir = Path(raw.get("DATA_DIR") or "data")
     key_file = Path(raw.get("ML_CONNECTOR_KEY_FILE") or data_dir / "master.key")
-    master_key = raw.get("ML_CONNECTOR_MASTER_KEY") or ""
+    if not raw.get("DATABASE_URL") and not (data_dir / SQLITE_FILE_NAME).exists():
+        return {}  # no database yet: nothing can be stored (and none is created just to look)
     store = open_store(raw.get("DATABASE_URL") or None, data_dir=data_dir)
     try:
         await store.migrate()
         secrets = await store.load_secrets()
     finally:
         await store.close()
-    if not secrets:
-        return {}
-    return CredentialVault(read_key_ring(master_key, key_file, create=False)).decrypt_all(secrets)
+    return open_stored(secrets, find_key_ring(raw.get("ML_CONNECTOR_MASTER_KEY") or "", key_file), key_file=key_file)
 
 
 def key_ring_exists(raw: Mapping[str, str]) -> bool:
@@ -272,6 +273,8 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
     from bot.tenant_share import TenantBudgetShare, heartbeat_for
     from bot.status import StatusBuilder, company_facts
     from bot.wakeup_loop import wakeups_context
+    from ops.key_rotation import report_key_ring_while_serving
+    from ops.vault import find_key_ring
     from poller.runner import CompanySchedule, PollScheduler
     from store.retention import PRUNE_SCHEDULE, prune_finished_outbox
 
@@ -324,7 +327,10 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
     share = TenantBudgetShare(store, pacer, holder=runtime.holder, clock=clock,
                               heartbeat_seconds=heartbeat_for(settings.outbox_claim_seconds))
     background = [_budget_share_context(share), _scheduler_context(scheduler), _notifier_context(notifier),
-                  _company_names_context(runtime)]
+                  _company_names_context(runtime),
+                  # which master keys this instance holds, so a key rotation can wait for every instance
+                  report_key_ring_while_serving(store, runtime.holder, find_key_ring(settings.master_key.reveal(), settings.key_file),
+                                                clock=clock)]
     if wakeups is not None:
         background.append(wakeups_context(wakeups, clock=clock))
     if bridge is not None:
@@ -817,8 +823,17 @@ async def _checks(settings: Settings, *, token_http_client=None, http: aiohttp.C
     """(True ok | None warning | False failed, line) per system; `token_http_client` carries the
     bot's Entra requests, `http` everything (tests: a session that reaches their fakes)."""
     from bot.connector import close_adapter
-    from ops.check import check_bot, check_configuration, check_graph_access, check_intacct, check_store, check_wakeups
+    from ops.check import (
+        check_bot,
+        check_configuration,
+        check_graph_access,
+        check_intacct,
+        check_master_key,
+        check_store,
+        check_wakeups,
+    )
     from ops.cli import store_failure
+    from ops.vault import find_key_ring
     from store.api import StoreError
 
     results = list(check_configuration(settings))
@@ -832,6 +847,8 @@ async def _checks(settings: Settings, *, token_http_client=None, http: aiohttp.C
     try:
         description = "PostgreSQL" if settings.database_url.reveal().startswith("postgres") else f"SQLite in {settings.data_dir}"
         results.append(await check_store(runtime.store, description))
+        results += await check_master_key(runtime.store, find_key_ring(settings.master_key.reveal(), settings.key_file),
+                                          key_file=settings.key_file, now=runtime.clock())
         try:
             wakeups = {w.company: w for w in await runtime.store.wakeup_states()}
         except Exception:  # noqa: BLE001 - the store line above already says what is wrong
@@ -852,16 +869,22 @@ async def _checks(settings: Settings, *, token_http_client=None, http: aiohttp.C
 
 
 def cmd_setup(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    """Store credentials encrypted (asked on a terminal, or from the environment or a file), or rotate the master key."""
+    """Store credentials encrypted (asked on a terminal, or from the environment or a file), discard
+    what the key cannot open (--reset), or take the master key rotation's next step (--rotate-key)."""
     from ops.cli import CommandError, ExitCode
-    from ops.setup import SetupError, SetupInputError, rotate_key, run_setup
+    from ops.key_rotation import RotationRefusedError, rotate_master_key
+    from ops.setup import SetupError, SetupInputError, discard_locked, run_setup
+    from ops.vault import LockedCredentialsError, find_key_ring
     from store.sql import open_store
 
     raw = config_values(environ)
     data_dir = Path(raw.get("DATA_DIR") or "data")
     key_file = Path(raw.get("ML_CONNECTOR_KEY_FILE") or data_dir / "master.key")
     master_key = raw.get("ML_CONNECTOR_MASTER_KEY", "")
+    if args.rotate_key and args.reset:
+        raise CommandError(messages.SETUP_RESET_WITH_ROTATE, ExitCode.USAGE)
     source = None if args.rotate_key else setup_source(args, environ)
+    confirm = reset_confirmation(args, source)
 
     async def test(values: Mapping[str, str]) -> list[tuple[bool | None, str]]:
         try:
@@ -875,18 +898,37 @@ def cmd_setup(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         try:
             await store.migrate()
             if source is None:
-                await rotate_key(store, master_key=master_key, key_file=key_file, say=print, now=utc_now)
+                await rotate_master_key(store, find_key_ring(master_key, key_file), key_file=key_file, say=print, now=utc_now)
             else:
+                if confirm is not None:
+                    await discard_locked(store, find_key_ring(master_key, key_file), key_file=key_file, confirm=confirm, say=print)
                 await run_setup(store, master_key=master_key, key_file=key_file, source=source, say=print, test=test, now=utc_now)
-        except SetupInputError as exc:
+        except (SetupInputError, LockedCredentialsError) as exc:
             raise CommandError(messages.SETUP_FAILED.format(error=exc), ExitCode.USAGE) from None
-        except SetupError as exc:
+        except (SetupError, RotationRefusedError) as exc:
             raise CommandError(messages.SETUP_FAILED.format(error=exc)) from None
         finally:
             await store.close()
         return ExitCode.OK
 
     return asyncio.run(main())
+
+
+def reset_confirmation(args: argparse.Namespace, source) -> Callable[[str], bool] | None:
+    """How `setup --reset` is confirmed: by typing DISCARD on a terminal, or by --yes for a run from
+    the environment or a file; None without --reset."""
+    from ops.cli import CommandError, ExitCode
+    from ops.setup import Interactive
+
+    if not args.reset:
+        if args.yes:
+            raise CommandError(messages.SETUP_YES_WITHOUT_RESET, ExitCode.USAGE)
+        return None
+    if isinstance(source, Interactive):
+        return lambda question: source.ask(question, False).strip() == "DISCARD"
+    if not args.yes:
+        raise CommandError(messages.SETUP_RESET_NEEDS_CONFIRMATION, ExitCode.USAGE)
+    return lambda question: True
 
 
 def setup_source(args: argparse.Namespace, environ: Mapping[str, str], *, stdin=None):
@@ -1051,7 +1093,12 @@ def build_parser() -> argparse.ArgumentParser:
     setup_mode.add_argument("--from-env", action="store_true",
                             help="take the credentials from the environment (and .env) instead of asking")
     setup_mode.add_argument("--from-file", metavar="FILE", help="take the credentials from a file of KEY=value lines instead of asking")
-    setup_mode.add_argument("--rotate-key", action="store_true", help="re-encrypt stored credentials under a new master key")
+    setup_mode.add_argument("--rotate-key", action="store_true",
+                            help="the master key rotation's next step: add a new key first, then (run again once every "
+                                 "instance holds it) re-encrypt and retire the old one")
+    setup.add_argument("--reset", action="store_true",
+                       help="discard the stored values the master key cannot open (confirmed), then store them anew")
+    setup.add_argument("--yes", action="store_true", help="confirm --reset without a terminal (with --from-env or --from-file)")
     audit = sub.add_parser("audit", help="export the audit trail")
     audit.add_argument("--since", help="from this ISO date or date-time, e.g. 2026-11-01 or 2026-11-01T08:00 (UTC unless an offset is given)")
     audit.add_argument("--until", help="up to this ISO date or date-time (same forms as --since)")

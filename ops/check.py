@@ -18,6 +18,8 @@ from graph.tokens import EntraTokenProvider, GraphCredentials
 from intacct import errors as intacct_errors
 from intacct.client import IntacctClient
 from intacct.schema import describe_problem
+from ops.key_rotation import ROLL_CALL_WINDOW, describe_roll_call, describe_usage, key_usage
+from ops.vault import KeyRing
 from poller.schedules import TIER1_MONTHLY_TRANSACTIONS, UsageEstimate
 from poller.wakeups import TRIGGER_OBJECTS
 from settings import CompanySettings, Settings
@@ -41,6 +43,18 @@ async def check_store(store: Store, description: str) -> CheckResult:
     except Exception as exc:  # noqa: BLE001 - check reports every failure as a line
         return CheckResult(False, f"Store: cannot reach {description}: {exc}")
     return CheckResult(True, f"Store: ok ({description})")
+
+
+async def check_master_key(store: Store, ring: KeyRing | None, *, key_file, now: datetime) -> list[CheckResult]:
+    """Which key of the ring opens the stored credentials, whether an older key is still needed,
+    and whether every running instance holds the newest key (a rotation's progress)."""
+    if ring is None:
+        return []  # nothing stored (else the settings could not have been read): nothing to say
+    lines = [describe_usage(key_usage(await store.load_secrets(), ring), key_file=key_file)]
+    roll_call = describe_roll_call(await store.key_ring_reports(since=now - ROLL_CALL_WINDOW), ring)
+    if roll_call is not None:
+        lines.append(roll_call)
+    return [CheckResult(ok is not False, text, warning=ok is None) for ok, text in lines]
 
 
 async def check_intacct(company: CompanySettings, client: IntacctClient, usage: UsageEstimate | None, *,

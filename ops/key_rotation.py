@@ -26,14 +26,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import AsyncIterator, Awaitable, Callable, Mapping
 
+from ops import messages
 from ops.vault import (
-    MASTER_KEY_ENV,
     CredentialVault,
     KeyRing,
     LockedCredentialsError,
     VaultError,
     fingerprint,
     generate_key,
+    why_locked,
     write_key_file,
 )
 from store.api import Store
@@ -91,87 +92,75 @@ async def instances_without(store: Store, key_id: str, *, now: datetime) -> list
 async def rotate_master_key(store: Store, ring: KeyRing | None, *, key_file: Path, say: Say, now: Clock) -> None:
     """Take the rotation's next step (see the module docstring)."""
     if ring is None:
-        raise RotationRefusedError(f"there is no master key to rotate: {MASTER_KEY_ENV} is not set and there is no key file {key_file}")
+        raise RotationRefusedError(messages.ROTATE_NO_KEY.format(key_file=key_file))
     stored = await store.load_secrets()
     usage = key_usage(stored, ring)
     if usage.locked:
-        raise LockedCredentialsError(list(usage.locked), f"the {ring.describe()} does not open them")
+        raise LockedCredentialsError(list(usage.locked), why_locked(ring, key_file))
     if len(ring.keys) == 1:
         _add_new_key(ring, key_file=key_file, say=say)
         return
     newest, old = ring.fingerprints[0], ", ".join(ring.fingerprints[1:])
     lagging = await instances_without(store, newest, now=now())
     if lagging:
-        names = "; ".join(f"{r.holder} (keys {', '.join(r.fingerprints) or 'none'}, reported {r.reported_at:%H:%M} UTC)" for r in lagging)
-        raise RotationRefusedError(
-            f"nothing re-encrypted: {len(lagging)} running instance(s) hold no key {newest} and could not start again "
-            f"afterwards: {names}. Restart each with {MASTER_KEY_ENV} (or the key file) holding key {newest} first, then run "
-            f"`python app.py setup --rotate-key` again (an instance that stopped drops out of this list "
-            f"{ROLL_CALL_WINDOW.total_seconds() / 60:.0f} minutes after its last report)"
-        )
+        instances = "; ".join(messages.ROTATE_LAGGING_INSTANCE.format(holder=r.holder, keys=", ".join(r.fingerprints) or "none",
+                                                                      at=r.reported_at) for r in lagging)
+        raise RotationRefusedError(messages.ROTATE_LAGGING.format(count=len(lagging), new=newest, instances=instances,
+                                                                  minutes=f"{ROLL_CALL_WINDOW.total_seconds() / 60:.0f}"))
     vault = CredentialVault(ring.keys)
     moved = [name for index, names in enumerate(usage.names_by_key) if index for name in names]
     for name in moved:
         await store.save_secret(name, vault.rotate(name, stored[name]), now=now())
     after = key_usage(await store.load_secrets(), KeyRing(ring.keys[:1], ring.source, ring.from_environment))
     if after.locked:  # another process wrote with an old key meanwhile: keep every key, say so
-        raise RotationRefusedError(f"{', '.join(after.locked)} still need an old key after re-encrypting; "
-                                   "run `python app.py setup --rotate-key` again (no key was retired)")
-    done = f"Phase 2 of 2: re-encrypted {len(moved)} of {len(stored)} stored value(s) with key {newest}"
+        raise RotationRefusedError(messages.ROTATE_STILL_OLD.format(names=", ".join(after.locked)))
+    done = messages.ROTATE_DONE.format(moved=len(moved), count=len(stored), new=newest)
     if ring.from_environment:
-        say(f"{done}. Now set {MASTER_KEY_ENV} to the new key alone on every instance (the old key {old} is no longer "
-            "needed; restarting with the new,old value keeps working too). `python app.py check` shows which key opens the data.")
+        say(messages.ROTATE_DONE_ENV.format(done=done, old=old))
     else:
         write_key_file(key_file, [ring.keys[0]])
-        say(f"{done} and retired the old key {old} from {key_file}.")
+        say(messages.ROTATE_DONE_FILE.format(done=done, old=old, key_file=key_file))
 
 
 def _add_new_key(ring: KeyRing, *, key_file: Path, say: Say) -> None:
     new = generate_key()
     current = ring.fingerprints[0]
     if ring.from_environment:
-        say(f"Phase 1 of 2: a new master key, key {fingerprint(new)}, shown once:")
+        say(messages.ROTATE_NEW_KEY_SHOWN.format(new=fingerprint(new)))
         say(new)
-        say(f"On every instance set {MASTER_KEY_ENV} to the new key, a comma, then the current key {current} "
-            "(new first), and restart it. Nothing is re-encrypted yet: every instance keeps opening the stored "
-            "credentials with either value. Then run `python app.py setup --rotate-key` again with the new value.")
+        say(messages.ROTATE_NEW_KEY_ENV.format(current=current))
         return
     write_key_file(key_file, [new, *ring.keys])
-    say(f"Phase 1 of 2: added key {fingerprint(new)} in front of key {current} in {key_file}; nothing is re-encrypted yet. "
-        "Restart every instance that reads this key file, then run `python app.py setup --rotate-key` again.")
+    say(messages.ROTATE_NEW_KEY_FILE.format(new=fingerprint(new), current=current, key_file=key_file))
 
 
-def describe_usage(usage: KeyUsage) -> tuple[bool | None, str]:
+def describe_usage(usage: KeyUsage, *, key_file: Path) -> tuple[bool | None, str]:
     """`check`'s line about the stored credentials: (True ok | None warning | False failed, text)."""
     ring = usage.ring
     if usage.locked:
-        return False, str(LockedCredentialsError(list(usage.locked), f"the {ring.describe()} does not open them"))
+        return False, str(LockedCredentialsError(list(usage.locked), why_locked(ring, key_file)))
     if not usage.count:
-        return True, f"Stored credentials: none (the {ring.describe()} has nothing to open)"
-    newest = ring.fingerprints[0]
-    opened = ", ".join(f"{len(names)} by key {ring.fingerprints[i]}" for i, names in enumerate(usage.names_by_key) if names)
-    head = f"Stored credentials: {usage.count} value(s), opened {opened} ({ring.source})"
+        return True, messages.CHECK_VAULT_NONE.format(ring=ring.describe())
+    opened = ", ".join(messages.CHECK_VAULT_OPENED_BY.format(count=len(names), key=ring.fingerprints[i])
+                       for i, names in enumerate(usage.names_by_key) if names)
+    head = messages.CHECK_VAULT_OPENED.format(count=usage.count, opened=opened, source=ring.source)
     if usage.old_keys_in_use:
-        still = ", ".join(ring.fingerprints[i] for i in usage.old_keys_in_use)
-        return None, (f"{head}; the older key {still} is still needed: a rotation is half-way, finish it with "
-                      "`python app.py setup --rotate-key` before removing that key")
+        return None, messages.CHECK_VAULT_OLD_NEEDED.format(head=head, old=", ".join(ring.fingerprints[i] for i in usage.old_keys_in_use))
     if len(ring.keys) > 1:
-        unused = ", ".join(ring.fingerprints[1:])
-        return None, f"{head}; the older key {unused} is no longer needed: keep only key {newest}"
+        return None, messages.CHECK_VAULT_OLD_UNUSED.format(head=head, old=", ".join(ring.fingerprints[1:]), new=ring.fingerprints[0])
     return True, head
 
 
 def describe_roll_call(reports: list[KeyRingReport], ring: KeyRing) -> tuple[bool | None, str] | None:
-    """`check`'s line about the running instances' key rings (None when there is nothing to say)."""
+    """`check`'s line about the running instances' key rings (None when none reported lately)."""
     if not reports:
         return None
     newest = ring.fingerprints[0]
     lacking = [r for r in reports if newest not in r.fingerprints]
-    listed = "; ".join(f"{r.holder}: {', '.join(r.fingerprints) or 'no key'}" for r in reports)
+    listed = "; ".join(messages.CHECK_RING_ENTRY.format(holder=r.holder, keys=", ".join(r.fingerprints) or "no key") for r in reports)
     if lacking:
-        return None, (f"Key rings of running instances: {len(lacking)} of {len(reports)} hold no key {newest} "
-                      f"(restart them with it before `setup --rotate-key` re-encrypts): {listed}")
-    return True, f"Key rings of running instances: every one holds key {newest} ({listed})"
+        return None, messages.CHECK_RINGS_LAGGING.format(lacking=len(lacking), count=len(reports), new=newest, listed=listed)
+    return True, messages.CHECK_RINGS_OK.format(new=newest, listed=listed)
 
 
 def report_key_ring_while_serving(

@@ -59,9 +59,51 @@ SETUP_FILE_UNREADABLE = "--from-file {path}: cannot read it ({error})"
 SOURCE_ENVIRONMENT = "the environment"
 SOURCE_FILE = "file {path}"
 SETUP_FAILED = "setup: {error}"
-SETUP_ROTATED_FILE = "Rotated {count} stored values to a new key in {key_file}."
-SETUP_ROTATED_ENV = ("New master key (shown once). On every instance set ML_CONNECTOR_MASTER_KEY to the new key first, "
-                     "followed by the old one(s), e.g. NEW,OLD; once all run, set it to the new key alone:")
+SETUP_RESET_WITH_ROTATE = "--reset and --rotate-key do not go together: reset first (setup --reset), then rotate"
+SETUP_YES_WITHOUT_RESET = "--yes only confirms --reset: add --reset, or leave --yes out"
+SETUP_RESET_NEEDS_CONFIRMATION = ("--reset discards stored values for good: confirm on a terminal, or add --yes to "
+                                  "`setup --reset --from-env` / `--from-file`")
+SETUP_RESET_NOTHING = "Nothing to discard: every stored value opens with the {ring}."
+SETUP_RESET_NOTHING_STORED = "Nothing to discard: nothing is stored."
+SETUP_RESET_CONFIRM = ("The stored values {names} cannot be opened: {why}. Discard them for good and store new ones? "
+                       "Type DISCARD to confirm: ")
+SETUP_RESET_DECLINED = "nothing discarded (the confirmation was not DISCARD)"
+SETUP_RESET_DONE = "Discarded {count} stored value(s) that could not be opened: {names}. They are lost: give them again now."
+
+# --- the master key (ops/vault.py, ops/key_rotation.py) ------------------------------------------
+CREDENTIALS_LOCKED = ("the stored credentials {names} cannot be opened: {why}. Restore the master key they were stored "
+                      "with, or discard them with `python app.py setup --reset` and store them again")
+LOCKED_NO_KEY = "there is no master key (ML_CONNECTOR_MASTER_KEY is not set and there is no key file {key_file})"
+LOCKED_WRONG_KEY = "the {ring} does not open them"
+ROTATE_NO_KEY = "there is no master key to rotate: ML_CONNECTOR_MASTER_KEY is not set and there is no key file {key_file}"
+ROTATE_NEW_KEY_SHOWN = "Phase 1 of 2: a new master key, key {new}, shown once:"
+ROTATE_NEW_KEY_ENV = ("On every instance set ML_CONNECTOR_MASTER_KEY to the new key, a comma, then the current key {current} "
+                      "(new first), and restart it. Nothing is re-encrypted yet: every instance keeps opening the stored "
+                      "credentials with either value. Then run `python app.py setup --rotate-key` again with the new value.")
+ROTATE_NEW_KEY_FILE = ("Phase 1 of 2: added key {new} in front of key {current} in {key_file}; nothing is re-encrypted yet. "
+                       "Restart every instance that reads this key file, then run `python app.py setup --rotate-key` again.")
+ROTATE_LAGGING = ("nothing re-encrypted: {count} running instance(s) hold no key {new} and could not start again afterwards: "
+                  "{instances}. Restart each with ML_CONNECTOR_MASTER_KEY (or the key file) holding key {new} first, then run "
+                  "`python app.py setup --rotate-key` again (an instance that stopped drops out of this list {minutes} "
+                  "minutes after its last report)")
+ROTATE_LAGGING_INSTANCE = "{holder} (keys {keys}, reported {at:%H:%M} UTC)"
+ROTATE_STILL_OLD = ("{names} still need an old key after re-encrypting; run `python app.py setup --rotate-key` again "
+                    "(no key was retired)")
+ROTATE_DONE = "Phase 2 of 2: re-encrypted {moved} of {count} stored value(s) with key {new}"
+ROTATE_DONE_ENV = ("{done}. Now set ML_CONNECTOR_MASTER_KEY to the new key alone on every instance (the old key {old} is no "
+                   "longer needed; restarting with the new,old value keeps working too). `python app.py check` shows "
+                   "which key opens the data.")
+ROTATE_DONE_FILE = "{done} and retired the old key {old} from {key_file}."
+CHECK_VAULT_NONE = "Stored credentials: none (the {ring} has nothing to open)"
+CHECK_VAULT_OPENED = "Stored credentials: {count} value(s), opened {opened} ({source})"
+CHECK_VAULT_OPENED_BY = "{count} by key {key}"
+CHECK_VAULT_OLD_NEEDED = ("{head}; the older key {old} is still needed: a rotation is half-way, finish it with "
+                          "`python app.py setup --rotate-key` before removing that key")
+CHECK_VAULT_OLD_UNUSED = "{head}; the older key {old} is no longer needed: keep only key {new}"
+CHECK_RINGS_LAGGING = ("Key rings of running instances: {lacking} of {count} hold no key {new} (restart them with it before "
+                       "`setup --rotate-key` re-encrypts): {listed}")
+CHECK_RINGS_OK = "Key rings of running instances: every one holds key {new} ({listed})"
+CHECK_RING_ENTRY = "{holder}: {keys}"
 
 # --- poll --once ----------------------------------------------------------------------------------
 POLL_NEEDS_ONCE = "poll runs one cycle: use `python app.py poll --once` (`serve` polls on the schedule)"

@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Awaitable, Callable, Mapping, Protocol
 
 from ops import messages
-from ops.vault import CredentialVault, VaultError, generate_key, read_key_ring, write_key_file
+from ops.vault import (
+    CredentialVault,
+    KeyRing,
+    LockedCredentialsError,
+    VaultError,
+    find_key_ring,
+    locked_names,
+    read_key_ring,
+    why_locked,
+)
 from store.api import Store
 
 Ask = Callable[[str, bool], str]
@@ -169,10 +178,20 @@ async def run_setup(
     test: Test,
     now: Callable[[], datetime],
 ) -> dict[str, str]:
-    """Open (or create) the key ring, gather the values, test them like `check`, store them."""
+    """Open (or create) the key ring, gather the values, test them like `check`, store them.
+
+    Stored values the ring cannot open stop it before anything is written (no key file is made
+    beside them): restore the key, or run with --reset (`discard_locked`) first."""
     try:
-        vault = CredentialVault(read_key_ring(master_key, key_file, create=True))
-        current = vault.decrypt_all(await store.load_secrets())
+        stored = await store.load_secrets()
+        ring = find_key_ring(master_key, key_file)
+        locked = locked_names(stored, ring)
+        if locked:
+            raise LockedCredentialsError(locked, why_locked(ring, key_file))
+        vault = CredentialVault(ring.keys if ring is not None else read_key_ring(master_key, key_file, create=True))
+        current = vault.decrypt_all(stored)
+    except LockedCredentialsError:
+        raise  # a configuration problem with its own fix (exit 2), not a failed setup
     except VaultError as exc:
         raise SetupError(str(exc)) from None
     answers = source.answers(current)
@@ -190,32 +209,15 @@ async def run_setup(
     return answers
 
 
-async def rotate_key(store: Store, *, master_key: str, key_file, say: Say, now: Callable[[], datetime]) -> str:
-    """Re-encrypt every stored value under a new key; returns the new key.
-
-    With a key file the ring is written [new, old…] first (so a crash midway leaves every value
-    readable), the values are rotated, then the file keeps only the new key. With the key in
-    ML_CONNECTOR_MASTER_KEY the new key is printed and the operator updates the environment.
-    """
-    try:
-        old = read_key_ring(master_key, key_file, create=False)
-    except VaultError as exc:
-        raise SetupError(str(exc)) from None
-    new = generate_key()
-    if not master_key:
-        write_key_file(key_file, [new, *old])
-    vault = CredentialVault([new, *old])
-    stored = await store.load_secrets()
-    try:
-        rotated = {name: vault.rotate(name, token) for name, token in stored.items()}
-    except VaultError as exc:
-        raise SetupError(str(exc)) from None
-    for name, token in sorted(rotated.items()):
-        await store.save_secret(name, token, now=now())
-    if master_key:
-        say(messages.SETUP_ROTATED_ENV)
-        say(new)
-    else:
-        write_key_file(key_file, [new])
-        say(messages.SETUP_ROTATED_FILE.format(count=len(rotated), key_file=key_file))
-    return new
+async def discard_locked(store: Store, ring: KeyRing | None, *, key_file: Path, confirm: Callable[[str], bool], say: Say) -> list[str]:
+    """`setup --reset`: forget the stored values the key ring cannot open, once `confirm(question)`
+    says yes; say which were lost. The values the ring opens are kept."""
+    locked = locked_names(await store.load_secrets(), ring)
+    if not locked:
+        say(messages.SETUP_RESET_NOTHING.format(ring=ring.describe()) if ring is not None else messages.SETUP_RESET_NOTHING_STORED)
+        return []
+    if not confirm(messages.SETUP_RESET_CONFIRM.format(names=", ".join(locked), why=why_locked(ring, key_file))):
+        raise SetupError(messages.SETUP_RESET_DECLINED)
+    await store.delete_secrets(locked)
+    say(messages.SETUP_RESET_DONE.format(count=len(locked), names=", ".join(locked)))
+    return locked

@@ -21,6 +21,8 @@ from typing import Mapping
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from ops import messages
+
 MASTER_KEY_ENV = "ML_CONNECTOR_MASTER_KEY"
 
 
@@ -33,10 +35,7 @@ class LockedCredentialsError(VaultError):
 
     def __init__(self, names: list[str], why: str) -> None:
         self.names = sorted(names)
-        super().__init__(
-            f"the stored credentials {', '.join(self.names)} cannot be opened: {why}. Restore the master key they were "
-            "stored with, or discard them with `python app.py setup --reset` and store them again"
-        )
+        super().__init__(messages.CREDENTIALS_LOCKED.format(names=", ".join(self.names), why=why))
 
 
 def generate_key() -> str:
@@ -157,10 +156,21 @@ def open_stored(stored: Mapping[str, bytes], ring: KeyRing | None, *, key_file: 
     """Every stored value in clear; LockedCredentialsError when any cannot be opened (fail closed)."""
     if not stored:
         return {}
-    if ring is None:
-        raise LockedCredentialsError(list(stored), f"there is no master key ({MASTER_KEY_ENV} is not set and there is no key file {key_file})")
-    vault = CredentialVault(ring.keys)
-    locked = [name for name, token in stored.items() if vault.key_index(token) is None]
+    locked = locked_names(stored, ring)
     if locked:
-        raise LockedCredentialsError(locked, f"the {ring.describe()} does not open them")
-    return vault.decrypt_all(dict(stored))
+        raise LockedCredentialsError(locked, why_locked(ring, key_file))
+    assert ring is not None  # something is stored, and nothing is locked: a ring opened it
+    return CredentialVault(ring.keys).decrypt_all(dict(stored))
+
+
+def locked_names(stored: Mapping[str, bytes], ring: KeyRing | None) -> list[str]:
+    """The stored values the ring cannot open (all of them without a ring)."""
+    if ring is None:
+        return sorted(stored)
+    vault = CredentialVault(ring.keys)
+    return sorted(name for name, token in stored.items() if vault.key_index(token) is None)
+
+
+def why_locked(ring: KeyRing | None, key_file: Path) -> str:
+    """Why locked values cannot be opened, for a message."""
+    return messages.LOCKED_NO_KEY.format(key_file=key_file) if ring is None else messages.LOCKED_WRONG_KEY.format(ring=ring.describe())

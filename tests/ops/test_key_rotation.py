@@ -53,7 +53,7 @@ async def test_with_the_key_in_the_environment_each_phase_leaves_every_ring_in_u
     stored = await store.load_secrets()
     assert open_stored(stored, env_ring(old), key_file=tmp_path) == VALUES
     assert open_stored(stored, env_ring(new, old), key_file=tmp_path) == VALUES
-    assert describe_usage(key_usage(stored, env_ring(new, old)))[0] is None  # warns: the old key is still needed
+    assert describe_usage(key_usage(stored, env_ring(new, old)), key_file=tmp_path)[0] is None  # warns: the old key is still needed
 
     # Phase 2 with the new ring: re-encrypted; the new key alone opens everything, the old alone nothing.
     said.clear()
@@ -67,9 +67,9 @@ async def test_with_the_key_in_the_environment_each_phase_leaves_every_ring_in_u
                     f"ML_CONNECTOR_MASTER_KEY to the new key alone on every instance (the old key {fingerprint(old)} is no "
                     "longer needed; restarting with the new,old value keeps working too). `python app.py check` shows "
                     "which key opens the data."]
-    ok, line = describe_usage(key_usage(stored, env_ring(new, old)))
+    ok, line = describe_usage(key_usage(stored, env_ring(new, old)), key_file=tmp_path)
     assert ok is None and line.endswith(f"the older key {fingerprint(old)} is no longer needed: keep only key {fingerprint(new)}")
-    assert describe_usage(key_usage(stored, env_ring(new))) == (
+    assert describe_usage(key_usage(stored, env_ring(new)), key_file=tmp_path) == (
         True, f"Stored credentials: 3 value(s), opened 3 by key {fingerprint(new)} (ML_CONNECTOR_MASTER_KEY)")
 
 
