@@ -94,7 +94,10 @@ async def test_activities_missing_a_required_field_or_with_a_wrong_type_are_400s
     response = await harness.client.post("/api/messages", json=activity)
 
     assert response.status == 400 and problem in await response.text()
-    assert len(refusal_lines(caplog)) == 1 and problem in refusal_lines(caplog)[0]
+    # (the line's words are not compared: the log masker is process-wide, and another test's
+    # secret may be a plain word such as "wrong")
+    (line,) = refusal_lines(caplog)
+    assert line.startswith("refused a request to /api/messages from 127.0.0.1: not an activity: ")
     assert await nothing_was_stored_or_sent(harness)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
