@@ -19,24 +19,17 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-import app
 from ops.vault import fingerprint, generate_key
 from store.sql import open_store
 from tests.fakes.postgres import PostgresServer
 from tests.fakes.sandbox import running_sandbox
 from tests.fakes.service_process import WALL_CLOCK, ServiceProcess, sandbox_service_environment, wait_until
+from tests.ops.cli_harness import run
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 PASSWORDS = ("INTACCT_SENDER_PASSWORD", "INTACCT_USER_PASSWORD")
 DEADLINE = 60.0
-
-
-async def run(capsys, argv: list[str], environ: dict[str, str]) -> tuple[int, str, str]:
-    """One command as from the shell (its own event loop, so in a thread)."""
-    code = await asyncio.to_thread(app.main, argv, environ)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 async def ready(http: aiohttp.ClientSession, instance: ServiceProcess) -> bool:
@@ -63,9 +56,19 @@ async def test_two_phase_rotation_never_locks_out_a_running_instance(postgres_se
             return ServiceProcess(name, {**{k: v for k, v in env.items() if k not in PASSWORDS}, "ML_CONNECTOR_MASTER_KEY": ring},
                                   tmp_path / f"{name}.log")
 
-        async def rings() -> dict[str, tuple[str, ...]]:
+        async def reported(pid: int, fingerprints: tuple[str, ...]) -> bool:
             reports = await store.key_ring_reports(since=WALL_CLOCK() - timedelta(minutes=15))
-            return {r.holder.split(":")[1]: r.fingerprints for r in reports}
+            return any(r.holder.split(":")[1] == str(pid) and r.fingerprints == fingerprints for r in reports)
+
+        async def restarted(running: ServiceProcess, ring: str, *keys: str) -> ServiceProcess:
+            """`running` stopped and started again with ML_CONNECTOR_MASTER_KEY=ring; ready, and its ring reported."""
+            await running.stop()
+            again = instance(running.name, ring)
+            await again.start(http)
+            await wait_until(lambda: ready(http, again), timeout=DEADLINE, what=f"{again.name} ready with keys {keys}")
+            fingerprints = tuple(fingerprint(k) for k in keys)
+            await wait_until(lambda: reported(again.pid, fingerprints), timeout=DEADLINE, what=f"{again.name} reported its ring")
+            return again
 
         a, b = instance("a", old), instance("b", old)
         try:
@@ -84,12 +87,7 @@ async def test_two_phase_rotation_never_locks_out_a_running_instance(postgres_se
             both = f"{new},{old}"
 
             # a restarts with NEW,OLD; b still runs with OLD alone: phase 2 is refused, nothing changes.
-            await a.stop()
-            a = instance("a", both)
-            await a.start(http)
-            await wait_until(lambda: ready(http, a), timeout=DEADLINE, what="a ready with NEW,OLD")
-            await wait_until(lambda: _has(rings, str(a.pid), (fingerprint(new), fingerprint(old))), timeout=DEADLINE,
-                             what="a reported its ring")
+            a = await restarted(a, both, new, old)
             before = await store.load_secrets()
             code, out, err = await run(capsys, ["setup", "--rotate-key"], {**base, "ML_CONNECTOR_MASTER_KEY": both})
             assert code == 1 and f":{b.pid}:" in err and f"hold no key {fingerprint(new)}" in err, out + err
@@ -98,12 +96,7 @@ async def test_two_phase_rotation_never_locks_out_a_running_instance(postgres_se
             assert f"the older key {fingerprint(old)} is still needed" in out and "1 of 2 hold no key" in out, out
 
             # b restarts with NEW,OLD; phase 2 re-encrypts; both keep serving.
-            await b.stop()
-            b = instance("b", both)
-            await b.start(http)
-            await wait_until(lambda: ready(http, b), timeout=DEADLINE, what="b ready with NEW,OLD")
-            await wait_until(lambda: _has(rings, str(b.pid), (fingerprint(new), fingerprint(old))), timeout=DEADLINE,
-                             what="b reported its ring")
+            b = await restarted(b, both, new, old)
             code, out, err = await run(capsys, ["setup", "--rotate-key"], {**base, "ML_CONNECTOR_MASTER_KEY": both})
             assert code == 0 and "re-encrypted 6 of 6 stored value(s)" in out, out + err
             assert await ready(http, a) and await ready(http, b)
@@ -111,10 +104,7 @@ async def test_two_phase_rotation_never_locks_out_a_running_instance(postgres_se
             assert f"by key {fingerprint(new)}" in out and f"the older key {fingerprint(old)} is no longer needed" in out, out
 
             # The old key retired: a restart with NEW alone works; one with OLD alone stops, naming the fix.
-            await a.stop()
-            a = instance("a", new)
-            await a.start(http)
-            await wait_until(lambda: ready(http, a), timeout=DEADLINE, what="a ready with NEW alone")
+            a = await restarted(a, new, new)
             stale = instance("stale", old)
             await stale.spawn()
             assert await asyncio.wait_for(stale.process.wait(), DEADLINE) == 2
@@ -124,7 +114,3 @@ async def test_two_phase_rotation_never_locks_out_a_running_instance(postgres_se
             for each in (a, b):
                 await each.stop()
             await store.close()
-
-
-async def _has(rings, pid: str, fingerprints: tuple[str, ...]) -> bool:
-    return (await rings()).get(pid) == fingerprints
