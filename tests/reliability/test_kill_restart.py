@@ -17,6 +17,7 @@ The seed is printed; `ML_CONNECTOR_CHAOS_SEED=<seed>` replays the same kill plan
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from pathlib import Path
@@ -47,6 +48,9 @@ KILL_DEADLINE = 20.0  # seconds for the armed point to come; then the kill happe
 QUIET_DEADLINE = 90.0
 LEASE_SECONDS = 3
 CLAIM_SECONDS = 3
+# Intacct keeps changing while the service is down: at least this many changes per kill so far,
+# so how busy the run is does not depend on how fast a loaded machine reaches each kill point.
+MIN_CHANGES_PER_KILL = 2.5
 
 
 class Pump:
@@ -104,7 +108,7 @@ async def test_kill_9_twenty_times_during_a_busy_run_loses_nothing(tmp_path: Pat
             await service.stop()  # the chaos starts from a clean restart
 
             pump.on = True
-            for point in plan:
+            for number, point in enumerate(plan, 1):
                 switch.arm(point)
                 await service.spawn()
                 await _healthy_or_killed(service, switch, http)
@@ -115,7 +119,8 @@ async def test_kill_9_twenty_times_during_a_busy_run_loses_nothing(tmp_path: Pat
                     except asyncio.TimeoutError:
                         switch.kill_now(f"{point} (deadline)")
                 await service.reap()
-                await workload.burst(work_rng.randint(0, 3))  # Intacct goes on while the service is down
+                behind = math.ceil(MIN_CHANGES_PER_KILL * number) - workload.changes
+                await workload.burst(max(work_rng.randint(0, 3), behind))  # Intacct goes on while the service is down
 
             switch.disarm()
             await service.start(http)
@@ -148,7 +153,7 @@ async def test_kill_9_twenty_times_during_a_busy_run_loses_nothing(tmp_path: Pat
     assert len(repeats) == check.duplicates, (repeats, check.describe())
     assert check.duplicates <= KILLS, check.describe()
     assert failed == [], [f"{r.event_key}: {r.last_error}" for r in failed]
-    assert workload.changes >= 50 and check.expected >= 25, "the workload must have kept the service busy"
+    assert workload.changes >= MIN_CHANGES_PER_KILL * KILLS and check.expected >= 25, "the workload must have kept the service busy"
 
 
 async def _healthy_or_killed(service: ServiceProcess, switch: KillSwitch, http: aiohttp.ClientSession) -> None:
