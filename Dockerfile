@@ -36,6 +36,7 @@ COPY --chown=root:root bot ./bot
 COPY --chown=root:root graph ./graph
 COPY --chown=root:root observability ./observability
 COPY --chown=root:root ops ./ops
+COPY --chown=root:root sandbox ./sandbox
 COPY --chown=root:root appPackage ./appPackage
 
 USER mlc

@@ -613,7 +613,7 @@ def _stopped_by_signals(stop: asyncio.Event):
 
 def cmd_sandbox(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run only the Intacct gateway emulator (optionally calling a wake-up URL after every change)."""
-    from intacct.sandbox import WebhookConfig, run_sandbox
+    from sandbox import WebhookConfig, run_sandbox
     from ops.cli import ExitCode, port_in_use
     from observability.logs import configure_logging
 
@@ -692,7 +692,7 @@ async def demo_invokes_hint(runtime: Runtime) -> str:
 
 def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """The embedded default: sandbox + SQLite + anonymous bot + Agents Playground."""
-    from intacct.sandbox import run_sandbox
+    from sandbox import run_sandbox
     from observability.logs import configure_logging
     from ops.cli import ExitCode
     from ops.playground import PlaygroundError, start_playground

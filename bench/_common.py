@@ -265,8 +265,8 @@ def _serve_sandbox(conn, seed: str, counts: Mapping[str, int]) -> None:
 
 
 async def _run_sandbox(conn, seed: str, counts: Mapping[str, int]) -> None:
-    from intacct.sandbox import SANDBOX_STATE, create_sandbox_app
-    from intacct.sandbox.app import SESSION_PATH
+    from sandbox import SANDBOX_STATE, create_sandbox_app
+    from sandbox.app import SESSION_PATH
 
     app = create_sandbox_app(seed, clock=utc_now, web_url=None)
     state = app[SANDBOX_STATE]

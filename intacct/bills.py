@@ -1,7 +1,7 @@
 """AP bills (Intacct objects APBILL and APBILLITEM): the records, the fields read, and the parsers.
 
 Fields (evidence: a real company's `lookup` of APBILL and APBILLITEM,
-intacct/sandbox/definitions/apbill.json and apbillitem.json): STATE is the word (its valid values
+sandbox/definitions/apbill.json and apbillitem.json): STATE is the word (its valid values
 below), RAWSTATE the stored code. Amounts come in pairs: TOTALENTERED/TOTALDUE/TOTALPAID and a
 line's AMOUNT are in the company's base currency, their TRX_ twins in the bill's own CURRENCY;
 the records carry the TRX_ ones, so an amount and its currency always agree.

@@ -17,7 +17,7 @@ from intacct.values import Row, parse_gmt_offset
 COMPANY_OBJECT = "COMPANY"
 COMPANY_NAME_FIELD = "NAME"
 """The company's display name, for cards. No recorded real definition of COMPANY backs it (no
-`lookup` of it in the sources of intacct/sandbox/definitions), so it is read only when the
+`lookup` of it in the sources of sandbox/definitions), so it is read only when the
 company's own `lookup` shows COMPANY with a NAME field (`IntacctClient.fetch_company_name`);
 otherwise cards show the configured company key."""
 

@@ -1,6 +1,6 @@
 """Reference data: GL accounts, departments, locations, classes, projects (one record type).
 
-Fields (evidence: real companies' `lookup` of each object, intacct/sandbox/definitions/):
+Fields (evidence: real companies' `lookup` of each object, sandbox/definitions/):
 GLACCOUNT ACCOUNTNO/TITLE, DEPARTMENT DEPARTMENTID/TITLE, LOCATION LOCATIONID/NAME, CLASS
 CLASSID/NAME, PROJECT PROJECTID/NAME, each with RECORDNO, STATUS and WHENMODIFIED. Only the chart
 of accounts is required: a company may not use classes, or subscribe to Projects.

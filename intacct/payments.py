@@ -1,7 +1,7 @@
 """AP payments (Intacct object APPYMT): the record, the fields read, and the parser.
 
 Fields (evidence: a real company's `lookup` of APPYMT and a recorded query that selected them,
-intacct/sandbox/definitions/appymt.json): STATE is the one-letter stored code (RAWSTATE holds the
+sandbox/definitions/appymt.json): STATE is the one-letter stored code (RAWSTATE holds the
 same), DISPLAYSTATE the word; amounts are TOTALENTERED/TOTALPAID/TOTALDUE in the base currency
 and TRX_TOTALENTERED/TRX_TOTALPAID/TRX_TOTALDUE in the payment's own CURRENCY, which is what a
 card shows. There is no AMOUNTTOPAY. WHENCREATED is the payment date.

@@ -8,7 +8,7 @@ Intacct's `lookup` which of them this company has. A missing required field or o
 select list with one warning.
 
 `lookup` answers `<data><Type Name="APBILL"><Fields><Field><ID>…</ID><DATATYPE>…</DATATYPE>…`
-(the shape the hotglue tap and Estuary's connector read, intacct/sandbox/definitions/README.md).
+(the shape the hotglue tap and Estuary's connector read, sandbox/definitions/README.md).
 Its cache in the store is {object: "FIELD FIELD …"}, "" for an object the company lacks.
 """
 

@@ -1,7 +1,7 @@
 """Bill and payment states: the words Intacct shows, and the few stored codes that are documented.
 
 Responses carry words: APBILL's STATE, APPYMT's DISPLAYSTATE (the valid values that real
-companies' `lookup` listed, intacct/sandbox/definitions/README.md). readByQuery conditions
+companies' `lookup` listed, sandbox/definitions/README.md). readByQuery conditions
 compare STATE with stored codes, and developer.intacct.com documents only some of them: D, S, PA,
 U, A for bills and D, S, A, C, V for payments. No code of another state is used anywhere: a
 filter on states whose code is undocumented reads every row that is not in a state known (by a

@@ -1,7 +1,7 @@
 """Vendors (Intacct object VENDOR): the record, the fields read, and the parser.
 
 Fields (evidence: a real company's `lookup` of VENDOR and a recorded query that selected them,
-intacct/sandbox/definitions/vendor.json): STATUS reads active/inactive, ONHOLD true/false.
+sandbox/definitions/vendor.json): STATUS reads active/inactive, ONHOLD true/false.
 """
 
 from __future__ import annotations

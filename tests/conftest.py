@@ -27,6 +27,12 @@ def fixtures_dir() -> Path:
 
 
 @pytest.fixture
+def samples(fixtures_dir: Path) -> Path:
+    """tests/fixtures/intacct-samples (recorded gateway payloads), for the client's and the sandbox's tests."""
+    return fixtures_dir / "intacct-samples"
+
+
+@pytest.fixture
 def restore_root_logger():
     """For tests that run configure_logging (it installs a handler on the root logger): put the
     test session's handlers and level back afterwards."""

@@ -13,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 import app
-from intacct.sandbox import create_sandbox_app
+from sandbox import create_sandbox_app
 from settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent

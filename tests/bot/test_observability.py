@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import app
 from bot.connector import channel_reference
-from intacct.sandbox import create_sandbox_app
+from sandbox import create_sandbox_app
 from settings import load_settings
 from store.types import ConversationRecord, RouteFilter
 from tests.fakes.bot_connector import FakeBotConnector

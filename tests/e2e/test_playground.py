@@ -19,8 +19,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from app import build_runtime, build_web_app, utc_now
-from intacct.sandbox import create_sandbox_app
 from ops.playground import playground_command, start_playground
+from sandbox import create_sandbox_app
 from settings import load_settings
 
 pytestmark = [pytest.mark.playground, pytest.mark.slow]

@@ -25,10 +25,10 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 from aiohttp import web
 from lxml import etree
 
-from intacct.sandbox import GATEWAY_PATH, create_sandbox_app
-from intacct.sandbox.app import SESSION_PATH
-from intacct.sandbox.envelope import parse_document, read_operation
-from intacct.sandbox.errors import ControlFailure
+from sandbox import GATEWAY_PATH, create_sandbox_app
+from sandbox.app import SESSION_PATH
+from sandbox.envelope import parse_document, read_operation
+from sandbox.errors import ControlFailure
 from tests.fakes.sandbox import RunningSandbox, serving_sandbox
 
 POLL_OBJECTS = frozenset({"APBILL", "APPYMT", "VENDOR"})

@@ -4,7 +4,7 @@ It checks sender and login credentials like Intacct, issues sessions (sliding ti
 the injected clock), answers getAPISession / readByQuery / readMore / readByName USERINFO /
 readUserFormatting from in-memory tables (it records query strings but does not evaluate them
 unless a test installs a ``filters[object]`` function), answers `lookup` from the recorded real
-definitions (intacct/sandbox/definitions), and replays scripted replies (HTTP failures, raw
+definitions (sandbox/definitions), and replays scripted replies (HTTP failures, raw
 bodies, stalls, invalid sessions, function errors) before normal processing. Answers use the
 shapes of tests/fixtures/intacct-samples/.
 """
@@ -22,7 +22,7 @@ from typing import Callable
 from aiohttp import web
 from lxml import etree
 
-from intacct.sandbox.objects import OBJECTS as RECORDED_OBJECTS
+from sandbox.objects import OBJECTS as RECORDED_OBJECTS
 
 GATEWAY_PATH = "/ia/xml/xmlgw.phtml"
 SESSION_PATH = "/pod7/ia/xml/xmlgw.phtml"

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestServer
 
 from intacct.client import IntacctClient
 from intacct.credentials import IntacctCredentials
-from intacct.sandbox import SANDBOX_STATE, create_sandbox_app
+from sandbox import SANDBOX_STATE, create_sandbox_app
 from tests.fakes.clock import FakeClock
 
 DEMO_CREDENTIALS = IntacctCredentials("mlc-sandbox", "sandbox-secret", "DEMO-CO", "ap-admin", "demo-pass")

@@ -2,7 +2,7 @@
 versions, and the repeats a crash can cause.
 
 A card names its record through its deep links: the sandbox's RECORD_URL carries an opaque token
-that decodes to "OBJECT:RECORDNO" (intacct/sandbox/links.py), so a bill's card, updated in place
+that decodes to "OBJECT:RECORDNO" (sandbox/links.py), so a bill's card, updated in place
 through every state change, is found by ("APBILL", record_no) without reading any of
 ml-connector's own bookkeeping. A record's state is the last field of the card's fallback text
 (`…, Posted`), which every bill and payment card ends with (cards/bills.py, cards/payments.py).
@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, Iterable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
-from intacct.sandbox.links import parse_record_token
+from sandbox.links import parse_record_token
 from tests.fakes.bot_connector import ADAPTIVE_CARD, Call, FakeBotConnector, Message
 
 Record = tuple[str, int]  # (Intacct object, RECORDNO)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, AsyncIterator, Callable
 
 import aiohttp
@@ -12,16 +11,10 @@ from aiohttp.test_utils import TestServer
 
 from intacct.client import READS, IntacctClient
 from intacct.credentials import IntacctCredentials
-from intacct.sandbox.objects import OBJECTS as RECORDED_OBJECTS
 from intacct.schema import FieldInfo, ObjectCheck, SchemaReport
+from sandbox.objects import OBJECTS as RECORDED_OBJECTS
 from tests.fakes.clock import FakeClock
 from tests.fakes.intacct_gateway import GATEWAY_PATH, FakeIntacctGateway
-
-
-@pytest.fixture
-def samples(fixtures_dir: Path) -> Path:
-    """tests/fixtures/intacct-samples (recorded gateway payloads)."""
-    return fixtures_dir / "intacct-samples"
 
 
 @pytest.fixture

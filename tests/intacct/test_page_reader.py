@@ -225,7 +225,7 @@ async def test_gateway_pages_indented_like_the_real_gateway_read_the_same_both_w
 ) -> None:
     # The sandbox answers as the recorded captures are laid out: every level indented by four spaces.
     from tests.fakes.sandbox import running_sandbox
-    from tests.intacct.sandbox.helpers import read_by_query, request
+    from tests.sandbox.helpers import read_by_query, request
 
     async with running_sandbox(clock) as sandbox:
         async with sandbox.http.post(sandbox.gateway_url, data=request([read_by_query(object_name, ",".join(fields), pagesize=1000)])) as answer:

@@ -6,7 +6,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 import app
-from intacct.sandbox import create_sandbox_app
+from sandbox import create_sandbox_app
 from tests.fakes.postgres import PostgresServer
 
 SANDBOX_CREDENTIALS = {

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from intacct.sandbox.app import SESSION_PATH
 from ops.check import check_intacct
+from sandbox.app import SESSION_PATH
 from settings import CompanySettings, Secret
 from tests.fakes.sandbox import running_sandbox
 

@@ -34,7 +34,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 import app
-from intacct.sandbox import SANDBOX_STATE, create_sandbox_app
+from sandbox import SANDBOX_STATE, create_sandbox_app
 from observability.logs import MASKER, JsonFormatter
 from ops.setup import QUESTIONS, Interactive, run_setup
 from store.engine import SQLITE_FILE_NAME
