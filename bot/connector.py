@@ -78,13 +78,13 @@ from bot.errors import (
     UnexpectedConnectorError,
     map_connector_error,
 )
+from bot.origin import split_conversation_id
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
 TEAMS_CHANNEL_ID = "msteams"
-THREAD_MARKER = ";messageid="
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 DEFAULT_TIMEOUT_SECONDS = 30.0  # msrest's default is 100 s: far past the point a send is worth waiting for
 
@@ -95,12 +95,6 @@ class PostedMessage:
 
     thread_conversation_id: str  # "<channel>;messageid=<root id>": the reference for later updates
     activity_id: str
-
-
-def split_conversation_id(conversation_id: str) -> tuple[str, str | None]:
-    """(channel or chat id, root message id or None) of a Teams conversation id."""
-    base, marker, root = conversation_id.partition(THREAD_MARKER)
-    return base, (root or None) if marker else None
 
 
 # --- the adapter ------------------------------------------------------------------------------

@@ -27,13 +27,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Iterable, Mapping, Protocol
 
 from bot import messages
-from bot.connector import THREAD_MARKER
 from bot.errors import ConnectorError
+from bot.origin import SCOPE_CHANNEL, Origin, split_conversation_id
 from store.api import Store, StoreError
 from store.types import ConversationRecord
 
@@ -56,52 +56,11 @@ PRESENCE_REASONS = frozenset(
     }
 )
 
-SCOPE_CHANNEL = "channel"
-SCOPE_THREAD = "thread"
-CHANNEL_CONVERSATION = "channel"
 WELCOME_WINDOW = timedelta(minutes=10)  # the two install events arrive seconds apart
 LOOKUP_RETRY = timedelta(minutes=10)  # a team whose Graph id the Bot Connector would not give is asked again after this
 
 # Teams' id of a team (19:…) → its Graph id (aadGroupId), asked of the Bot Connector; raises on failure.
 TeamLookup = Callable[[str], Awaitable[str | None]]
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where an activity came from and who sent it, as plain values read once from the activity."""
-
-    conversation_id: str  # as received: a thread, a bare channel (install, channel events) or a chat
-    conversation_type: str  # channel | personal | groupChat
-    service_url: str
-    tenant_id: str | None = None
-    channel_id: str | None = None  # channels: the bare channel the activity is about
-    team_id: str | None = None  # Teams' id of the team (19:…)
-    aad_group_id: str | None = None  # Graph's id of the team (a GUID)
-    team_name: str | None = None
-    user_id: str | None = None  # from.aadObjectId
-    user_name: str | None = None
-    user_mri: str | None = None  # from.id: the Teams user MRI ("29:…"), what a card's refresh.userIds lists
-
-    @property
-    def auto_refresh_users(self) -> tuple[str, ...]:
-        """Whom a card made for this person refreshes by itself for: the sender's MRI, else the
-        `8:orgid:<AAD id>` form Teams also takes ("Universal Actions for search based message
-        extensions": userIds "either in 29:<ID> or 8:orgid:<AAD ID> format"); none when unknown."""
-        if self.user_mri and self.user_mri.startswith("29:"):
-            return (self.user_mri,)
-        return (f"8:orgid:{self.user_id}",) if self.user_id else ()
-
-    @property
-    def in_channel(self) -> bool:
-        """Whether the activity comes from a team channel (routes live there)."""
-        return self.conversation_type == CHANNEL_CONVERSATION and bool(self.channel_id)
-
-    @property
-    def scope(self) -> str:
-        """The scope of the conversation's own reference: channel, thread, personal or groupChat."""
-        if self.conversation_type != CHANNEL_CONVERSATION:
-            return self.conversation_type
-        return SCOPE_THREAD if THREAD_MARKER in self.conversation_id else SCOPE_CHANNEL
 
 
 class ChannelNames(Protocol):
@@ -321,7 +280,7 @@ class ConversationBook:
         if origin.team_id is not None:
             channels.add(origin.team_id)
             for record in await self._store.list_conversations(team_id=origin.team_id):
-                channels.add(record.channel_id or record.conversation_id.partition(THREAD_MARKER)[0])
+                channels.add(record.channel_id or split_conversation_id(record.conversation_id)[0])
         return channels
 
     async def _team_route_channels(self, origin: Origin) -> set[str]:

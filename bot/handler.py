@@ -48,11 +48,12 @@ from bot.channel_auth import SigningKeysUnavailableError
 from bot.commands import parse_command
 from bot.connector import channel_reference, reference_from_activity, strip_mention, team_facts
 from bot.context import BotContext
-from bot.conversations import CHANNEL_CONVERSATION, ChannelNames, ConversationBook, Origin, TeamLookup
+from bot.conversations import ChannelNames, ConversationBook, TeamLookup
 from bot.errors import map_connector_error
 from bot.inbound import RefusedBodyError, activity_problem, read_json
 from bot.invoke_values import CARD_ACTION, INVOKE_NAMES, QUERY, QUERY_LINK
 from bot.invokes import ActionAnswer, ComposeAnswer, InvokeService
+from bot.origin import CHANNEL_CONVERSATION, Origin
 from bot.server import Handler
 from bot.service import CommandService, ReplyMessage, welcome_card
 from cards.compose import THUMBNAIL_CARD

@@ -34,9 +34,9 @@ from urllib.parse import urlsplit
 
 from bot import messages
 from bot.context import BotContext, CompanyContext
-from bot.conversations import Origin
 from bot.invoke_values import InvokeValueError, SearchQuery, read_card_action, read_link_query, read_search_query
 from bot.live_reads import LiveReadsBusyError
+from bot.origin import Origin
 from bot.record_cards import Record, RecordCards
 from bot.service import intacct_problem
 from bot.waiting import DeadlinePassedError, Sleep, within_deadline

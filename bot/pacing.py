@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Awaitable, Callable, Sequence
 
+from bot.origin import split_conversation_id
+
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -43,7 +45,6 @@ _MICRO = timedelta(microseconds=1)
 _SWEEP_EVERY = 60_000_000  # µs of clock time between sweeps of idle conversations
 _FAIRNESS_WINDOW = 2_000_000  # µs: Teams' 8-per-2-s window is what bounds a conversation's pace
 _MAX_DEFERRALS = 100  # yields a ready waiter grants to fairer rivals before writing anyway
-_THREAD_MARKER = ";messageid="  # as bot.connector.THREAD_MARKER (kept apart: no botbuilder here)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ TENANT_LIMITS: tuple[RateWindow, ...] = (RateWindow(1, 50),)
 
 def conversation_key(conversation_id: str) -> str:
     """The conversation Teams counts a request against: a thread counts as its channel."""
-    return conversation_id.partition(_THREAD_MARKER)[0]
+    return split_conversation_id(conversation_id)[0]
 
 
 @dataclass

@@ -48,8 +48,8 @@ from bot.commands import (
 )
 from bot.context import BotContext, CompanyContext
 from bot.live_reads import LiveReadsBusyError
+from bot.origin import Origin
 from bot.record_cards import RecordCards
-from bot.conversations import Origin
 from bot.status import KIND_ORDER, peoples_reads, route_view
 from bot.waiting import DeadlinePassedError, within_deadline
 from cards import texts as card_texts

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, Callable, Mapping, Protocol
 
 from bot.connector import TeamChannel, TeamsConnector, thread_reference
-from bot.conversations import SCOPE_CHANNEL
+from bot.origin import SCOPE_CHANNEL
 from store.api import Store
 from store.types import ConversationRecord
 

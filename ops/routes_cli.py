@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Sequence
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from bot.conversations import SCOPE_CHANNEL
+from bot.origin import SCOPE_CHANNEL
 from bot.team_channels import ChannelCatalog
 from ops import messages
 from ops.cli import CommandError, ExitCode

@@ -16,9 +16,10 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.connector import PostedMessage, TeamsConnector, close_adapter, create_adapter
 from bot.context import BotContext, BotPolicy, CompanyContext
-from bot.conversations import ConversationBook, Origin
+from bot.conversations import ConversationBook
 from bot.handler import MlConnectorBot, make_messages_handler
 from bot.invokes import InvokeService
+from bot.origin import Origin
 from bot.pacing import ConversationPacer
 from bot.server import create_web_app
 from bot.service import CommandService

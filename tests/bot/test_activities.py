@@ -9,7 +9,8 @@ import pytest
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ConversationReference
 
-from bot.connector import channel_reference, reference_from_activity, split_conversation_id, strip_mention, thread_reference
+from bot.connector import channel_reference, reference_from_activity, strip_mention, thread_reference
+from bot.origin import split_conversation_id
 from tests.bot.conftest import load_sample
 
 TEAMS_MESSAGE = "bot-framework/message-channel-mention.json"

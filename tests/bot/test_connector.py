@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from bot import errors
-from bot.connector import PostedMessage, TeamsConnector, close_adapter, create_adapter, split_conversation_id, thread_reference
+from bot.connector import PostedMessage, TeamsConnector, close_adapter, create_adapter, thread_reference
+from bot.origin import split_conversation_id
 from tests.bot.conftest import CHANNEL_ID, TEAM_ID, TENANT_ID
 from tests.fakes.bot_connector import BotRegistration, FakeBotConnector
 from tests.fakes.clock import FakeClock
