@@ -41,7 +41,7 @@ from ops import messages
 from settings import CompanySettings, Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
-    from bot.delivery_policy import DeliveryPolicy
+    from bot.delivery.policy import DeliveryPolicy
     from bot.refusals import RefusalLog
 
 log = logging.getLogger("mlc")
@@ -266,11 +266,11 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
     from bot.context import BotContext, BotPolicy
     from bot.graph_bridge import graph_off_status
     from bot.handler import MlConnectorBot, make_messages_handler
-    from bot.delivery_policy import delivery_limits
-    from bot.notifier import Notifier
+    from bot.delivery.policy import delivery_limits
+    from bot.delivery.notifier import Notifier
     from bot.pacing import ConversationPacer
     from bot.server import create_web_app
-    from bot.tenant_share import TenantBudgetShare, heartbeat_for
+    from bot.delivery.tenant_share import TenantBudgetShare, heartbeat_for
     from bot.status import StatusBuilder, company_facts
     from bot.wakeup_loop import wakeups_context
     from ops.key_rotation import report_key_ring_while_serving
@@ -375,7 +375,7 @@ def build_wakeups(settings: Settings, runtime: Runtime, refusals: RefusalLog):
 def delivery_timing(claim_seconds: float) -> tuple[DeliveryPolicy, float]:
     """(DeliveryPolicy, Bot Connector timeout) for an outbox claim of `claim_seconds`.
 
-    A send must end before its claim does, or another instance may send the row too (bot/notifier.py):
+    A send must end before its claim does, or another instance may send the row too (bot/delivery/notifier.py):
     the notifier only starts a send with `send_budget_seconds` of claim left, and the budget covers
     the connector's timeout with half again as slack (45 s over 30 s by default). A claim under a
     minute shrinks the timeout to half the claim and the budget with it, so OUTBOX_CLAIM_SECONDS
@@ -383,7 +383,7 @@ def delivery_timing(claim_seconds: float) -> tuple[DeliveryPolicy, float]:
     within seconds).
     """
     from bot.connector import DEFAULT_TIMEOUT_SECONDS
-    from bot.delivery_policy import DeliveryPolicy
+    from bot.delivery.policy import DeliveryPolicy
 
     defaults = DeliveryPolicy()
     timeout = min(DEFAULT_TIMEOUT_SECONDS, claim_seconds / 2)
@@ -790,8 +790,8 @@ async def _deliver_once(runtime: Runtime) -> None:
     """Post what the cycle queued (poll without --dry-run delivers like serve would)."""
     from bot.connector import TeamsConnector, close_adapter
     from bot.context import BotContext
-    from bot.delivery_policy import delivery_limits
-    from bot.notifier import Notifier
+    from bot.delivery.policy import delivery_limits
+    from bot.delivery.notifier import Notifier
     from bot.pacing import ConversationPacer
 
     settings = runtime.settings

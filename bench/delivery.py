@@ -8,7 +8,7 @@ path on the real clock: 10 channels subscribed by department, 200 BillCreated ev
 (20 per channel) and committed in one poll-cycle transaction to a SQLite store in a temporary
 directory, then ONE `Notifier.drain_once()` through the real CloudAdapter + TeamsConnector over
 HTTP: claims, paced lanes, "sending" commits, posts, and each post's record (posted card,
-delivered, audit line) — the lanes' commits merged by bot/store_writes.py as in production.
+delivered, audit line) — the lanes' commits merged by bot/delivery/store_writes.py as in production.
 
 The minimum time is computed from first principles: a lower bound (per conversation, the earliest
 schedule of its 20 writes under its windows, since its k-th write cannot precede its
@@ -19,7 +19,7 @@ trip is not in it. Measured: from the start of the drain to its end (every row c
 delivered, posted card and audit line included), and to the last card Teams accepted.
 
 Usage: ``python bench/delivery.py [--channels 10] [--per-channel 20] [--margin 0]``
-(``--margin`` lengthens the pacer's windows; see bot.delivery_policy.with_margin). The last line
+(``--margin`` lengthens the pacer's windows; see bot.delivery.policy.with_margin). The last line
 printed is ``name=value`` pairs; ``load1`` is the machine's 1-minute load average at the end (the
 figures depend on it: the notifier's CPU per card is what separates it from the minimum).
 """
@@ -47,8 +47,8 @@ import aiohttp  # noqa: E402
 
 from bot.connector import TeamsConnector, channel_reference, close_adapter, create_adapter  # noqa: E402
 from bot.context import BotContext, CompanyContext  # noqa: E402
-from bot.delivery_policy import PACING_MARGIN_SECONDS, delivery_limits  # noqa: E402
-from bot.notifier import Notifier  # noqa: E402
+from bot.delivery.policy import PACING_MARGIN_SECONDS, delivery_limits  # noqa: E402
+from bot.delivery.notifier import Notifier  # noqa: E402
 from bot.pacing import ConversationPacer  # noqa: E402
 from cards.links import IntacctLinks  # noqa: E402
 from intacct.bills import Bill, BillLine  # noqa: E402

@@ -144,7 +144,7 @@ class ConversationPacer:
         self._arrivals = 0
         self._last = 0  # newest timestamp handed out: keeps stamps ordered if the clock steps back
         self._next_sweep = 0
-        self._held_until = 0  # no reserved write before this (bot/tenant_share.py: a joining instance)
+        self._held_until = 0  # no reserved write before this (bot/delivery/tenant_share.py: a joining instance)
 
     def delay_for(self, conversation_id: str, *, tenant_id: str | None = None) -> float:
         """Seconds until a write to this conversation would be allowed (0.0: now). Records nothing."""
@@ -207,7 +207,7 @@ class ConversationPacer:
 
     def set_tenant_limits(self, limits: Sequence[RateWindow]) -> None:
         """Change every tenant's windows from now on (this instance's share of Teams' per-tenant
-        budget when several instances post: bot/tenant_share.py)."""
+        budget when several instances post: bot/delivery/tenant_share.py)."""
         self._tenant_limits = _compile(limits)
         for state in self._tenants.values():
             state.limits = self._tenant_limits

@@ -29,10 +29,10 @@ from aiohttp.test_utils import TestServer
 
 from bot.connector import TeamsConnector, close_adapter, create_adapter
 from bot.context import BotContext, BotPolicy, CompanyContext
-from bot.delivery import DrainReport
-from bot.delivery_policy import delivery_limits
+from bot.delivery.deliverer import DrainReport
+from bot.delivery.policy import delivery_limits
 from bot.handler import MlConnectorBot, make_messages_handler
-from bot.notifier import Notifier
+from bot.delivery.notifier import Notifier
 from bot.pacing import ConversationPacer
 from bot.server import create_web_app
 from cards.links import IntacctLinks

@@ -9,7 +9,7 @@ import pytest
 
 from app import build_runtime, build_web_app, delivery_timing
 from bot.connector import DEFAULT_TIMEOUT_SECONDS
-from bot.delivery_policy import DeliveryPolicy
+from bot.delivery.policy import DeliveryPolicy
 from settings import load_settings
 
 

@@ -1,4 +1,4 @@
-"""The notifier's per-row commits merged across lanes (bot/store_writes.py), on a real SQLite
+"""The notifier's per-row commits merged across lanes (bot/delivery/store_writes.py), on a real SQLite
 store: concurrent requests share one transaction, and a refused batch is retried row by row so
 that one bad row fails only its own request."""
 
@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from sqlalchemy import event
 
-from bot.store_writes import Coalescer, StoreWrites
+from bot.delivery.store_writes import Coalescer, StoreWrites
 from store.api import StoreError
 from store.sql import SqlStore, open_store
 from store.types import AuditEntry, Delivery

@@ -2,8 +2,8 @@
 (paced, retried, shrunk, re-posted), and record the outcome (store, audit, metrics, log, alerts).
 
 The notifier's lanes call `prepare` then `send` for each row of a channel, in order. What is
-decided here comes from bot/delivery_policy.py; the contract (at most once, order, crash
-trade-offs) is in bot/notifier.py's docstring.
+decided here comes from bot/delivery/policy.py; the contract (at most once, order, crash
+trade-offs) is in bot/delivery/notifier.py's docstring.
 
 A refusal of the bot itself (401, no token) pauses posting for every channel instead of failing
 cards: the refused row and every row that comes up meanwhile go back to pending (with the attempt
@@ -23,8 +23,8 @@ from typing import Any, Awaitable, Callable, Mapping, Sequence
 from bot import messages as texts
 from bot.connector import PostedMessage, TeamsConnector, thread_reference
 from bot.context import BotContext, CompanyContext
-from bot.delivery_alerts import OperatorAlerts
-from bot.delivery_policy import (
+from bot.delivery.alerts import OperatorAlerts
+from bot.delivery.policy import (
     Action,
     DeliveryPause,
     DeliveryPolicy,
@@ -38,7 +38,7 @@ from bot.delivery_policy import (
 )
 from bot.errors import BadArgumentError, ConnectorError, InvalidBotApiHostError
 from bot.pacing import ConversationPacer, Write
-from bot.store_writes import StoreWrites
+from bot.delivery.store_writes import StoreWrites
 from cards.alerts import alert_view, build_alert_card
 from cards.dispatch import card_for_event, shrink_card
 from cards.elements import card_size

@@ -1,4 +1,4 @@
-"""The notifier's pure decisions (bot/delivery_policy.py): every Teams failure gets a verdict,
+"""The notifier's pure decisions (bot/delivery/policy.py): every Teams failure gets a verdict,
 back-off and a pause's probes grow and are bounded, and update-or-post follows the record."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot import errors
-from bot.delivery_policy import (
+from bot.delivery.policy import (
     Action,
     DeliveryPolicy,
     Verdict,
@@ -23,7 +23,7 @@ from bot.delivery_policy import (
     retry_delay,
 )
 from bot.pacing import CONVERSATION_LIMITS, TENANT_LIMITS
-from tests.bot.notifier_world import changed, created, vendor_held
+from tests.bot.delivery.notifier_world import changed, created, vendor_held
 
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot import messages as texts
 from poller.events import AlertKind
-from tests.bot.notifier_world import ap_and_ops_world, AP, AP2, AP_TEAM, OPS, TENANT, World, changed, created, vendor_held
+from tests.bot.delivery.notifier_world import ap_and_ops_world, AP, AP2, AP_TEAM, OPS, TENANT, World, changed, created, vendor_held
 
 
 world = pytest.fixture(ap_and_ops_world, name="world")

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.bot.notifier_world import ap_and_ops_world, AP, AP2, AP_TEAM, OPS, World, bill, changed, created, make_world, vendor_held
-from tests.bot.test_delivery import earliest_schedule  # checked there against the published pattern
+from tests.bot.delivery.notifier_world import ap_and_ops_world, AP, AP2, AP_TEAM, OPS, World, bill, changed, created, make_world, vendor_held
+from tests.bot.delivery.test_delivery import earliest_schedule  # checked there against the published pattern
 from tests.cards.harness import card_text
 
 

@@ -17,7 +17,7 @@ import aiohttp
 
 from bot.connector import TeamsConnector, channel_reference
 from bot.context import BotContext, CompanyContext
-from bot.notifier import Notifier
+from bot.delivery.notifier import Notifier
 from bot.pacing import ConversationPacer
 from cards.links import IntacctLinks
 from intacct.bills import Bill, BillLine
@@ -30,10 +30,10 @@ from poller.events import AlertRaised, BillCreated, BillStateChanged, Event, Ven
 from poller.routing import fan_out
 from store.sql import SqlStore
 from store.types import AuditEntry, ConversationRecord, OutboxItem, RouteFilter
+from tests.conftest import FIXTURES
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.clock import FakeClock
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 COMPANY = "DEMO-CO"
 TENANT = "50612dbb-0237-4969-b378-8d42590f9c00"
 AP_TEAM = "19:ap-team@thread.tacv2"  # a team's id is also its General channel's id

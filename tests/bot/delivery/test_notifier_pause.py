@@ -13,7 +13,7 @@ import pytest
 
 from bot import messages as texts
 from poller.events import AlertKind
-from tests.bot.notifier_world import AP, AP2, AP_TEAM, OPS, OPS_TEAM, World, created, make_world
+from tests.bot.delivery.notifier_world import AP, AP2, AP_TEAM, OPS, OPS_TEAM, World, created, make_world
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from bot import messages as texts
-from bot.delivery_policy import DeliveryPause
+from bot.delivery.policy import DeliveryPause
 from poller.events import AlertKind, AlertRaised
 from poller.routing import fan_out
 from store.api import Store

@@ -19,7 +19,7 @@ may still send it.
 
 When Teams refuses the bot itself (401, or no token for it) no row is failed: posting pauses,
 every row stays pending, operators are alerted once, nothing is claimed until the pause's next
-try, and then one card probes whether the credentials work again (bot/delivery.py).
+try, and then one card probes whether the credentials work again (bot/delivery/deliverer.py).
 
 Order: the store hands out only the oldest unfinished row per (company, record, channel), so a
 record's update never overtakes its first post; each channel is one sequential lane, so rows for
@@ -27,9 +27,9 @@ one channel go out in claim order, while channels are served concurrently and a 
 channel holds up no other. The pacer keeps every lane below Teams' per-conversation and per-tenant
 limits; a 429 still penalizes the conversation for its Retry-After.
 
-Here: the run loop, the claims and the lanes. One row's delivery is bot/delivery.py, the
-decisions (retry, back-off, pause, update or post) bot/delivery_policy.py, the operators' alerts
-bot/delivery_alerts.py, the lanes' commits merged into shared transactions bot/store_writes.py.
+Here: the run loop, the claims and the lanes. One row's delivery is bot/delivery/deliverer.py, the
+decisions (retry, back-off, pause, update or post) bot/delivery/policy.py, the operators' alerts
+bot/delivery/alerts.py, the lanes' commits merged into shared transactions bot/delivery/store_writes.py.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ from typing import Any, Awaitable, Callable
 
 from bot.connector import TeamsConnector
 from bot.context import BotContext
-from bot.delivery import Channel, Deliverer, DrainReport
-from bot.delivery_policy import DeliveryPause, DeliveryPolicy
+from bot.delivery.deliverer import Channel, Deliverer, DrainReport
+from bot.delivery.policy import DeliveryPause, DeliveryPolicy
 from bot.pacing import ConversationPacer
 from bot.waiting import sleep_or_wake
 from store.api import StoreError

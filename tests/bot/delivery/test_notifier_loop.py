@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from bot import messages as texts
 from bot.pacing import ConversationPacer
-from tests.bot.notifier_world import ap_and_ops_world, AP, AP2, AP_TEAM, GatedSleep, World, changed, created, vendor_held
+from tests.bot.delivery.notifier_world import ap_and_ops_world, AP, AP2, AP_TEAM, GatedSleep, World, changed, created, vendor_held
 
 
 world = pytest.fixture(ap_and_ops_world, name="world")
@@ -73,7 +73,7 @@ async def test_a_vendor_card_whose_holder_died_after_teams_answered_is_posted_tw
 
     report = await world.notifier("alive").drain_once()
 
-    # The at-most-one-repeat trade-off (bot/notifier.py): nothing marks where a vendor card went.
+    # The at-most-one-repeat trade-off (bot/delivery/notifier.py): nothing marks where a vendor card went.
     assert report.posted == 1 and len(world.posts(AP)) == 2
 
 

@@ -1,6 +1,6 @@
 """What the notifier does with an outbox row and with each Bot Connector failure: pure decisions.
 
-Nothing here does I/O or reads a clock; bot/delivery.py acts on the answers.
+Nothing here does I/O or reads a clock; bot/delivery/deliverer.py acts on the answers.
 
     failure (bot.errors flags)              verdict      the notifier then…
     429 Throttled                           THROTTLED    penalizes the conversation in the pacer for

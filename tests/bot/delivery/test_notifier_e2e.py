@@ -11,7 +11,7 @@ from bot.context import CompanyContext
 from cards.links import IntacctLinks
 from poller.coordinator import PollCoordinator, PollerConfig
 from poller.events import AlertKind
-from tests.bot.notifier_world import AP, AP_TEAM, COMPANY, OPS, OPS_TEAM, GatedSleep, make_world
+from tests.bot.delivery.notifier_world import AP, AP_TEAM, COMPANY, OPS, OPS_TEAM, GatedSleep, make_world
 from tests.fakes.sandbox import running_sandbox
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.connector import TeamsConnector, close_adapter, create_adapter
 from bot.pacing import ConversationPacer, RateWindow
-from bot.tenant_share import LEASE_PREFIX, TenantBudgetShare, heartbeat_for, shared_limits
+from bot.delivery.tenant_share import LEASE_PREFIX, TenantBudgetShare, heartbeat_for, shared_limits
 from store.sql import open_store
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.clock import FakeClock
