@@ -271,7 +271,7 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
     from bot.pacing import ConversationPacer
     from bot.server import create_web_app
     from bot.delivery.tenant_share import TenantBudgetShare, heartbeat_for
-    from bot.status import StatusBuilder, company_facts
+    from bot.chat.status import StatusBuilder, company_facts
     from bot.wakeup_loop import wakeups_context
     from ops.key_rotation import report_key_ring_while_serving
     from ops.vault import find_key_ring
@@ -675,7 +675,7 @@ def forget_last_demo(data_dir: Path) -> None:
 async def demo_invokes_hint(runtime: Runtime) -> str:
     """How to try the compose-box search and a pasted link in the Playground, with a pending bill's
     number and RECORD_URL read from the demo company (generic words when Intacct cannot say)."""
-    from bot.invoke_values import SEARCH_COMMAND_ID, SEARCH_PARAMETER
+    from bot.chat.invoke_values import SEARCH_COMMAND_ID, SEARCH_PARAMETER
     from intacct.errors import IntacctError
 
     example, link = "", messages.DEMO_NO_LINK

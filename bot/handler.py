@@ -7,7 +7,7 @@ It translates, it does not decide: an activity becomes an `Origin` (plain values
 bot/connector.py this is the only module that imports botbuilder.
 
 Invokes: `composeExtension/queryLink`, `composeExtension/query` and `adaptiveCard/action` go to
-bot/invokes.py (its plain answers become botbuilder's MessagingExtensionResponse, or the
+bot/chat/invokes.py (its plain answers become botbuilder's MessagingExtensionResponse, or the
 `{statusCode, type, value}` body of Universal Actions); a refreshed channel card whose record
 changed is also updated in place here, paced like a reply. Any other invoke is botbuilder's (501).
 
@@ -45,17 +45,17 @@ from msrest.serialization import Model
 
 from bot import messages, tenant_gate
 from bot.channel_auth import SigningKeysUnavailableError
-from bot.commands import parse_command
+from bot.chat.commands import parse_command
 from bot.connector import channel_reference, reference_from_activity, strip_mention, team_facts
 from bot.context import BotContext
 from bot.conversations import ChannelNames, ConversationBook, TeamLookup
 from bot.errors import map_connector_error
 from bot.inbound import RefusedBodyError, activity_problem, read_json
-from bot.invoke_values import CARD_ACTION, INVOKE_NAMES, QUERY, QUERY_LINK
-from bot.invokes import ActionAnswer, ComposeAnswer, InvokeService
+from bot.chat.invoke_values import CARD_ACTION, INVOKE_NAMES, QUERY, QUERY_LINK
+from bot.chat.invokes import ActionAnswer, ComposeAnswer, InvokeService
 from bot.origin import CHANNEL_CONVERSATION, Origin
 from bot.server import Handler
-from bot.service import CommandService, ReplyMessage, welcome_card
+from bot.chat.service import CommandService, ReplyMessage, welcome_card
 from cards.compose import THUMBNAIL_CARD
 from cards.elements import Card
 
@@ -195,7 +195,7 @@ class MlConnectorBot(TeamsActivityHandler):
 
     # --- invokes: pasted Intacct links, the compose-box search, card refreshes -------------------
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
-        """Our three invokes (bot/invokes.py); every other invoke as botbuilder answers it (501)."""
+        """Our three invokes (bot/chat/invokes.py); every other invoke as botbuilder answers it (501)."""
         activity = turn_context.activity
         if activity.name not in INVOKE_NAMES:
             return await super().on_invoke_activity(turn_context)

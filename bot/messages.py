@@ -64,7 +64,7 @@ NOTIFIER_FIX_PAUSED = (
 
 # --- commands: the catalogue (help card and the manifest's command menu) --------------------
 # Titles are what Teams inserts in the compose box from the command menu (≤ 32 characters);
-# descriptions show beside them (≤ 128 characters). tests/bot/test_commands.py checks both.
+# descriptions show beside them (≤ 128 characters). tests/bot/chat/test_commands.py checks both.
 
 COMMAND_PENDING_BILLS = "Bills waiting for approval, soonest due first. Narrow with: vendor NAME, over AMOUNT, department NAME."
 COMMAND_SHOW_BILL = "One bill with its lines, by bill number or record number."
@@ -109,7 +109,7 @@ PARSE_PAYMENTS_OPTION = "I can show payments or pending payments, not {text}."
 PARSE_KINDS_MISSING = "Subscribe to what? Choose from {kinds}, for example “subscribe bills”."
 PARSE_KIND_UNKNOWN = "{kind} is not something I post. Choose from {kinds}."
 
-# --- handler and command service: answers (bot/service.py) ---------------------------------
+# --- handler and command service: answers (bot/chat/service.py) ---------------------------------
 # {company} is a configured company key; every {text}/{ref}/{value} is a person's input, already
 # cleaned (cards.sanitize.clean_text) and quoted (quote_value) by the service.
 
@@ -131,7 +131,7 @@ FILTER_OVER = "over {value}"
 FILTER_ENTITY = "entity {value}"
 FILTER_JOINER = " · "
 
-# --- handler and command service: subscriptions (bot/service.py) ---------------------------
+# --- handler and command service: subscriptions (bot/chat/service.py) ---------------------------
 
 ROUTES_CHANNEL_ONLY = "Subscriptions belong to team channels: mention me in the channel that should receive the posts."
 ROUTES_SUBSCRIBED = "Done: this channel now receives {kinds}{filters}."
@@ -162,7 +162,7 @@ ROUTE_REASON_BOT_REMOVED_CHAT = "bot removed from the chat"
 ROUTE_REASON_TEAM_DELETED = "team deleted"
 ROUTE_REASON_TEAM_ARCHIVED = "team archived"
 
-# --- handler and command service: who may change subscriptions (bot/admins.py) -------------
+# --- handler and command service: who may change subscriptions (bot/chat/admins.py) -------------
 
 ADMIN_WHO_OWNERS = "team owners"
 ADMIN_WHO_GROUP = "members of the ml-connector admin group"
@@ -184,7 +184,7 @@ ADMIN_TEAM_UNKNOWN = (
     "Remove me from the team and add me again, then try once more."
 )
 
-# --- handler and command service: failures (bot/service.py, bot/handler.py) ----------------
+# --- handler and command service: failures (bot/chat/service.py, bot/handler.py) ----------------
 
 FAILED_INTACCT_SLOW = "Sage Intacct is slow to answer right now, so I stopped waiting. Please try again in a minute."
 FAILED_SLOW = "That took too long, so I stopped waiting. Please try again in a minute."

@@ -4,7 +4,7 @@ overdue, payments pending approval, and the amount due.
 The poller's digest, the chat commands and the cards all take their figures from here, so the
 same label means the same number wherever it appears. A figure is defined twice over the same
 fields, and both readings must agree (tests/intacct/test_figures.py, and the digest against the
-commands on the sandbox in tests/bot/test_figures_agree.py):
+commands on the sandbox in tests/bot/chat/test_figures_agree.py):
 
 - as Intacct filters (`BillFigure.query`: keyword arguments of `IntacctClient.query_bills`),
   so Intacct counts and returns exactly the figure's bills;

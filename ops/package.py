@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.commands import manifest_command_lists
-from bot.invoke_values import manifest_compose_extensions
+from bot.chat.commands import manifest_command_lists
+from bot.chat.invoke_values import manifest_compose_extensions
 from intacct.record_links import INTACCT_DOMAIN, is_intacct_host
 
 APP_PACKAGE = Path(__file__).resolve().parent.parent / "appPackage"

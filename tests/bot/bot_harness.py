@@ -18,11 +18,11 @@ from bot.connector import PostedMessage, TeamsConnector, close_adapter, create_a
 from bot.context import BotContext, BotPolicy, CompanyContext
 from bot.conversations import ConversationBook
 from bot.handler import MlConnectorBot, make_messages_handler
-from bot.invokes import InvokeService
+from bot.chat.invokes import InvokeService
 from bot.origin import Origin
 from bot.pacing import ConversationPacer
 from bot.server import create_web_app
-from bot.service import CommandService
+from bot.chat.service import CommandService
 from cards.links import IntacctLinks
 from graph.client import GraphClient
 from graph.tokens import EntraTokenProvider, GraphCredentials

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from bot.context import CompanyContext
-from bot.status import schedule_view
+from bot.chat.status import schedule_view
 from cards.links import IntacctLinks
 from cards.status import schedule_words
 from tests.fakes.sandbox import running_sandbox

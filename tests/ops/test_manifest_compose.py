@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.invoke_values import SEARCH_COMMAND_ID, SEARCH_PARAMETER, manifest_compose_extensions
+from bot.chat.invoke_values import SEARCH_COMMAND_ID, SEARCH_PARAMETER, manifest_compose_extensions
 from ops.package import APP_PACKAGE, Publisher, build_manifest, link_domains, validate_manifest
 
 APP_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.commands import manifest_command_lists
+from bot.chat.commands import manifest_command_lists
 from ops.package import (APP_PACKAGE, SCHEMA_FILE, PackageSettingsError, Publisher, build_manifest, png_facts,
                          validate_icons, validate_manifest, write_package)
 

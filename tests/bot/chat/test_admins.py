@@ -11,7 +11,7 @@ from typing import AsyncIterator
 import pytest
 
 from bot import messages
-from bot.admins import RouteAdmins, RouteAdminsConfigError, parse_route_admins
+from bot.chat.admins import RouteAdmins, RouteAdminsConfigError, parse_route_admins
 from graph.client import GraphClient
 from tests.bot.bot_harness import AAD_GROUP_ID, bot_harness, playground_policy, running_graph
 from tests.fakes.entra_graph import CLIENT_SECRET, RunningEntraGraph, TestTls, make_test_tls

@@ -16,9 +16,9 @@ import pytest
 
 from bot import messages
 from cards import texts as card_texts
-from bot.commands import parse_command
+from bot.chat.commands import parse_command
 from bot.context import BotContext
-from bot.service import CommandService, Reply, describe_filters, kind_names
+from bot.chat.service import CommandService, Reply, describe_filters, kind_names
 from graph.channels import ChannelDirectory
 from cards.views import GraphState, GraphStatus, StatusView
 from observability.metrics import Metrics

@@ -29,8 +29,8 @@ from decimal import Decimal
 from typing import Awaitable, Callable, Iterable, Protocol, Sequence, TypeVar, cast
 
 from bot import messages
-from bot.admins import GraphMembership, RouteAdmins
-from bot.commands import (
+from bot.chat.admins import GraphMembership, RouteAdmins
+from bot.chat.commands import (
     COMMANDS,
     Command,
     DueThisWeek,
@@ -49,8 +49,8 @@ from bot.commands import (
 from bot.context import BotContext, CompanyContext
 from bot.live_reads import LiveReadsBusyError
 from bot.origin import Origin
-from bot.record_cards import RecordCards
-from bot.status import KIND_ORDER, peoples_reads, route_view
+from bot.chat.record_cards import RecordCards
+from bot.chat.status import KIND_ORDER, peoples_reads, route_view
 from bot.waiting import DeadlinePassedError, within_deadline
 from cards import texts as card_texts
 from cards.bills import build_bill_list_card

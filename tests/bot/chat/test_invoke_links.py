@@ -14,7 +14,7 @@ from cards.refresh import refresh_of
 from intacct.record_links import record_token
 from store.types import RecordLink
 from tests.bot.bot_harness import TENANT_ID, playground_policy
-from tests.bot.invoke_helpers import (
+from tests.bot.chat.invoke_helpers import (
     INTACCT,
     PLAYGROUND_USER_AAD,
     QUERY_LINK_SAMPLE,

@@ -17,7 +17,7 @@ from cards.refresh import REFRESH_VERB, refresh_of
 from poller.events import BillCreated
 from store.types import PostedCard
 from tests.bot.bot_harness import CHANNEL_ID, MESSAGE, playground_policy
-from tests.bot.invoke_helpers import ACTION_SAMPLE, ADAPTIVE, PLAYGROUND_USER_AAD, checked_card, invoke_harness
+from tests.bot.chat.invoke_helpers import ACTION_SAMPLE, ADAPTIVE, PLAYGROUND_USER_AAD, checked_card, invoke_harness
 
 RECORDED = "bot-framework/invoke-adaptive-card-action-execute.json"
 ERROR = "application/vnd.microsoft.error"

@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from bot import messages
-from tests.bot.invoke_helpers import ACTION_SAMPLE, INTACCT, QUERY_LINK_SAMPLE, QUERY_SAMPLE, invoke_harness, message_text, results
+from tests.bot.chat.invoke_helpers import ACTION_SAMPLE, INTACCT, QUERY_LINK_SAMPLE, QUERY_SAMPLE, invoke_harness, message_text, results
 
 
 async def test_a_hanging_intacct_gets_each_invoke_its_answer_at_the_deadline(clock, fixtures_dir: Path, tmp_path: Path):

@@ -4,7 +4,7 @@ and a card's refresh (`adaptiveCard/action`). No botbuilder here: answers are pl
 bot/handler.py turns into the invoke responses.
 
 Decisions:
-- Read-only: every answer comes from reads (bot/record_cards.py, through the context's LiveReads:
+- Read-only: every answer comes from reads (bot/chat/record_cards.py, through the context's LiveReads:
   shared, paced, counted in the company's Intacct usage as `link`, `search`, `refresh`).
 - Time: Teams waits 5 s for a message extension's answer (learn.microsoft.com, "Respond to search
   command": "your code has 5 seconds to provide an HTTP response"); the work runs under
@@ -34,11 +34,11 @@ from urllib.parse import urlsplit
 
 from bot import messages
 from bot.context import BotContext, CompanyContext
-from bot.invoke_values import InvokeValueError, SearchQuery, read_card_action, read_link_query, read_search_query
+from bot.chat.invoke_values import InvokeValueError, SearchQuery, read_card_action, read_link_query, read_search_query
 from bot.live_reads import LiveReadsBusyError
 from bot.origin import Origin
-from bot.record_cards import Record, RecordCards
-from bot.service import intacct_problem
+from bot.chat.record_cards import Record, RecordCards
+from bot.chat.service import intacct_problem
 from bot.waiting import DeadlinePassedError, Sleep, within_deadline
 from cards.compose import bill_preview, build_link_card, link_preview, record_preview
 from cards.elements import Card

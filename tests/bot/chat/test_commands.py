@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from bot import messages
-from bot.commands import (
+from bot.chat.commands import (
     COMMANDS,
     MAX_COMMAND_CHARS,
     DueThisWeek,

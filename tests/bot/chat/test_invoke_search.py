@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from bot import messages
-from bot.invoke_values import MAX_SKIP
-from bot.invokes import search_order
+from bot.chat.invoke_values import MAX_SKIP
+from bot.chat.invokes import search_order
 from cards.refresh import refresh_of
 from tests.bot.bot_harness import playground_policy
-from tests.bot.invoke_helpers import PLAYGROUND_USER_AAD, QUERY_SAMPLE, checked_card, invoke_harness, message_text, results
+from tests.bot.chat.invoke_helpers import PLAYGROUND_USER_AAD, QUERY_SAMPLE, checked_card, invoke_harness, message_text, results
 from tests.cards import samples as s
 
 DOCS_SAMPLE = "bot-framework/invoke-compose-query.json"

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.commands import parse_command
+from bot.chat.commands import parse_command
 from bot.context import BotContext, BotPolicy, CompanyContext
-from bot.service import CommandService
+from bot.chat.service import CommandService
 from cards import texts
 from cards.bills import figure_summary
 from cards.digest import build_digest_card
