@@ -272,7 +272,7 @@ async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
     from bot.server import create_web_app
     from bot.delivery.tenant_share import TenantBudgetShare, heartbeat_for
     from bot.chat.status import StatusBuilder, company_facts
-    from bot.wakeup_loop import wakeups_context
+    from bot.wakeups.loop import wakeups_context
     from ops.key_rotation import report_key_ring_while_serving
     from ops.vault import find_key_ring
     from poller.runner import CompanySchedule, PollScheduler
@@ -350,7 +350,7 @@ def build_wakeups(settings: Settings, runtime: Runtime, refusals: RefusalLog):
     """(WakeUps, the /api/intacct/events endpoint) for the companies that take Intacct wake-ups,
     or (None, None) when none does. Each such company's regular poll then checks that its
     changes were announced (the broken-trigger alert)."""
-    from bot.intacct_events import IntacctEventsEndpoint, WakeUpAccess, events_url
+    from bot.wakeups.intacct_events import IntacctEventsEndpoint, WakeUpAccess, events_url
     from intacct.wakeups import PlatformTriggerKeys
     from poller.wakeups import WakeUpPolicy, WakeUps
 
@@ -752,7 +752,7 @@ def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 async def wire_sandbox_wakeups(http: aiohttp.ClientSession, sandbox_url: str, bot_url: str, *, company: str, secret: str) -> None:
     """Make the sandbox call the bot's /api/intacct/events after every change (its admin API)."""
-    from bot.intacct_events import events_url
+    from bot.wakeups.intacct_events import events_url
 
     async with http.post(f"{sandbox_url}/sandbox/webhooks", json={"url": events_url(bot_url, company), "secret": secret}) as response:
         if response.status != 201:

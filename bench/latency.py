@@ -56,7 +56,7 @@ from _common import (  # noqa: E402
     utc_now,
     wait_until,
 )
-from bot.intacct_events import events_url  # noqa: E402
+from bot.wakeups.intacct_events import events_url  # noqa: E402
 from tests.fakes.bot_connector import FakeBotConnector  # noqa: E402
 
 BASELINE_TIMEOUT_SECONDS = 60.0

@@ -14,7 +14,6 @@ from typing import AsyncIterator, Awaitable, Callable, Sequence
 from aiohttp import web
 
 from bot.context import BotContext
-from bot.intacct_events import EVENTS_PATH
 from observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
 log = logging.getLogger("mlc.bot")
@@ -23,6 +22,7 @@ CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 CONTEXT = web.AppKey("context", BotContext)
+EVENTS_PATH = "/api/intacct/events"  # Intacct's wake-ups (bot/wakeups/intacct_events.py)
 
 
 def create_web_app(

@@ -8,10 +8,11 @@ from typing import Any, Callable, Sequence
 
 import aiohttp
 
-from bot.intacct_events import EVENTS_PATH, events_url
 from bot.channel_auth import is_loopback_host
 from bot.connector import fetch_bot_token
 from bot.errors import ConnectorError
+from bot.wakeups.intacct_events import events_url
+from bot.server import EVENTS_PATH
 from graph.check import check_graph
 from graph.client import GraphClient
 from graph.tokens import EntraTokenProvider, GraphCredentials

@@ -24,6 +24,7 @@ from aiohttp import web
 
 from bot.inbound import too_deep
 from bot.refusals import RefusalLog
+from bot.server import EVENTS_PATH
 from intacct.wakeups import (
     COMPANY_FIELD,
     PLATFORM_TRIGGER,
@@ -43,7 +44,6 @@ log = logging.getLogger("mlc.wakeups")
 
 Clock = Callable[[], datetime]
 
-EVENTS_PATH = "/api/intacct/events"
 # A Smart Event body is a few hundred bytes of template; anything much bigger is not one.
 MAX_BODY_BYTES = 16 * 1024
 # A Platform Trigger's body is whatever its trigger sends (a record, undocumented size); it is

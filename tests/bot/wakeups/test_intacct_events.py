@@ -16,8 +16,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.intacct_events import EVENTS_PATH, IntacctEventsEndpoint, WakeUpAccess, events_url
+from bot.wakeups.intacct_events import IntacctEventsEndpoint, WakeUpAccess, events_url
 from bot.refusals import RefusalLog
+from bot.server import EVENTS_PATH
 from intacct.wakeups import PlatformTriggerKeys
 from observability.metrics import Metrics
 from poller.coordinator import PollCoordinator, PollerConfig

@@ -1,11 +1,11 @@
-"""The wake-ups' loop (bot/wakeup_loop.py) on the test clock: it starts due polls and hears wake-ups that
+"""The wake-ups' loop (bot/wakeups/loop.py) on the test clock: it starts due polls and hears wake-ups that
 another instance stored."""
 
 from __future__ import annotations
 
 import asyncio
 
-from bot.wakeup_loop import run_wakeups
+from bot.wakeups.loop import run_wakeups
 from poller.events import BillCreated
 from poller.wakeups import WakeUps
 from tests.poller.test_coordinator import outbox_events, routed, sandbox, store  # noqa: F401  (fixtures)

@@ -12,7 +12,7 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 
 import app
-from bot.intacct_events import EVENTS_PATH
+from bot.server import EVENTS_PATH
 from settings import DEFAULT_WAKEUP_POLL_SCHEDULE, load_settings
 from tests.bot.test_observability import CHANNEL, environ, gateway, subscribe  # noqa: F401  (gateway: the sandbox fixture)
 from tests.fakes.bot_connector import FakeBotConnector
