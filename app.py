@@ -249,8 +249,8 @@ def open_adapter(settings: Settings, http: aiohttp.ClientSession, *, clock: Call
                  timeout_seconds: float | None = None, token_http_client=None):
     """The bot's CloudAdapter: inbound signing keys and outbound Entra token requests both go
     through `http` (the runtime's aiohttp session: its timeouts, TLS settings and proxies), msal
-    running in worker threads. Call inside the event loop; close with bot.connector.close_adapter."""
-    from bot.connector import DEFAULT_TIMEOUT_SECONDS, create_adapter
+    running in worker threads. Call inside the event loop; close with bot.teams.connector.close_adapter."""
+    from bot.teams.connector import DEFAULT_TIMEOUT_SECONDS, create_adapter
     from graph.msal_http import LoopHttpClient
 
     if token_http_client is None:
@@ -262,14 +262,14 @@ def open_adapter(settings: Settings, http: aiohttp.ClientSession, *, clock: Call
 
 async def build_web_app(runtime: Runtime) -> tuple[web.Application, object]:
     """The bot, notifier, schedules and Graph around the runtime; returns (app, bot context)."""
-    from bot.connector import TeamsConnector, close_adapter
+    from bot.teams.connector import TeamsConnector, close_adapter
     from bot.context import BotContext, BotPolicy
-    from bot.graph_bridge import graph_off_status
-    from bot.handler import MlConnectorBot, make_messages_handler
+    from bot.teams.graph_bridge import graph_off_status
+    from bot.teams.handler import MlConnectorBot, make_messages_handler
     from bot.delivery.policy import delivery_limits
     from bot.delivery.notifier import Notifier
     from bot.pacing import ConversationPacer
-    from bot.server import create_web_app
+    from bot.teams.server import create_web_app
     from bot.delivery.tenant_share import TenantBudgetShare, heartbeat_for
     from bot.chat.status import StatusBuilder, company_facts
     from bot.wakeups.loop import wakeups_context
@@ -382,7 +382,7 @@ def delivery_timing(claim_seconds: float) -> tuple[DeliveryPolicy, float]:
     below 46, which the notifier refused at start-up, works too (a dead instance's rows come back
     within seconds).
     """
-    from bot.connector import DEFAULT_TIMEOUT_SECONDS
+    from bot.teams.connector import DEFAULT_TIMEOUT_SECONDS
     from bot.delivery.policy import DeliveryPolicy
 
     defaults = DeliveryPolicy()
@@ -394,7 +394,7 @@ def delivery_timing(claim_seconds: float) -> tuple[DeliveryPolicy, float]:
 def build_graph_bridge(settings: Settings, store, http: aiohttp.ClientSession, context, *, holder: str,
                        clock: Callable[[], datetime] = utc_now, sleep=asyncio.sleep):
     """Graph client, channel directory and subscription manager, glued to the bot's routes."""
-    from bot.graph_bridge import GraphBridge
+    from bot.teams.graph_bridge import GraphBridge
     from graph.channels import ChannelDirectory
     from graph.client import GraphClient
     from graph.subscriptions import SubscriptionManager
@@ -788,7 +788,7 @@ def cmd_poll(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 async def _deliver_once(runtime: Runtime) -> None:
     """Post what the cycle queued (poll without --dry-run delivers like serve would)."""
-    from bot.connector import TeamsConnector, close_adapter
+    from bot.teams.connector import TeamsConnector, close_adapter
     from bot.context import BotContext
     from bot.delivery.policy import delivery_limits
     from bot.delivery.notifier import Notifier
@@ -822,7 +822,7 @@ def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 async def _checks(settings: Settings, *, token_http_client=None, http: aiohttp.ClientSession | None = None) -> list[tuple[bool | None, str]]:
     """(True ok | None warning | False failed, line) per system; `token_http_client` carries the
     bot's Entra requests, `http` everything (tests: a session that reaches their fakes)."""
-    from bot.connector import close_adapter
+    from bot.teams.connector import close_adapter
     from ops.check import (
         check_bot,
         check_configuration,
@@ -996,7 +996,7 @@ def cmd_package(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 def cmd_routes(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """List, add or remove routes without Teams; list the installed teams' channels."""
-    from bot.errors import ConnectorError
+    from bot.teams.errors import ConnectorError
     from graph.errors import GraphError
     from ops.cli import CommandError, ExitCode
     from ops.routes_cli import add_route, list_channels, list_routes, remove_routes
@@ -1030,10 +1030,10 @@ def cmd_routes(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 @contextlib.asynccontextmanager
 async def channel_catalog(settings: Settings, store, *, http: aiohttp.ClientSession | None = None) -> AsyncIterator[object]:
-    """A bot.team_channels.ChannelCatalog over the bot's own credentials (and Graph when configured);
+    """A bot.teams.team_channels.ChannelCatalog over the bot's own credentials (and Graph when configured);
     `http` replaces the session it opens (tests)."""
-    from bot.connector import TeamsConnector, close_adapter
-    from bot.team_channels import ChannelCatalog
+    from bot.teams.connector import TeamsConnector, close_adapter
+    from bot.teams.team_channels import ChannelCatalog
     from graph.client import GraphClient
     from graph.tokens import EntraTokenProvider, GraphCredentials
 

@@ -401,7 +401,7 @@ def sample_ids() -> tuple[str, str, str]:
 async def subscribe_channel(store: Any, service_url: str, kinds: frozenset[str], *, now: datetime) -> str:
     """Store the sample channel's conversation reference (serviceUrl = the fake connector) and a
     route for `kinds`, as `@bot subscribe` would; returns the channel id."""
-    from bot.connector import channel_reference
+    from bot.teams.connector import channel_reference
     from store.types import ConversationRecord, RouteFilter
 
     team_id, channel_id, tenant_id = sample_ids()

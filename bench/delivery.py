@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp  # noqa: E402
 
-from bot.connector import TeamsConnector, channel_reference, close_adapter, create_adapter  # noqa: E402
+from bot.teams.connector import TeamsConnector, channel_reference, close_adapter, create_adapter  # noqa: E402
 from bot.context import BotContext, CompanyContext  # noqa: E402
 from bot.delivery.policy import PACING_MARGIN_SECONDS, delivery_limits  # noqa: E402
 from bot.delivery.notifier import Notifier  # noqa: E402

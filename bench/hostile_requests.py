@@ -1,7 +1,7 @@
 """Benchmark: floods of hostile requests against the bot's HTTP routes — the event loop's longest
 stall and the log lines they cost.
 
-The bot's web server runs in-process on a loopback port: `bot.server.create_web_app` with the
+The bot's web server runs in-process on a loopback port: `bot.teams.server.create_web_app` with the
 real /api/messages handler (anonymous CloudAdapter, `MlConnectorBot`) and the real Graph
 notification route (`app.build_graph_bridge`; Graph itself is never called: a forged
 notification is refused on its clientState, checked in memory against the one subscription
@@ -116,10 +116,10 @@ async def serve_and_flood(name: str, path: str, body: bytes, bodies: int, counte
     """A fresh bot web app (its own store and refusal log), one flood against it, then shutdown:
     the lines counted include the summary the refusal log writes at shutdown."""
     from app import build_graph_bridge
-    from bot.connector import close_adapter, create_adapter
+    from bot.teams.connector import close_adapter, create_adapter
     from bot.context import BotContext
-    from bot.handler import MlConnectorBot, make_messages_handler
-    from bot.server import create_web_app
+    from bot.teams.handler import MlConnectorBot, make_messages_handler
+    from bot.teams.server import create_web_app
     from settings import load_settings
     from store.sql import open_store
     from store.types import GraphSubscription

@@ -184,7 +184,7 @@ ADMIN_TEAM_UNKNOWN = (
     "Remove me from the team and add me again, then try once more."
 )
 
-# --- handler and command service: failures (bot/chat/service.py, bot/handler.py) ----------------
+# --- handler and command service: failures (bot/chat/service.py, bot/teams/handler.py) ----------------
 
 FAILED_INTACCT_SLOW = "Sage Intacct is slow to answer right now, so I stopped waiting. Please try again in a minute."
 FAILED_SLOW = "That took too long, so I stopped waiting. Please try again in a minute."

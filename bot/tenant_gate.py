@@ -3,7 +3,7 @@
 Bot Framework authentication proves a request comes from the Bot Connector for this bot, not
 from which organisation: anyone who knows the bot's id can sideload a manifest naming it in their
 own tenant. So every surface that takes requests asks the gate first — activities and invokes on
-/api/messages (bot/handler.py), Graph change and lifecycle notifications (bot/graph_bridge.py),
+/api/messages (bot/teams/handler.py), Graph change and lifecycle notifications (bot/teams/graph_bridge.py),
 and any later invoke handler — and a refused request gets the protocol's minimum answer and
 nothing else: an activity an empty 201 (what every handled activity gets), an invoke
 `REFUSED_INVOKE_STATUS` with no body, a Graph notification 403 when nothing in it was accepted.

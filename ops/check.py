@@ -8,11 +8,11 @@ from typing import Any, Callable, Sequence
 
 import aiohttp
 
-from bot.channel_auth import is_loopback_host
-from bot.connector import fetch_bot_token
-from bot.errors import ConnectorError
+from bot.teams.channel_auth import is_loopback_host
+from bot.teams.connector import fetch_bot_token
+from bot.teams.errors import ConnectorError
 from bot.wakeups.intacct_events import events_url
-from bot.server import EVENTS_PATH
+from bot.teams.server import EVENTS_PATH
 from graph.check import check_graph
 from graph.client import GraphClient
 from graph.tokens import EntraTokenProvider, GraphCredentials
@@ -187,7 +187,7 @@ def check_configuration(settings: Settings) -> list[CheckResult]:
 
 async def check_bot(settings: Settings, adapter: Any) -> CheckResult:
     """The Azure Bot registration's credentials give a Bot Framework token — asked through the very
-    credentials object the adapter's sends use (bot.connector.fetch_bot_token), so `check` cannot
+    credentials object the adapter's sends use (bot.teams.connector.fetch_bot_token), so `check` cannot
     say ok for an authority or scope the sends would not use."""
     if not settings.app_id:
         problem = anonymous_mode_problem(settings)

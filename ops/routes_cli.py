@@ -4,7 +4,7 @@
 Teams' "Get link to channel" gives, from which the team id and name come too), the company is
 one that is configured, and the channel is one the bot can post in: a channel it heard from, or
 any standard channel of a team it is installed in (its team's reference is aimed at it,
-bot/team_channels.py); a private or shared channel needs the bot added to it in Teams first.
+bot/teams/team_channels.py); a private or shared channel needs the bot added to it in Teams first.
 `remove` of a route or channel that has none fails (exit 1). `channels` lists the installed
 teams' channels (from Graph when configured, else the Bot Connector) so operators find the ids.
 """
@@ -19,7 +19,7 @@ from typing import Sequence
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from bot.origin import SCOPE_CHANNEL
-from bot.team_channels import ChannelCatalog
+from bot.teams.team_channels import ChannelCatalog
 from ops import messages
 from ops.cli import CommandError, ExitCode
 from poller.routing import expand_kinds

@@ -1,7 +1,7 @@
 """InvokeService: answers the three invokes that bring Intacct records into any chat — a pasted
 Intacct link (`composeExtension/queryLink`), the compose-box bill search (`composeExtension/query`)
 and a card's refresh (`adaptiveCard/action`). No botbuilder here: answers are plain values that
-bot/handler.py turns into the invoke responses.
+bot/teams/handler.py turns into the invoke responses.
 
 Decisions:
 - Read-only: every answer comes from reads (bot/chat/record_cards.py, through the context's LiveReads:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Mapping, Sequence
 
 from bot import messages as texts
-from bot.connector import PostedMessage, TeamsConnector, thread_reference
+from bot.teams.connector import PostedMessage, TeamsConnector, thread_reference
 from bot.context import BotContext, CompanyContext
 from bot.delivery.alerts import OperatorAlerts
 from bot.delivery.policy import (
@@ -36,7 +36,7 @@ from bot.delivery.policy import (
     pause_delivery,
     retry_delay,
 )
-from bot.errors import BadArgumentError, ConnectorError, InvalidBotApiHostError
+from bot.teams.errors import BadArgumentError, ConnectorError, InvalidBotApiHostError
 from bot.pacing import ConversationPacer, Write
 from bot.delivery.store_writes import StoreWrites
 from cards.alerts import alert_view, build_alert_card

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
-from bot.connector import TeamsConnector
+from bot.teams.connector import TeamsConnector
 from bot.context import BotContext
 from bot.delivery.deliverer import Channel, Deliverer, DrainReport
 from bot.delivery.policy import DeliveryPause, DeliveryPolicy

@@ -2,7 +2,7 @@
 
 Nothing here does I/O or reads a clock; bot/delivery/deliverer.py acts on the answers.
 
-    failure (bot.errors flags)              verdict      the notifier then…
+    failure (bot.teams.errors flags)              verdict      the notifier then…
     429 Throttled                           THROTTLED    penalizes the conversation in the pacer for
                                                          Retry-After (else a back-off) and retries: in
                                                          place when the wait fits in the row's claim,
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Sequence
 
-from bot.errors import ConnectorAuthError, ConnectorError, InvalidReferenceError
+from bot.teams.errors import ConnectorAuthError, ConnectorError, InvalidReferenceError
 from bot.pacing import CONVERSATION_LIMITS, TENANT_LIMITS, RateWindow
 from poller.events import BillCreated, BillStateChanged, Event, PaymentPending, PaymentStateChanged
 

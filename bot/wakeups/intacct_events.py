@@ -22,9 +22,9 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.inbound import too_deep
+from bot.teams.inbound import too_deep
 from bot.refusals import RefusalLog
-from bot.server import EVENTS_PATH
+from bot.teams.server import EVENTS_PATH
 from intacct.wakeups import (
     COMPANY_FIELD,
     PLATFORM_TRIGGER,
@@ -123,7 +123,7 @@ class IntacctEventsEndpoint:
         company, kind = UNKNOWN, UNKNOWN
         try:
             # A Platform Trigger's body is never read: its company comes from the URL alone. A
-            # Smart Event body nested deeper than any template is read as no body (bot/inbound.py).
+            # Smart Event body nested deeper than any template is read as no body (bot/teams/inbound.py).
             fields = wakeup_fields(request.query, b"" if trigger or too_deep(body) else body)
             company = self._company(fields.get(COMPANY_FIELD))
             if trigger and company in self.access.platform_companies:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.chat.commands import ShowPendingBills, parse_command
-from bot.connector import strip_mention
+from bot.teams.connector import strip_mention
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 

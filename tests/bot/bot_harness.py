@@ -1,5 +1,5 @@
 """The whole inbound path for the handler and service tests: the real CloudAdapter (anonymous
-unless told otherwise) behind the aiohttp app of bot/server.py on a random port, the fake Bot
+unless told otherwise) behind the aiohttp app of bot/teams/server.py on a random port, the fake Bot
 Connector as every activity's serviceUrl, the Intacct sandbox over HTTP and a real SQLite store."""
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from typing import Any, AsyncIterator, Mapping
 import aiohttp
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.connector import PostedMessage, TeamsConnector, close_adapter, create_adapter
+from bot.teams.connector import PostedMessage, TeamsConnector, close_adapter, create_adapter
 from bot.context import BotContext, BotPolicy, CompanyContext
-from bot.conversations import ConversationBook
-from bot.handler import MlConnectorBot, make_messages_handler
+from bot.teams.conversations import ConversationBook
+from bot.teams.handler import MlConnectorBot, make_messages_handler
 from bot.chat.invokes import InvokeService
 from bot.origin import Origin
 from bot.pacing import ConversationPacer
-from bot.server import create_web_app
+from bot.teams.server import create_web_app
 from bot.chat.service import CommandService
 from cards.links import IntacctLinks
 from graph.client import GraphClient

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.connector import TeamsConnector, channel_reference, close_adapter, create_adapter
+from bot.teams.connector import TeamsConnector, channel_reference, close_adapter, create_adapter
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.clock import FakeClock
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import app
-from bot.connector import TeamsConnector, close_adapter, create_adapter
-from bot.team_channels import ChannelCatalog
+from bot.teams.connector import TeamsConnector, close_adapter, create_adapter
+from bot.teams.team_channels import ChannelCatalog
 from ops.cli import CommandError, ExitCode
 from ops.routes_cli import add_route
 from tests.bot.bot_harness import AAD_GROUP_ID, bot_harness, running_graph

@@ -27,14 +27,14 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.connector import TeamsConnector, close_adapter, create_adapter
+from bot.teams.connector import TeamsConnector, close_adapter, create_adapter
 from bot.context import BotContext, BotPolicy, CompanyContext
 from bot.delivery.deliverer import DrainReport
 from bot.delivery.policy import delivery_limits
-from bot.handler import MlConnectorBot, make_messages_handler
+from bot.teams.handler import MlConnectorBot, make_messages_handler
 from bot.delivery.notifier import Notifier
 from bot.pacing import ConversationPacer
-from bot.server import create_web_app
+from bot.teams.server import create_web_app
 from cards.links import IntacctLinks
 from intacct.client import IntacctClient
 from observability.metrics import Metrics

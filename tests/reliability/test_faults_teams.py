@@ -64,7 +64,7 @@ async def test_a_card_too_large_for_teams_is_sent_smaller(service: Service):
 
 
 # How the channel comes back: a message from the channel proves the bot is back in the team; a
-# deleted channel's routes stay off (bot/conversations.py PRESENCE_REASONS) until someone in it
+# deleted channel's routes stay off (bot/teams/conversations.py PRESENCE_REASONS) until someone in it
 # subscribes again.
 @pytest.mark.parametrize("gone, heal", [("403 bot removed", "subscriptions"), ("404 channel deleted", "subscribe all")])
 async def test_a_channel_that_is_gone_is_switched_off_the_operators_are_told_and_it_heals(service: Service, gone: str, heal: str):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from app import build_runtime, build_web_app, delivery_timing
-from bot.connector import DEFAULT_TIMEOUT_SECONDS
+from bot.teams.connector import DEFAULT_TIMEOUT_SECONDS
 from bot.delivery.policy import DeliveryPolicy
 from settings import load_settings
 

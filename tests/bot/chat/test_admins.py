@@ -217,7 +217,7 @@ async def test_a_failed_graph_id_lookup_refuses_with_a_reason_and_is_not_repeate
     as_owner = {"from": {"id": "29:olga", "name": "Olga Owner", "aadObjectId": OWNER}}
     async with bot_harness(clock, fixtures_dir, tmp_path, policy=policy, graph_members=graph) as harness:
         harness.fake.fail_next(502, operations=["get_team"], times=1)
-        with caplog.at_level(logging.WARNING, logger="bot.conversations"):
+        with caplog.at_level(logging.WARNING, logger="bot.teams.conversations"):
             [refused] = await harness.say("subscribe bills", **as_owner)
             [again] = await harness.say("subscribe bills", **as_owner)
         clock.advance(minutes=11)

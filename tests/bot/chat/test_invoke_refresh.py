@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot import messages
-from bot.connector import channel_reference
+from bot.teams.connector import channel_reference
 from cards.dispatch import card_for_event
 from cards.refresh import REFRESH_VERB, refresh_of
 from poller.events import BillCreated

@@ -25,7 +25,7 @@ from observability.metrics import Metrics
 from store.sql import open_store
 from store.types import PollState, RouteFilter
 from tests.bot.bot_harness import AAD_GROUP_ID, channel_origin, company, playground_policy, running_graph
-from tests.bot.test_handler import bill_rows
+from tests.bot.teams.test_handler import bill_rows
 from tests.cards.harness import card_text
 from tests.fakes.clock import FakeClock
 from tests.fakes.entra_graph import make_test_tls

@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.connector import TeamsConnector, channel_reference
+from bot.teams.connector import TeamsConnector, channel_reference
 from bot.context import BotContext, CompanyContext
 from bot.delivery.notifier import Notifier
 from bot.pacing import ConversationPacer
@@ -192,7 +192,7 @@ class World:
 
 async def make_world(clock: FakeClock, tmp_path: Path, *, enforce_rate_limits: bool = False, **fake_options: Any):
     """Build a World; an async generator for fixtures (closes everything after the test)."""
-    from bot.connector import close_adapter, create_adapter
+    from bot.teams.connector import close_adapter, create_adapter
     from store.sql import open_store
 
     store = open_store(None, data_dir=tmp_path)

@@ -7,8 +7,8 @@ from datetime import datetime
 
 import pytest
 
-from bot import errors
-from bot.connector import thread_reference
+from bot.teams import errors
+from bot.teams.connector import thread_reference
 from bot.pacing import CONVERSATION_LIMITS, ConversationPacer
 from tests.bot.conftest import CHANNEL_ID, TEAM_ID, TENANT_ID
 from tests.fakes.bot_connector import FakeBotConnector

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot import errors
+from bot.teams import errors
 from bot.delivery.policy import (
     Action,
     DeliveryPolicy,

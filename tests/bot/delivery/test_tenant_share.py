@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from bot.connector import TeamsConnector, close_adapter, create_adapter
+from bot.teams.connector import TeamsConnector, close_adapter, create_adapter
 from bot.pacing import ConversationPacer, RateWindow
 from bot.delivery.tenant_share import LEASE_PREFIX, TenantBudgetShare, heartbeat_for, shared_limits
 from store.sql import open_store

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.wakeups.intacct_events import IntacctEventsEndpoint, WakeUpAccess, events_url
 from bot.refusals import RefusalLog
-from bot.server import EVENTS_PATH
+from bot.teams.server import EVENTS_PATH
 from intacct.wakeups import PlatformTriggerKeys
 from observability.metrics import Metrics
 from poller.coordinator import PollCoordinator, PollerConfig

@@ -12,9 +12,9 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 
 import app
-from bot.server import EVENTS_PATH
+from bot.teams.server import EVENTS_PATH
 from settings import DEFAULT_WAKEUP_POLL_SCHEDULE, load_settings
-from tests.bot.test_observability import CHANNEL, environ, gateway, subscribe  # noqa: F401  (gateway: the sandbox fixture)
+from tests.bot.teams.test_observability import CHANNEL, environ, gateway, subscribe  # noqa: F401  (gateway: the sandbox fixture)
 from tests.fakes.bot_connector import FakeBotConnector
 
 SECRET = "demo-events-secret-0123456789"

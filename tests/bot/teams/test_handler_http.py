@@ -1,5 +1,5 @@
 """/api/messages as an HTTP endpoint: body size, content type and malformed bodies (authentication:
-tests/bot/test_channel_auth.py)."""
+tests/bot/teams/test_channel_auth.py)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.handler import REPLY_WAIT_SECONDS
+from bot.teams.handler import REPLY_WAIT_SECONDS
 from bot.pacing import ConversationPacer
 from tests.bot.bot_harness import BotHarness, bot_harness
 from tests.bot.conftest import CHANNEL_ID, TENANT_ID

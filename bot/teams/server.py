@@ -34,7 +34,7 @@ def create_web_app(
     intacct_events: Handler | None = None,
     background: Sequence[CleanupContext] = (),
 ) -> web.Application:
-    """Wire the routes. `messages` is the bot's /api/messages handler (bot/handler.py builds it
+    """Wire the routes. `messages` is the bot's /api/messages handler (bot/teams/handler.py builds it
     around CloudAdapter.process); bodies above the policy's size limit are refused with 413 by
     aiohttp before any handler runs."""
     app = web.Application(client_max_size=context.policy.max_request_bytes)

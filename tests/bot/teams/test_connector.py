@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot import errors
-from bot.connector import PostedMessage, TeamsConnector, close_adapter, create_adapter, thread_reference
+from bot.teams import errors
+from bot.teams.connector import PostedMessage, TeamsConnector, close_adapter, create_adapter, thread_reference
 from bot.origin import split_conversation_id
 from tests.bot.conftest import CHANNEL_ID, TEAM_ID, TENANT_ID
 from tests.fakes.bot_connector import BotRegistration, FakeBotConnector
@@ -82,7 +82,7 @@ async def test_send_to_the_bare_channel_starts_a_new_thread(teams, fake, channel
 
 
 async def test_reply_to_the_recorded_playground_message_lands_in_its_thread(teams, fake, playground_message):
-    from bot.connector import reference_from_activity
+    from bot.teams.connector import reference_from_activity
 
     thread_id = playground_message["conversation"]["id"]
     fake.add_user_message(thread_id.split(";")[0], "show pending bills", activity_id=thread_id.rsplit("=", 1)[1])
@@ -287,12 +287,12 @@ async def test_a_reference_without_service_url_is_refused_before_any_request(tea
 @pytest.mark.parametrize("tenant_id", [TENANT_ID, None])
 @pytest.mark.parametrize("summary", ["New bill B-1 from Acme", None])
 def test_a_new_threads_body_is_exactly_what_botbuilder_would_send(tenant_id, summary):
-    # The notifier's posts skip msrest's model walk (bot.connector._NewThread); the JSON must not change.
+    # The notifier's posts skip msrest's model walk (bot.teams.connector._NewThread); the JSON must not change.
     from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationParameters
     from botframework.connector import models
     from msrest import Serializer
 
-    from bot.connector import _NewThread
+    from bot.teams.connector import _NewThread
 
     serializer = Serializer({name: value for name, value in models.__dict__.items() if isinstance(value, type)})
     attachment = Attachment(content_type="application/vnd.microsoft.card.adaptive", content=CARD)

@@ -1,14 +1,15 @@
-"""The botbuilder boundary: only bot/connector.py (and the future activity handler) may import the
-Bot Framework SDK, so a port to the Microsoft 365 Agents SDK changes one place."""
+"""The botbuilder boundary: only bot/teams/ (the connector and the activity handler) may import the
+Bot Framework SDK, so a port to the Microsoft 365 Agents SDK changes one folder."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-BOT = Path(__file__).resolve().parents[2] / "bot"
+ROOT = Path(__file__).resolve().parents[3]
+BOT = ROOT / "bot"
+BOUNDARY = BOT / "teams"
 SDK = ("botbuilder", "botframework", "msrest", "msal")
-ALLOWED = {"connector.py", "handler.py"}
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -22,19 +23,20 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-def test_only_the_connector_imports_the_bot_framework_sdk():
+def test_only_the_boundary_imports_the_bot_framework_sdk():
     offenders = {
-        path.name: sorted(name for name in imported_modules(path) if name.split(".")[0] in SDK)
-        for path in sorted(BOT.glob("*.py"))
-        if path.name not in ALLOWED
+        str(path.relative_to(ROOT)): sorted(name for name in imported_modules(path) if name.split(".")[0] in SDK)
+        for path in sorted(BOT.rglob("*.py"))
+        if BOUNDARY not in path.parents
     }
 
     assert {name: mods for name, mods in offenders.items() if mods} == {}
-    assert any(name.split(".")[0] == "botbuilder" for name in imported_modules(BOT / "connector.py"))
+    for module in ("connector.py", "handler.py"):  # the rule above is not vacuous: these two do
+        assert any(name.split(".")[0] == "botbuilder" for name in imported_modules(BOUNDARY / module)), module
 
 
 def test_errors_pacing_commands_and_messages_need_nothing_else_of_ours():
     ours = ("intacct", "graph", "store", "poller", "cards", "observability", "settings", "app")
-    for name in ("errors.py", "pacing.py", "commands.py", "messages.py"):
+    for name in ("teams/errors.py", "pacing.py", "chat/commands.py", "messages.py"):
         imports = imported_modules(BOT / name)
         assert not [m for m in imports if m.split(".")[0] in ours], name

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 from botbuilder.core import TurnContext
 
-from bot.connector import close_adapter, create_adapter
+from bot.teams.connector import close_adapter, create_adapter
 from tests.bot.conftest import CHANNEL_ID, TEAM_ID
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.clock import FakeClock

@@ -1,10 +1,10 @@
 """The Teams activity handler and the /api/messages aiohttp handler: activities in, replies out.
 
 It translates, it does not decide: an activity becomes an `Origin` (plain values) and references
-(wire JSON, built only with bot/connector.py's helpers), then a call to `ConversationBook`
+(wire JSON, built only with bot/teams/connector.py's helpers), then a call to `ConversationBook`
 (install, uninstall, channel and team events) or to `CommandService` (a command), whose
-`Reply` is sent back in the same conversation — a channel message's thread. With
-bot/connector.py this is the only module that imports botbuilder.
+`Reply` is sent back in the same conversation — a channel message's thread. Only this
+package (bot/teams/: here and bot/teams/connector.py) imports botbuilder.
 
 Invokes: `composeExtension/queryLink`, `composeExtension/query` and `adaptiveCard/action` go to
 bot/chat/invokes.py (its plain answers become botbuilder's MessagingExtensionResponse, or the
@@ -44,17 +44,17 @@ from msrest.exceptions import DeserializationError
 from msrest.serialization import Model
 
 from bot import messages, tenant_gate
-from bot.channel_auth import SigningKeysUnavailableError
+from bot.teams.channel_auth import SigningKeysUnavailableError
 from bot.chat.commands import parse_command
-from bot.connector import channel_reference, reference_from_activity, strip_mention, team_facts
+from bot.teams.connector import channel_reference, reference_from_activity, strip_mention, team_facts
 from bot.context import BotContext
-from bot.conversations import ChannelNames, ConversationBook, TeamLookup
-from bot.errors import map_connector_error
-from bot.inbound import RefusedBodyError, activity_problem, read_json
+from bot.teams.conversations import ChannelNames, ConversationBook, TeamLookup
+from bot.teams.errors import map_connector_error
+from bot.teams.inbound import RefusedBodyError, activity_problem, read_json
 from bot.chat.invoke_values import CARD_ACTION, INVOKE_NAMES, QUERY, QUERY_LINK
 from bot.chat.invokes import ActionAnswer, ComposeAnswer, InvokeService
 from bot.origin import CHANNEL_CONVERSATION, Origin
-from bot.server import Handler
+from bot.teams.server import Handler
 from bot.chat.service import CommandService, ReplyMessage, welcome_card
 from cards.compose import THUMBNAIL_CARD
 from cards.elements import Card

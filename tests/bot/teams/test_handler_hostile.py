@@ -9,7 +9,7 @@ import pytest
 
 from cards import texts as card_texts
 from tests.bot.bot_harness import BotHarness, bot_harness
-from tests.bot.test_handler import bill_rows
+from tests.bot.teams.test_handler import bill_rows
 from tests.cards.harness import card_text
 
 

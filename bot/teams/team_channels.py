@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping, Protocol
 
-from bot.connector import TeamChannel, TeamsConnector, thread_reference
+from bot.teams.connector import TeamChannel, TeamsConnector, thread_reference
 from bot.origin import SCOPE_CHANNEL
 from store.api import Store
 from store.types import ConversationRecord

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from bot import messages, tenant_gate
 from bot.context import BotContext
-from bot.inbound import MAX_JSON_DEPTH, too_deep
+from bot.teams.inbound import MAX_JSON_DEPTH, too_deep
 from bot.waiting import sleep_or_wake
 from cards.views import GraphState, GraphStatus
 from graph.channels import ChannelDiff

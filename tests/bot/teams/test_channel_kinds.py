@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import errors
-from bot.connector import channel_reference
+from bot.teams import errors
+from bot.teams.connector import channel_reference
 from ops.package import Publisher, build_manifest, validate_manifest
 from tests.bot.bot_harness import bot_harness
 

@@ -12,8 +12,8 @@ import pytest
 import requests
 from msrest.exceptions import ClientRequestError
 
-from bot import errors
-from bot.errors import map_connector_error, parse_retry_after
+from bot.teams import errors
+from bot.teams.errors import map_connector_error, parse_retry_after
 from tests.bot.conftest import CHANNEL_ID
 
 # What each row of teams-bot-and-graph.md §1.9 must become. A row added to the doc without an

@@ -328,7 +328,7 @@ async def test_the_allowed_tenant_is_answered_and_counted(clock, fixtures_dir: P
 async def test_a_failed_reply_is_logged_and_apologised_for_without_crashing(harness: BotHarness, caplog):
     harness.fake.fail_next(500, operations=["reply"])
 
-    with caplog.at_level(logging.WARNING, logger="bot.handler"):
+    with caplog.at_level(logging.WARNING, logger="bot.teams.handler"):
         [apology] = await harness.say("help")
 
     assert apology.payload["text"] == messages.FAILED_APOLOGY

@@ -9,7 +9,7 @@ import pytest
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ConversationReference
 
-from bot.connector import channel_reference, reference_from_activity, strip_mention, thread_reference
+from bot.teams.connector import channel_reference, reference_from_activity, strip_mention, thread_reference
 from bot.origin import split_conversation_id
 from tests.bot.conftest import load_sample
 

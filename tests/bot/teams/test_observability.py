@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
 import app
-from bot.connector import channel_reference
+from bot.teams.connector import channel_reference
 from sandbox import create_sandbox_app
 from settings import load_settings
 from store.types import ConversationRecord, RouteFilter

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.inbound import MAX_JSON_DEPTH, RefusedBodyError, nesting_depth, read_json
+from bot.teams.inbound import MAX_JSON_DEPTH, RefusedBodyError, nesting_depth, read_json
 from bot.refusals import INTERVAL
 from tests.bot.bot_harness import BotHarness, bot_harness
 

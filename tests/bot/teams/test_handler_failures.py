@@ -109,7 +109,7 @@ async def test_an_unexpected_failure_is_logged_with_its_traceback_and_apologised
             raise RuntimeError("scheduler state unreadable")
 
     harness.context.status = BrokenStatus()
-    with caplog.at_level(logging.ERROR, logger="bot.handler"):
+    with caplog.at_level(logging.ERROR, logger="bot.teams.handler"):
         [apology] = await harness.say("status")
         [answer] = await harness.say("help")  # the process carries on
 

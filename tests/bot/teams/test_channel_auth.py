@@ -18,7 +18,7 @@ from typing import Any, AsyncIterator
 import jwt
 import pytest
 
-from bot.channel_auth import OPENID_METADATA_URL, BotFrameworkSigningKeys
+from bot.teams.channel_auth import OPENID_METADATA_URL, BotFrameworkSigningKeys
 from tests.bot.bot_harness import BotHarness, bot_harness
 from tests.fakes.bot_openid import keypair, running_bot_openid
 from tests.fakes.bot_openid import channel_token as mint

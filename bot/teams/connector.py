@@ -3,7 +3,7 @@
 This is the only module that imports botbuilder (with the future activity handler), so a port to
 the Microsoft 365 Agents SDK changes this file. Everything crossing it is plain data: conversation
 references as their wire JSON (camelCase dicts), cards as dicts, ids as strings; every failure as a
-`bot.errors.ConnectorError`.
+`bot.teams.errors.ConnectorError`.
 
 What botbuilder 4.17.1 / msrest do by default, and what the adapter built here does instead:
 
@@ -21,7 +21,7 @@ What botbuilder 4.17.1 / msrest do by default, and what the adapter built here d
   plain JSON data already), through `_CardContent`.
 - inbound auth: botbuilder fetched the Bot Framework's signing keys with a blocking
   `requests.get` (no timeout) on the event loop, and a forged, garbled or unverifiable token
-  raised plain exceptions (HTTP 500, traceback). Tokens are now checked by bot/channel_auth.py:
+  raised plain exceptions (HTTP 500, traceback). Tokens are now checked by bot/teams/channel_auth.py:
   401 without a network call for any token that cannot be valid, keys fetched with aiohttp under
   a timeout and cached, 503 while they cannot be had. Anonymous mode accepts only a local Bot
   Connector (serviceUrl on this machine).
@@ -70,8 +70,8 @@ from msrest.serialization import Model
 from msrest.universal_http.async_requests import AsyncRequestsHTTPSender
 from urllib3.util.retry import Retry
 
-from bot.channel_auth import BotFrameworkSigningKeys, ChannelTokenRejectedError, ChannelTokenValidator, is_loopback_url
-from bot.errors import (
+from bot.teams.channel_auth import BotFrameworkSigningKeys, ChannelTokenRejectedError, ChannelTokenValidator, is_loopback_url
+from bot.teams.errors import (
     BadArgumentError,
     ConnectorError,
     InvalidReferenceError,
@@ -115,7 +115,7 @@ def create_adapter(
     """A CloudAdapter authenticated as the bot on the public Azure cloud (anonymous when `app_id`
     is empty: local use only, see `authenticate_request`).
 
-    Inbound tokens are checked by bot/channel_auth.py against the Bot Framework's published keys,
+    Inbound tokens are checked by bot/teams/channel_auth.py against the Bot Framework's published keys,
     fetched with `http` (an aiohttp session; None: one of the adapter's own) or taken from
     `signing_keys`; `clock` dates them. Outbound, the bot's token comes from Entra through msal:
     SingleTenant (the default: Azure creates only single-tenant or managed-identity bots since
@@ -291,7 +291,7 @@ class _HardenedAuthentication(ConfigurationBotFrameworkAuthentication):
         self._user_token_clients_lock = asyncio.Lock()  # the notifier's lanes start together: build one
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
-        """Who sent the activity: a Bot Framework channel token checked by bot/channel_auth.py
+        """Who sent the activity: a Bot Framework channel token checked by bot/teams/channel_auth.py
         (PermissionError → 401, SigningKeysUnavailableError → the route's 503), or, in anonymous
         mode, nobody, which is only accepted from a local Bot Connector (the Agents Playground):
         a serviceUrl elsewhere would let any request reroute the bot's replies and cards."""
@@ -509,7 +509,7 @@ async def _teams_call(turn_context: TurnContext, call: Callable[[Any], T], opera
 class TeamsConnector:
     """Posts, replies to and updates messages through a CloudAdapter; the only sender in the app.
 
-    Every method raises a `bot.errors.ConnectorError` (never a botbuilder/msrest exception) whose
+    Every method raises a `bot.teams.errors.ConnectorError` (never a botbuilder/msrest exception) whose
     flags tell the caller what to do. Nothing here retries or paces: the notifier does, with
     `bot.pacing.ConversationPacer`. `app_id` is the bot's APP_ID ("" in anonymous mode).
     """
@@ -660,7 +660,7 @@ class _NewThread(ConversationParameters):
     validating and walking its ~50 Activity attributes: about a third of the notifier's CPU per
     card. This subclass is what msrest does for `_CardContent`: its only serialised attribute is
     "additional_properties", copied as it is. The body is exactly msrest's for the same
-    parameters (tests/bot/test_connector.py compares them); `tenant_id` and `channel_data`
+    parameters (tests/bot/teams/test_connector.py compares them); `tenant_id` and `channel_data`
     stay readable, as the adapter reads them to describe the new conversation."""
 
     _attribute_map = {"additional_properties": {"key": "", "type": "{object}"}}

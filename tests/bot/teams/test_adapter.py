@@ -18,8 +18,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from botbuilder.core import ActivityHandler, TurnContext
 
-from bot import errors
-from bot.connector import close_adapter, create_adapter, fetch_bot_token, strip_mention
+from bot.teams import errors
+from bot.teams.connector import close_adapter, create_adapter, fetch_bot_token, strip_mention
 from graph.msal_http import LoopHttpClient
 from tests.bot.conftest import CHANNEL_ID, TEAM_ID, load_sample
 from tests.fakes.bot_connector import BotRegistration, FakeBotConnector
@@ -169,7 +169,7 @@ def token_requests(entra) -> list[dict]:
 
 
 async def test_the_bot_fetches_one_token_off_the_event_loop_and_sends_it_with_every_request(clock, channel_ref, entra):
-    from bot.connector import TeamsConnector
+    from bot.teams.connector import TeamsConnector
 
     adapter = create_adapter(BOT_APP, BOT_SECRET, "SingleTenant", BOT_TENANT, token_http_client=entra.msal_http)
     teams = TeamsConnector(adapter, app_id=BOT_APP, clock=clock)
@@ -192,7 +192,7 @@ async def test_the_bot_fetches_one_token_off_the_event_loop_and_sends_it_with_ev
 
 
 async def test_a_refused_secret_is_a_config_error_that_never_shows_the_secret(clock, channel_ref, fake, entra):
-    from bot.connector import TeamsConnector
+    from bot.teams.connector import TeamsConnector
 
     adapter = create_adapter(BOT_APP, "a-wrong-secret", "SingleTenant", BOT_TENANT, token_http_client=entra.msal_http)
     teams = TeamsConnector(adapter, app_id=BOT_APP, clock=clock)
@@ -209,7 +209,7 @@ async def test_a_refused_secret_is_a_config_error_that_never_shows_the_secret(cl
 
 
 async def test_a_single_tenant_bot_configured_as_multi_tenant_gets_no_token_and_check_says_so(clock, channel_ref, fake, entra):
-    from bot.connector import TeamsConnector
+    from bot.teams.connector import TeamsConnector
 
     adapter = create_adapter(BOT_APP, BOT_SECRET, "MultiTenant", "", token_http_client=entra.msal_http)
     teams = TeamsConnector(adapter, app_id=BOT_APP, clock=clock)
@@ -228,7 +228,7 @@ async def test_a_single_tenant_bot_configured_as_multi_tenant_gets_no_token_and_
 
 
 async def test_the_bot_connector_takes_only_tokens_from_the_tenant_of_the_registration(clock, channel_ref, entra):
-    from bot.connector import TeamsConnector
+    from bot.teams.connector import TeamsConnector
 
     entra.fake.register_app(BOT_APP, BOT_SECRET, multi_tenant=True)  # a bot registered multi-tenant before 2025-08
     adapter = create_adapter(BOT_APP, BOT_SECRET, "MultiTenant", "", token_http_client=entra.msal_http)

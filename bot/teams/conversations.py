@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Iterable, Mapping, Protocol
 
 from bot import messages
-from bot.errors import ConnectorError
+from bot.teams.errors import ConnectorError
 from bot.origin import SCOPE_CHANNEL, Origin, split_conversation_id
 from store.api import Store, StoreError
 from store.types import ConversationRecord

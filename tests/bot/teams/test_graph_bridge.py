@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 
 from app import build_graph_bridge
 from bot.context import BotContext, BotPolicy
-from bot.server import create_web_app
+from bot.teams.server import create_web_app
 from settings import load_settings
 from store.sql import open_store
 from store.types import RouteFilter
