@@ -1,4 +1,6 @@
-"""Import direction (docs/design.md): libraries import nothing of ours; arrows point one way."""
+"""Import direction (docs/architecture.md §2, docs/design.md): libraries and the Intacct emulator import
+nothing of ours; arrows point one way; inside bot/ the chat side and the delivery side never import
+each other, and botbuilder stays inside the boundary (bot/teams/)."""
 
 from __future__ import annotations
 
@@ -26,6 +28,24 @@ CARDS_MAY_IMPORT = {
     "intacct.bills", "intacct.payments", "intacct.vendors", "intacct.dimensions", "intacct.company", "intacct.figures", "intacct.record_links",
     "poller.events",
 }
+
+
+# bot/ holds two halves and the boundary between them and Teams. Its own modules (directly in bot/:
+# texts, the run-time context and what it holds, origins, pacing, waits) are shared by every part
+# and import none of its folders. The chat side is plain Python answering plain values; the
+# boundary hands it activities and invokes (so it may import the chat side) and sends for the
+# delivery side; the delivery side and the wake-up intake build on the boundary. So no folder
+# is imported by one it imports, and chat and delivery never see each other.
+BOT_SHARED = "bot"
+BOT_PARTS = {
+    BOT_SHARED: set(),
+    "bot.chat": set(),
+    "bot.teams": {"bot.chat"},
+    "bot.delivery": {"bot.teams"},
+    "bot.wakeups": {"bot.teams"},
+}
+SDK = {"botbuilder", "botframework", "msrest"}
+PLAIN_BOT_PARTS = {BOT_SHARED, "bot.chat", "bot.delivery"}  # neither the Bot Framework SDK nor aiohttp
 
 
 def _imports(path: Path) -> set[str]:
@@ -63,13 +83,64 @@ def test_packages_import_only_what_the_design_allows():
     assert problems == []
 
 
-def test_botbuilder_is_touched_only_inside_bot():
+def _bot_part(module: str) -> str:
+    """The part of bot/ a module belongs to: `bot.<folder>`, or `bot` for the shared modules."""
+    parts = module.split(".")
+    candidate = ".".join(parts[:2])
+    return candidate if candidate in BOT_PARTS else BOT_SHARED
+
+
+def _bot_modules():
+    for path in _modules("bot"):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        yield path, module.removesuffix(".__init__"), _bot_part(module)
+
+
+def test_bot_parts_import_only_what_the_design_allows():
+    assert {part for _, _, part in _bot_modules()} == set(BOT_PARTS), "a folder of bot/ has no rule (or a rule no folder)"
+    problems = []
+    for path, module, part in _bot_modules():
+        for name in _imports(path):
+            if name.split(".")[0] != "bot":
+                continue
+            target = _bot_part(name)
+            if target != part and target != BOT_SHARED and target not in BOT_PARTS[part]:
+                problems.append(f"{path.relative_to(ROOT)} ({part}) imports {name} ({target})")
+            if part == BOT_SHARED and target != BOT_SHARED:
+                problems.append(f"{path.relative_to(ROOT)} (shared by every part of bot/) imports {name}")
+    assert problems == []
+
+
+def test_the_chat_side_and_the_delivery_side_never_import_each_other():
+    """The rule above implies it; stated on its own because it is the point of the layout."""
+    crossings = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path, _, part in _bot_modules()
+        for name in _imports(path)
+        if {part, _bot_part(name)} == {"bot.chat", "bot.delivery"}
+    ]
+    assert crossings == []
+
+
+def test_botbuilder_is_touched_only_inside_the_boundary():
     offenders = [
         str(path.relative_to(ROOT))
         for package in ALLOWED
-        if package != "bot"
         for path in _modules(package)
-        if any(n.split(".")[0] in {"botbuilder", "botframework"} for n in _imports(path))
+        if not (package == "bot" and _bot_part(".".join(path.relative_to(ROOT).parts)) == "bot.teams")
+        if any(n.split(".")[0] in SDK for n in _imports(path))
+    ]
+    assert offenders == []
+
+
+def test_the_shared_modules_the_chat_side_and_the_delivery_side_are_plain_python():
+    """No SDK and no web server: they answer and decide on plain values, testable without Teams."""
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path, _, part in _bot_modules()
+        if part in PLAIN_BOT_PARTS
+        for name in _imports(path)
+        if name.split(".")[0] in SDK | {"aiohttp"}
     ]
     assert offenders == []
 
