@@ -114,17 +114,6 @@ async def add_bill(request: web.Request) -> web.Response:
     )
 
 
-async def set_bill_state(request: web.Request) -> web.Response:
-    """POST /sandbox/bills/{record_no}/state {state}."""
-    state = request.app[SANDBOX_STATE]
-    record_no = _record_no(request)
-    body = await _body(request, {"state"})
-    code = _state(body, BILL_STATE_NAMES)
-    old, new = state.company.set_bill_state(record_no, code, state.now())
-    log.info("sandbox admin: bill %s %s -> %s", record_no, BILL_STATES[old], BILL_STATES[new])
-    return web.json_response({"record_no": record_no, "state": BILL_STATES[new], "previous_state": BILL_STATES[old]})
-
-
 async def add_payment(request: web.Request) -> web.Response:
     """POST /sandbox/payments {bill_record_no?, amount?}: a Submitted payment request."""
     state = request.app[SANDBOX_STATE]
@@ -146,17 +135,23 @@ async def add_payment(request: web.Request) -> web.Response:
     )
 
 
-async def set_payment_state(request: web.Request) -> web.Response:
-    """POST /sandbox/payments/{record_no}/state {state}."""
-    state = request.app[SANDBOX_STATE]
-    record_no = _record_no(request)
-    body = await _body(request, {"state"})
-    code = _state(body, PAYMENT_STATE_NAMES)
-    old, new = state.company.set_payment_state(record_no, code, state.now())
-    log.info("sandbox admin: payment %s %s -> %s", record_no, PAYMENT_STATES[old], PAYMENT_STATES[new])
-    return web.json_response(
-        {"record_no": record_no, "state": PAYMENT_STATES[new], "previous_state": PAYMENT_STATES[old]}
-    )
+def _state_setter(kind: str, names: dict[str, str], displays: dict[str, str]) -> Handler:
+    """POST /sandbox/{kind}s/{record_no}/state {state}: move one record (a bill or a payment) to a state."""
+
+    async def set_state(request: web.Request) -> web.Response:
+        state = request.app[SANDBOX_STATE]
+        record_no = _record_no(request)
+        code = _state(await _body(request, {"state"}), names)
+        setter = state.company.set_bill_state if kind == "bill" else state.company.set_payment_state
+        old, new = setter(record_no, code, state.now())
+        log.info("sandbox admin: %s %s %s -> %s", kind, record_no, displays[old], displays[new])
+        return web.json_response({"record_no": record_no, "state": displays[new], "previous_state": displays[old]})
+
+    return set_state
+
+
+set_bill_state = _state_setter("bill", BILL_STATE_NAMES, BILL_STATES)
+set_payment_state = _state_setter("payment", PAYMENT_STATE_NAMES, PAYMENT_STATES)
 
 
 async def set_vendor_status(request: web.Request) -> web.Response:
