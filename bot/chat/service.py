@@ -25,6 +25,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
 from typing import Awaitable, Callable, Iterable, Protocol, Sequence, TypeVar, cast
 
@@ -70,6 +71,7 @@ from cards.views import (
     SubscriptionsView,
 )
 from intacct import figures
+from intacct.client import BillPage
 from intacct.company import UTC_ZONE, TeamZone
 from intacct.errors import AuthenticationError, IntacctError, IntacctResponseError, IntacctTransportError
 from store.api import StoreError
@@ -240,16 +242,7 @@ class CommandService:
                 department=command.department,
                 limit=self._fetch_limit,
             )
-            card = build_bill_list_card(
-                page.bills,
-                links=company.links,
-                today=today,
-                title=self._title(card_texts.PENDING_BILLS, company),
-                tally=figures.tally(page.bills, figures.amount_due, count=page.total),
-                filters=filters,
-                max_items=self._max_items,
-            )
-            return ReplyMessage(card=card)
+            return self._bill_list(company, page, today, card_texts.PENDING_BILLS, filters)
 
         return await self._each_company(one)
 
@@ -260,18 +253,23 @@ class CommandService:
             page = await company.client.query_bills(**figures.DUE_THIS_WEEK.query(today), limit=self._fetch_limit)
             if not page.bills:
                 return ReplyMessage(text=self._for(company, messages.ANSWER_NOTHING_DUE.format(start=day(today), end=day(sunday))))
-            card = build_bill_list_card(
-                page.bills,
-                links=company.links,
-                today=today,
-                title=self._title(card_texts.DUE_THIS_WEEK, company),
-                tally=figures.tally(page.bills, figures.amount_due, count=page.total),
-                filters=messages.ANSWER_DUE_RANGE.format(start=day(today), end=day(sunday)),
-                max_items=self._max_items,
-            )
-            return ReplyMessage(card=card)
+            range_text = messages.ANSWER_DUE_RANGE.format(start=day(today), end=day(sunday))
+            return self._bill_list(company, page, today, card_texts.DUE_THIS_WEEK, range_text)
 
         return await self._each_company(one)
+
+    def _bill_list(self, company: CompanyContext, page: BillPage, today: date, title: str, filters: str | None) -> ReplyMessage:
+        """A list card of a page of bills; every list counts the same figure (amount due)."""
+        card = build_bill_list_card(
+            page.bills,
+            links=company.links,
+            today=today,
+            title=self._title(title, company),
+            tally=figures.tally(page.bills, figures.amount_due, count=page.total),
+            filters=filters,
+            max_items=self._max_items,
+        )
+        return ReplyMessage(card=card)
 
     async def _bill(self, command: ShowBill, origin: Origin) -> Reply:
         async def one(company: CompanyContext) -> ReplyMessage | None:
