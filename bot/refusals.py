@@ -14,6 +14,8 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Callable
 
+from observability.logs import one_line
+
 log = logging.getLogger("mlc.bot.refused")
 
 INTERVAL = timedelta(minutes=1)
@@ -66,5 +68,5 @@ class RefusalLog:
 
 def shown(value: object) -> str:
     """A value from a request made safe for one log line: no line breaks, bounded length."""
-    text = str(value).replace("\r", "\\r").replace("\n", "\\n")
+    text = one_line(str(value))
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"

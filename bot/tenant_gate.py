@@ -8,7 +8,8 @@ and any later invoke handler — and a refused request gets the protocol's minim
 nothing else: an activity an empty 201 (what every handled activity gets), an invoke
 `REFUSED_INVOKE_STATUS` with no body, a Graph notification 403 when nothing in it was accepted.
 Each refusal is counted in `mlc_tenant_refusals{surface}`; the first one per tenant and surface
-is logged (one line), so a flood of them costs no log volume.
+is logged (one line, the tenant id as the request gave it, made safe by `shown`), so a flood of
+them costs no log volume and a forged id cannot write lines of its own.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import logging
 from http import HTTPStatus
 from typing import Iterable
 
+from bot.refusals import shown
 from observability.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -72,5 +74,5 @@ class TenantGate:
             return False
         self._logged.add(key)
         log.warning("refused a %s from tenant %s (not in ALLOWED_TENANT_IDS); logged once per tenant, counted in "
-                    "mlc_tenant_refusals{surface=%r}", what, key[1] or "(none given)", surface)
+                    "mlc_tenant_refusals{surface=%r}", what, shown(key[1] or "(none given)"), surface)
         return False

@@ -68,17 +68,24 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """`time level logger: message key=value…` for people reading a terminal."""
+    """`time level logger: message key=value…` for people reading a terminal, one line per event."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
 
-    def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        # Messages carry values from requests (ids, names); a line break in one would let a
+        # sender forge log lines of its own. The traceback after it keeps its lines.
+        line = one_line(super().formatMessage(record))
         fields = {k: v for k, v in vars(record).items() if k not in _RESERVED and not k.startswith("_")}
         if fields:
-            line += " " + " ".join(f"{k}={v}" for k, v in fields.items())
+            line += " " + " ".join(f"{k}={one_line(str(v))}" for k, v in fields.items())
         return line
+
+
+def one_line(text: str) -> str:
+    """Text with its line breaks written out (\\r, \\n), so it stays on one log line."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 MASKER = SecretMasker()

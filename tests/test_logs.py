@@ -31,6 +31,21 @@ def test_text_lines_for_people():
     assert "WARNING" in line and "mlc: channel gone" in line and "channel=19:x" in line
 
 
+def test_a_value_with_line_breaks_cannot_forge_a_text_line_but_a_traceback_keeps_its_lines():
+    stream = io.StringIO()
+    configure_logging("INFO", "text", stream=stream)
+    forged = "x\r\n2026-12-07 00:00:00,000 INFO    mlc: all is well"
+    logging.getLogger("mlc").warning("refused tenant %s", forged, extra={"channel": "a\nb"})
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        logging.getLogger("mlc").exception("failed")
+    lines = stream.getvalue().splitlines()
+    assert len([line for line in lines if "mlc:" in line]) == 2
+    assert lines[0].endswith("refused tenant x\\r\\n2026-12-07 00:00:00,000 INFO    mlc: all is well channel=a\\nb")
+    assert lines[1].endswith("mlc: failed") and lines[2] == "Traceback (most recent call last):"
+
+
 def test_registered_secrets_are_masked_in_messages_fields_and_tracebacks():
     stream = io.StringIO()
     configure_logging("DEBUG", "json", stream=stream, secrets=["hunter2-password", "abc"])

@@ -292,6 +292,22 @@ async def test_other_tenants_get_no_reply_are_logged_once_and_counted(clock, fix
     assert 'mlc_tenant_refusals_total{surface="activity"} 4.0' in metrics
 
 
+async def test_a_forged_tenant_id_cannot_write_log_lines_of_its_own(clock, fixtures_dir: Path, tmp_path: Path, caplog):
+    policy = playground_policy(allowed_tenant_ids=frozenset({TENANT_ID}))
+    forged = "evil\nWARNING mlc: all deliveries confirmed " + "x" * 500
+    async with bot_harness(clock, fixtures_dir, tmp_path, policy=policy) as harness:
+        activity = harness.message("show pending bills")
+        activity["channelData"]["tenant"]["id"] = forged
+        activity["conversation"]["tenantId"] = forged
+        with caplog.at_level(logging.WARNING, logger="bot.tenant_gate"):
+            assert await harness.post(activity) == 201
+
+    assert harness.fake.calls == []
+    [line] = [r.getMessage() for r in caplog.records if "not in ALLOWED_TENANT_IDS" in r.getMessage()]
+    assert "\n" not in line and "evil\\nwarning mlc" in line  # escaped, on the one line
+    assert len(line) < 400  # the id is cut, not copied whole
+
+
 INVOKE = "bot-framework/invoke-adaptive-card-action-execute.json"
 INVOKE_TENANT = "56653e9d-2158-46ee-90d7-675c39642038"  # the recorded invoke's tenant
 
