@@ -224,9 +224,8 @@ _LOOKUP_TAGS = ("ID", "LABEL", "DESCRIPTION", "REQUIRED", "READONLY", "DATATYPE"
 def lookup(call: FunctionCall, context: CallContext) -> etree._Element:
     """The object's definition as recorded: every field with its label, flags, type and valid values."""
     obj = _object(call)
+    _refuse_missing(obj, context)
     hidden = context.company.hidden_fields.get(obj.name, frozenset())
-    if obj.name in context.company.missing_objects:
-        raise _fail("Query Failed", f"Object definition {obj.name} not found", "")
     data = etree.Element("data", listtype="All", count="1")
     type_element = etree.SubElement(data, "Type", Name=obj.name, DocumentType="")
     fields_element = etree.SubElement(type_element, "Fields")
