@@ -111,12 +111,12 @@ def read_by_query(call: FunctionCall, context: CallContext) -> etree._Element:
     """The first page of the rows matching a query; a resultId when more remain."""
     obj = _object(call)
     _refuse_missing(obj, context)
-    fields = _fields(call, obj, context.company.hidden_fields.get(obj.name, frozenset()))
+    hidden = context.company.hidden_fields.get(obj.name, frozenset())
+    fields = _fields(call, obj, hidden)
     pagesize = _pagesize(call.text("pagesize"))
     _xml_only(call)
     query = call.text("query")
     try:
-        hidden = context.company.hidden_fields.get(obj.name, frozenset())
         matches_row = compile_condition(parse_query(query), obj, context.company.user.zone, hidden)
     except QuerySyntaxError as exc:
         raise _fail(
