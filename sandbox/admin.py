@@ -19,17 +19,11 @@ from typing import Any, Awaitable, Callable, Mapping
 
 from aiohttp import web
 
+from sandbox.company import BILL_PAYABLE_STATES
 from sandbox.demo_data import BANK_ACCOUNT
 from sandbox.errors import AdminInputError, RecordNotFoundError
 from sandbox.faults import parse_fault
-from sandbox.objects import (
-    BILL_PARTIALLY_PAID,
-    BILL_POSTED,
-    BILL_STATES,
-    PAYMENT_CONFIRMED,
-    PAYMENT_STATES,
-    STATUS,
-)
+from sandbox.objects import BILL_POSTED, BILL_STATES, PAYMENT_CONFIRMED, PAYMENT_STATES, STATUS
 from sandbox.state import SANDBOX_STATE, SandboxState
 from sandbox.webhooks import EVENTS, WATCHED_OBJECTS, WebhookConfig
 
@@ -366,7 +360,7 @@ def _payable_bill(state: SandboxState) -> int:
     bills = state.company.tables["APBILL"]
     positions = bills.obj.positions
     for row in bills:
-        if row[positions["RAWSTATE"]] in (BILL_POSTED, BILL_PARTIALLY_PAID) and row[positions["TOTALDUE"]] > 0:
+        if row[positions["RAWSTATE"]] in BILL_PAYABLE_STATES and row[positions["TOTALDUE"]] > 0:
             return row[0]
     raise AdminInputError("no Posted or Partially Paid bill is open for payment; give bill_record_no")
 
