@@ -25,7 +25,7 @@ from sandbox.errors import AdminInputError, RecordNotFoundError
 from sandbox.faults import parse_fault
 from sandbox.objects import BILL_POSTED, BILL_STATES, PAYMENT_CONFIRMED, PAYMENT_STATES, STATUS
 from sandbox.state import SANDBOX_STATE, SandboxState
-from sandbox.webhooks import EVENTS, WATCHED_OBJECTS, WebhookConfig
+from sandbox.webhooks import DEFAULT_EVENTS, EVENTS, WATCHED_OBJECTS, WebhookConfig
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ async def set_webhooks(request: web.Request) -> web.Response:
     secret = body.get("secret")
     if not isinstance(secret, str) or not 1 <= len(secret) <= MAX_TEXT:
         raise AdminInputError(f"secret must be a string of 1 to {MAX_TEXT} characters")
-    config = WebhookConfig(url, secret, _names(body, "objects", WATCHED_OBJECTS), _names(body, "events", EVENTS, ("add", "set")))
+    config = WebhookConfig(url, secret, _names(body, "objects", WATCHED_OBJECTS), _names(body, "events", EVENTS, DEFAULT_EVENTS))
     state.webhooks.configure(config)
     log.info("sandbox admin: webhook calls go to %s for %s on %s", url, ", ".join(sorted(config.events)),
              ", ".join(sorted(config.objects)))
