@@ -38,8 +38,6 @@ BILL_AWAITING_PAYMENT = frozenset({"Posted", "Partially Paid", "Selected"})
 BILL_PAID = frozenset({"Paid"})
 BILL_OPEN = BILL_PENDING_APPROVAL | BILL_AWAITING_PAYMENT
 """Bills someone still has to approve or pay: the ones that can be due or overdue."""
-BILL_NOT_LIVE = frozenset({"Draft", "Analyzing", "No Value", "Reversed", "Reversal"})
-"""Not (yet, or any more) a bill anyone acts on."""
 
 # --- payment states (APPYMT display words) ------------------------------------------------------
 PAYMENT_PENDING_APPROVAL = frozenset({"Submitted", "Partially Approved"})
@@ -89,10 +87,6 @@ class BillFigure:
     states: frozenset[str]
     money_due: bool
     window: Callable[[date], tuple[date | None, date | None]]
-
-    def due_range(self, today: date) -> tuple[date | None, date | None]:
-        """First and last due date that count on `today` (None: no bound)."""
-        return self.window(today)
 
     def query(self, today: date) -> dict[str, Any]:
         """Keyword arguments of `IntacctClient.query_bills` that select exactly this figure's bills."""
