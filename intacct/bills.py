@@ -18,14 +18,6 @@ from intacct.records import Layout, amount, constant, day, integer, moment, text
 from intacct.schema import ObjectFields
 from intacct.values import Row
 
-# APBILL.STATE words (a real company's `lookup` valid values: Draft, Partially Approved,
-# Submitted, Declined, No Value, Posted, Paid, Partially Paid, Selected, Reversed, Reversal,
-# Analyzing), grouped by what they mean to an AP team (Sage Intacct product help, "Bill states").
-PENDING_APPROVAL_STATES = frozenset({"Submitted", "Partially Approved"})
-DECLINED_STATES = frozenset({"Declined"})
-APPROVED_STATES = frozenset({"Posted", "Partially Paid", "Selected"})
-DONE_STATES = frozenset({"Paid"})
-
 
 @dataclass(frozen=True, slots=True)
 class BillLine:

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from intacct.bills import Bill
 from intacct.payments import Payment
 
-# --- bill states, by what they mean to an AP team ---------------------------------------------
+# --- bill states (APBILL.STATE words, the recorded `lookup` valid values), by what they mean to an AP team
 BILL_PENDING_APPROVAL = frozenset({"Submitted", "Partially Approved"})
 """An approver has to act."""
 BILL_DECLINED = frozenset({"Declined"})

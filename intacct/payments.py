@@ -16,12 +16,6 @@ from decimal import Decimal
 from intacct.schema import ObjectFields
 from intacct.values import Row, date_field, decimal_or_zero, record_builder, required_int, text, text_or_empty, timestamp_field
 
-# DISPLAYSTATE words (a real company's `lookup` valid values), by what they mean to an AP team.
-PENDING_APPROVAL_STATES = frozenset({"Submitted", "Partially Approved"})
-PENDING_PAYMENT_STATES = frozenset({"Approved", "Delivered"})  # approved, money not yet out (Delivered: printed, not confirmed)
-DECLINED_STATES = frozenset({"Declined"})
-DONE_STATES = frozenset({"Confirmed", "Voided", "Print Voided"})
-
 
 @dataclass(frozen=True, slots=True)
 class Payment:

@@ -25,7 +25,6 @@ from datetime import date, datetime, timedelta
 from typing import Awaitable, Callable, Mapping, Sequence
 
 from intacct import figures
-from intacct import payments as payment_states
 from intacct.bills import Bill, BillLine
 from intacct.dimensions import DimensionKind
 from intacct.client import READS
@@ -361,7 +360,7 @@ class PollCoordinator:
         if not await self.store.has_baseline(self.config.company):
             return  # nothing known yet: the first poll is the baseline
         bills = await self.client.query_bills(open_only=True, limit=100_000)
-        payments = await self.client.query_payments(states=sorted(payment_states.PENDING_APPROVAL_STATES | payment_states.PENDING_PAYMENT_STATES), limit=100_000)
+        payments = await self.client.query_payments(states=sorted(figures.PAYMENT_PENDING_APPROVAL | figures.PAYMENT_APPROVED), limit=100_000)
         records = RecordsRead(bills=bills.bills, payments=payments.payments)
         plan = plan_cycle(self.config.company, await self._known(records), records, watermarks={})
         await self._commit(replace(plan, watermarks={}), outcome, dry_run=False)

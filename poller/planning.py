@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Collection, Iterable, Mapping, Sequence
 
-from intacct import payments as payment_states
+from intacct import figures
 from intacct.bills import Bill
 from intacct.payments import Payment
 from intacct.record_links import link_keys_bill, link_keys_payment, link_keys_vendor
@@ -33,7 +33,7 @@ BILLS, PAYMENTS, VENDORS = "APBILL", "APPYMT", "VENDOR"
 # into a live state is reported as a state change.
 SILENT_BILL_STATES = frozenset({"Draft", "Analyzing", "Reversed", "Reversal", "No Value", ""})
 OBJECTS = (BILLS, PAYMENTS, VENDORS)
-PENDING_PAYMENT_STATES = payment_states.PENDING_APPROVAL_STATES | payment_states.PENDING_PAYMENT_STATES
+PENDING_PAYMENT_STATES = figures.PAYMENT_PENDING_APPROVAL | figures.PAYMENT_APPROVED
 
 
 @dataclass(frozen=True)

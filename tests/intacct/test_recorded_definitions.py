@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from intacct import bills, payments
+from intacct import figures, payments
 from intacct.client import READS
 from intacct.company import USER_FIELDS, USER_OBJECT
 from intacct.states import BILL_STATE_CODES, BILL_STATES, PAYMENT_STATE_CODES, PAYMENT_STATES
@@ -57,10 +57,10 @@ def test_state_words_are_the_recorded_valid_values() -> None:
 @pytest.mark.parametrize(
     "words, known",
     [
-        (bills.PENDING_APPROVAL_STATES | bills.DECLINED_STATES | bills.APPROVED_STATES | bills.DONE_STATES, BILL_STATES),
+        (figures.BILL_PENDING_APPROVAL | figures.BILL_DECLINED | figures.BILL_AWAITING_PAYMENT | figures.BILL_PAID, BILL_STATES),
         (SILENT_BILL_STATES - {""}, BILL_STATES),
-        (payments.PENDING_APPROVAL_STATES | payments.PENDING_PAYMENT_STATES | payments.DECLINED_STATES | payments.DONE_STATES,
-         PAYMENT_STATES),
+        (figures.PAYMENT_PENDING_APPROVAL | figures.PAYMENT_DECLINED | figures.PAYMENT_APPROVED | figures.PAYMENT_CONFIRMED
+         | figures.PAYMENT_VOIDED, PAYMENT_STATES),
     ],
 )
 def test_every_state_word_an_event_or_card_depends_on_is_a_real_one(words, known) -> None:
