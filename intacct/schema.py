@@ -89,11 +89,6 @@ class ObjectCheck:
         missing = set(self.missing_optional)
         return self.spec.required + tuple(name for name in self.spec.optional if name not in missing)
 
-    def valid_values(self, field_id: str) -> tuple[str, ...]:
-        """The valid values `lookup` listed for a field (empty when none or unknown)."""
-        info = (self.found or {}).get(field_id)
-        return info.valid_values if info else ()
-
 
 @dataclass(frozen=True)
 class SchemaReport:
