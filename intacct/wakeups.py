@@ -52,7 +52,6 @@ import jwt
 
 PLATFORM_TRIGGER = "platform_trigger"
 SMART_EVENT = "smart_event"
-KINDS = (PLATFORM_TRIGGER, SMART_EVENT)
 
 # Header names. `Authorization` and `X-Trusted-Context`: developer.sage.com "Outbound webhooks".
 AUTHORIZATION_HEADER = "Authorization"
