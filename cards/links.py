@@ -67,11 +67,11 @@ class IntacctLinks:
 
     def bill(self, bill: Bill) -> str | None:
         """The bill's RECORD_URL, else the bill list filtered to its number."""
-        return clean_url(bill.record_url) or self.list_view("bill", list_id("bill", bill))
+        return clean_url(bill.record_url) or self.list_view("bill", list_id(bill))
 
     def payment(self, payment: Payment) -> str | None:
         """The payment's RECORD_URL, else the payment list filtered to its record number."""
-        return clean_url(payment.record_url) or self.list_view("payment", list_id("payment", payment))
+        return clean_url(payment.record_url) or self.list_view("payment", list_id(payment))
 
     def vendor(self, vendor: Vendor) -> str | None:
         """The vendor's RECORD_URL, else the vendor list filtered to its id."""

@@ -61,7 +61,7 @@ def record_token(record_url: str | None) -> str | None:
     return target.key[len(TOKEN_PREFIX):] if target is not None and target.key.startswith(TOKEN_PREFIX) else None
 
 
-def list_id(kind: str, record: Bill | Payment | Vendor) -> str:
+def list_id(record: Bill | Payment | Vendor) -> str:
     """The id a list-view link filters on: a bill's number (its RECORDNO when it has none), a
     payment's RECORDNO, a vendor's id."""
     if isinstance(record, Bill):
@@ -107,7 +107,7 @@ def _keys(kind: str, record: Bill | Payment, record_url: str | None) -> tuple[st
     token = record_token(record_url)
     if token:
         return (TOKEN_PREFIX + token,)
-    by_id = list_key(kind, list_id(kind, record))
+    by_id = list_key(kind, list_id(record))
     return (by_id,) if by_id else ()
 
 
