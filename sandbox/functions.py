@@ -41,7 +41,6 @@ from sandbox.sessions import Principal, Session, SessionStore
 MAX_PAGESIZE = 1000
 DEFAULT_PAGESIZE = 100
 MAX_READ_KEYS = 1000
-SUPPORTED = ("getAPISession", "readByQuery", "readMore", "read", "readByName", "lookup", "readUserFormatting")
 
 
 @dataclass
@@ -68,7 +67,7 @@ def run_function(call: FunctionCall, context: CallContext) -> FunctionResult:
                 IntacctError(
                     "Function Not Supported", "Unsupported function",
                     f"The Intacct sandbox does not implement {call.name}.",
-                    f"Use one of {', '.join(SUPPORTED)}.",
+                    f"Use one of {', '.join(_HANDLERS)}.",
                 )
             )
         _check_children(call)
