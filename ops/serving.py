@@ -22,6 +22,7 @@ from typing import Awaitable, Callable, TypeVar
 
 from aiohttp import web
 
+from bot.waiting import sleep_or_wake
 from ops import messages
 from ops.cli import port_in_use
 from store.api import StoreError
@@ -115,7 +116,8 @@ async def retry_until_reachable(open_: Callable[[], Awaitable[T]], state: Startu
                           exc, exc.database or "DATABASE_URL", delay)
             else:
                 log.debug("database still unreachable (attempt %d): %s; next try in %gs", state.attempts, exc, delay)
-            if await _sleep_unless_stopped(sleep, delay, stop):
+            await sleep_or_wake(sleep, delay, stop)
+            if stop.is_set():
                 return None
             delay = min(MAX_RETRY_SECONDS, delay * 2)
             continue
@@ -124,15 +126,3 @@ async def retry_until_reachable(open_: Callable[[], Awaitable[T]], state: Startu
         state.last_error, state.retry_at = None, None
         return opened
     return None
-
-
-async def _sleep_unless_stopped(sleep: Sleep, seconds: float, stop: asyncio.Event) -> bool:
-    """Sleep `seconds`; True when `stop` was set first (the sleep is then cancelled)."""
-    nap = asyncio.ensure_future(sleep(seconds))
-    stopped = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait([nap, stopped], return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (nap, stopped):
-            task.cancel()
-    return stop.is_set()
