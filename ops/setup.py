@@ -23,6 +23,7 @@ from ops.vault import (
     VaultError,
     find_key_ring,
     locked_names,
+    open_stored,
     read_key_ring,
     why_locked,
 )
@@ -185,11 +186,8 @@ async def run_setup(
     try:
         stored = await store.load_secrets()
         ring = find_key_ring(master_key, key_file)
-        locked = locked_names(stored, ring)
-        if locked:
-            raise LockedCredentialsError(locked, why_locked(ring, key_file))
+        current = open_stored(stored, ring, key_file=key_file)  # LockedCredentialsError before any key file is made
         vault = CredentialVault(ring.keys if ring is not None else read_key_ring(master_key, key_file, create=True))
-        current = vault.decrypt_all(stored)
     except LockedCredentialsError:
         raise  # a configuration problem with its own fix (exit 2), not a failed setup
     except VaultError as exc:
