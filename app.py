@@ -38,7 +38,7 @@ import aiohttp
 from aiohttp import web
 
 from ops import messages
-from settings import CompanySettings, Settings, SettingsError, load_settings
+from settings import CompanySettings, Settings, SettingsError, load_settings, read_env_file
 
 if TYPE_CHECKING:
     from bot.delivery.policy import DeliveryPolicy
@@ -77,11 +77,7 @@ def utc_now() -> datetime:
 
 def config_values(environ: Mapping[str, str]) -> dict[str, str]:
     """The environment over the `.env` file (ML_CONNECTOR_ENV_FILE, default `.env`): the raw keys every command reads."""
-    from dotenv import dotenv_values
-
-    env_file = Path(environ.get("ML_CONNECTOR_ENV_FILE", ".env"))
-    from_file = {k: v for k, v in dotenv_values(env_file).items() if v is not None} if env_file.is_file() else {}
-    return {**from_file, **environ}
+    return {**read_env_file(Path(environ.get("ML_CONNECTOR_ENV_FILE", ".env"))), **environ}
 
 
 def load_runtime_settings(environ: Mapping[str, str]) -> Settings:

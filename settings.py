@@ -231,13 +231,16 @@ def load_settings(
     in a database that is not reachable yet): what `serve` needs to listen and log at start."""
     values: dict[str, str] = {}
     values.update(stored_secrets or {})
-    if env_file is not None and env_file.is_file():
-        values.update(_read_env_file(env_file))
+    if env_file is not None:
+        values.update(read_env_file(env_file))
     values.update({k: v for k, v in environ.items() if v is not None})
     return _Parser(values, without_companies=without_companies).parse()
 
 
-def _read_env_file(path: Path) -> dict[str, str]:
+def read_env_file(path: Path) -> dict[str, str]:
+    """The KEY=value lines of a `.env`-syntax file (python-dotenv); nothing when there is no such file."""
+    if not path.is_file():
+        return {}
     from dotenv import dotenv_values  # local import: only needed when a .env exists
 
     return {k: v for k, v in dotenv_values(path).items() if v is not None}

@@ -27,6 +27,7 @@ from ops.vault import (
     read_key_ring,
     why_locked,
 )
+from settings import read_env_file
 from store.api import Store
 
 Ask = Callable[[str, bool], str]
@@ -153,12 +154,10 @@ class Given:
 
 def read_values_file(path: Path) -> dict[str, str]:
     """KEY=value lines (the .env syntax, read by python-dotenv) for `setup --from-file`."""
-    from dotenv import dotenv_values
-
     if not path.is_file():
         raise SetupInputError(messages.SETUP_FILE_MISSING.format(path=path))
     try:
-        return {k: v for k, v in dotenv_values(path).items() if v is not None}
+        return read_env_file(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise SetupInputError(messages.SETUP_FILE_UNREADABLE.format(path=path, error=exc)) from None
 
