@@ -87,6 +87,13 @@ def load_runtime_settings(environ: Mapping[str, str]) -> Settings:
     return load_settings(raw, stored_secrets=stored)
 
 
+def data_and_key_paths(raw: Mapping[str, str]) -> tuple[Path, Path]:
+    """(DATA_DIR, the master key file) from the raw keys, with the defaults settings use: what the
+    commands that look for stored secrets need before the settings can be read."""
+    data_dir = Path(raw.get("DATA_DIR") or "data")
+    return data_dir, Path(raw.get("ML_CONNECTOR_KEY_FILE") or data_dir / "master.key")
+
+
 async def read_stored_secrets(raw: Mapping[str, str]) -> dict[str, str]:
     """Decrypt what `setup` stored. Fail closed: a stored value the key ring cannot open (or any
     stored value without a key ring) is a LockedCredentialsError naming the fix, never skipped —
@@ -96,8 +103,7 @@ async def read_stored_secrets(raw: Mapping[str, str]) -> dict[str, str]:
     from store.engine import SQLITE_FILE_NAME
     from store.sql import open_store
 
-    data_dir = Path(raw.get("DATA_DIR") or "data")
-    key_file = Path(raw.get("ML_CONNECTOR_KEY_FILE") or data_dir / "master.key")
+    data_dir, key_file = data_and_key_paths(raw)
     if not raw.get("DATABASE_URL") and not (data_dir / SQLITE_FILE_NAME).exists():
         return {}  # no database yet: nothing can be stored (and none is created just to look)
     store = open_store(raw.get("DATABASE_URL") or None, data_dir=data_dir)
@@ -111,7 +117,7 @@ async def read_stored_secrets(raw: Mapping[str, str]) -> dict[str, str]:
 
 def key_ring_exists(raw: Mapping[str, str]) -> bool:
     """Whether a master key is configured or its file exists: only then can `setup` have stored secrets."""
-    key_file = Path(raw.get("ML_CONNECTOR_KEY_FILE") or Path(raw.get("DATA_DIR") or "data") / "master.key")
+    _, key_file = data_and_key_paths(raw)
     return bool(raw.get("ML_CONNECTOR_MASTER_KEY")) or key_file.exists()
 
 
@@ -874,8 +880,7 @@ def cmd_setup(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from store.sql import open_store
 
     raw = config_values(environ)
-    data_dir = Path(raw.get("DATA_DIR") or "data")
-    key_file = Path(raw.get("ML_CONNECTOR_KEY_FILE") or data_dir / "master.key")
+    data_dir, key_file = data_and_key_paths(raw)
     master_key = raw.get("ML_CONNECTOR_MASTER_KEY", "")
     if args.rotate_key and args.reset:
         raise CommandError(messages.SETUP_RESET_WITH_ROTATE, ExitCode.USAGE)
