@@ -94,6 +94,20 @@ def data_and_key_paths(raw: Mapping[str, str]) -> tuple[Path, Path]:
     return data_dir, Path(raw.get("ML_CONNECTOR_KEY_FILE") or data_dir / "master.key")
 
 
+@contextlib.asynccontextmanager
+async def migrated_store(database_url: str | None, data_dir: Path) -> AsyncIterator[object]:
+    """The store (SQLite in `data_dir` when `database_url` is empty), migrated, closed on the way out:
+    for the commands that read or write a few rows and stop."""
+    from store.sql import open_store
+
+    store = open_store(database_url or None, data_dir=data_dir)
+    try:
+        await store.migrate()
+        yield store
+    finally:
+        await store.close()
+
+
 async def read_stored_secrets(raw: Mapping[str, str]) -> dict[str, str]:
     """Decrypt what `setup` stored. Fail closed: a stored value the key ring cannot open (or any
     stored value without a key ring) is a LockedCredentialsError naming the fix, never skipped —
@@ -101,17 +115,12 @@ async def read_stored_secrets(raw: Mapping[str, str]) -> dict[str, str]:
     fall back to the environment's."""
     from ops.vault import find_key_ring, open_stored
     from store.engine import SQLITE_FILE_NAME
-    from store.sql import open_store
 
     data_dir, key_file = data_and_key_paths(raw)
     if not raw.get("DATABASE_URL") and not (data_dir / SQLITE_FILE_NAME).exists():
         return {}  # no database yet: nothing can be stored (and none is created just to look)
-    store = open_store(raw.get("DATABASE_URL") or None, data_dir=data_dir)
-    try:
-        await store.migrate()
+    async with migrated_store(raw.get("DATABASE_URL"), data_dir) as store:
         secrets = await store.load_secrets()
-    finally:
-        await store.close()
     return open_stored(secrets, find_key_ring(raw.get("ML_CONNECTOR_MASTER_KEY") or "", key_file), key_file=key_file)
 
 
@@ -877,7 +886,6 @@ def cmd_setup(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from ops.key_rotation import RotationRefusedError, rotate_master_key
     from ops.setup import SetupError, SetupInputError, discard_locked, run_setup
     from ops.vault import LockedCredentialsError, find_key_ring
-    from store.sql import open_store
 
     raw = config_values(environ)
     data_dir, key_file = data_and_key_paths(raw)
@@ -895,21 +903,18 @@ def cmd_setup(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         return await _checks(settings)
 
     async def main() -> int:
-        store = open_store(raw.get("DATABASE_URL") or None, data_dir=data_dir)
         try:
-            await store.migrate()
-            if source is None:
-                await rotate_master_key(store, find_key_ring(master_key, key_file), key_file=key_file, say=print, now=utc_now)
-            else:
-                if confirm is not None:
-                    await discard_locked(store, find_key_ring(master_key, key_file), key_file=key_file, confirm=confirm, say=print)
-                await run_setup(store, master_key=master_key, key_file=key_file, source=source, say=print, test=test, now=utc_now)
+            async with migrated_store(raw.get("DATABASE_URL"), data_dir) as store:
+                if source is None:
+                    await rotate_master_key(store, find_key_ring(master_key, key_file), key_file=key_file, say=print, now=utc_now)
+                else:
+                    if confirm is not None:
+                        await discard_locked(store, find_key_ring(master_key, key_file), key_file=key_file, confirm=confirm, say=print)
+                    await run_setup(store, master_key=master_key, key_file=key_file, source=source, say=print, test=test, now=utc_now)
         except (SetupInputError, LockedCredentialsError) as exc:
             raise CommandError(messages.SETUP_FAILED.format(error=exc), ExitCode.USAGE) from None
         except (SetupError, RotationRefusedError) as exc:
             raise CommandError(messages.SETUP_FAILED.format(error=exc)) from None
-        finally:
-            await store.close()
         return ExitCode.OK
 
     return asyncio.run(main())
@@ -958,18 +963,13 @@ def cmd_audit(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Export the audit trail."""
     from ops.audit_export import parse_range, to_csv, to_json
     from ops.cli import ExitCode
-    from store.sql import open_store
 
     since, until = parse_range(args.since, args.until)
     settings = load_runtime_settings(environ)
 
     async def main() -> list:
-        store = open_store(settings.database_url.reveal() or None, data_dir=settings.data_dir)
-        try:
-            await store.migrate()
+        async with migrated_store(settings.database_url.reveal(), settings.data_dir) as store:
             return await store.list_audit(since=since, until=until)
-        finally:
-            await store.close()
 
     entries = asyncio.run(main())
     sys.stdout.write(to_csv(entries) if args.format == "csv" else to_json(entries))
@@ -1001,29 +1001,25 @@ def cmd_routes(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from graph.errors import GraphError
     from ops.cli import CommandError, ExitCode
     from ops.routes_cli import add_route, list_channels, list_routes, remove_routes
-    from store.sql import open_store
 
     settings = load_runtime_settings(environ)
 
     async def main() -> int:
-        store = open_store(settings.database_url.reveal() or None, data_dir=settings.data_dir)
         try:
-            await store.migrate()
-            if args.action == "list":
-                print(await list_routes(store))
-            elif args.action == "remove":
-                print(await remove_routes(store, args))
-            else:
-                async with channel_catalog(settings, store) as catalog:
-                    if args.action == "add":
-                        print(await add_route(store, args, companies=[c.key for c in settings.companies], now=utc_now(),
-                                              catalog=catalog))
-                    else:
-                        print(await list_channels(store, catalog, team=args.team))
+            async with migrated_store(settings.database_url.reveal(), settings.data_dir) as store:
+                if args.action == "list":
+                    print(await list_routes(store))
+                elif args.action == "remove":
+                    print(await remove_routes(store, args))
+                else:
+                    async with channel_catalog(settings, store) as catalog:
+                        if args.action == "add":
+                            print(await add_route(store, args, companies=[c.key for c in settings.companies], now=utc_now(),
+                                                  catalog=catalog))
+                        else:
+                            print(await list_channels(store, catalog, team=args.team))
         except (ConnectorError, GraphError) as exc:
             raise CommandError(messages.ROUTES_CHANNELS_UNREADABLE.format(error=exc)) from None
-        finally:
-            await store.close()
         return ExitCode.OK
 
     return asyncio.run(main())
