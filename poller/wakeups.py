@@ -192,7 +192,7 @@ class WakeUps:
             state.polls += 1
         if state.again:
             state.again = False
-            self._want(state, self._earliest_start(state, self.clock() + self.policy.debounce), WAKE_UP)
+            self.note(company)  # the wake-up that arrived during the poll
         elif reason == WAKE_UP and outcome.ok and not outcome.events and self.policy.recheck is not None:
             # Nothing new yet: Intacct may have called before the change was readable.
             self._want(state, self._earliest_start(state, self.clock() + self.policy.recheck), RECHECK)
