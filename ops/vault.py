@@ -70,7 +70,7 @@ class KeyRing:
 def find_key_ring(master_key: str, key_file: Path) -> KeyRing | None:
     """The key ring from the environment value, else from the key file; None when neither exists."""
     if master_key.strip():
-        return KeyRing(tuple(k.strip() for k in master_key.split(",") if k.strip()), MASTER_KEY_ENV, True)
+        return KeyRing(tuple(read_key_ring(master_key, key_file, create=False)), MASTER_KEY_ENV, True)
     if key_file.exists():
         return KeyRing(tuple(read_key_ring("", key_file, create=False)), f"key file {key_file}", False)
     return None
