@@ -18,14 +18,13 @@ import argparse
 import asyncio
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, figures_line, load_1min, machine_summary  # noqa: E402
+from _common import ROOT, figures_line, load_1min, machine_summary, temporary_data_dir  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 
@@ -71,7 +70,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     print(machine_summary())
-    with tempfile.TemporaryDirectory(prefix="mlc-bench-commit-") as tmp:
+    with temporary_data_dir() as tmp:
         seconds = asyncio.run(commit_seconds(Path(tmp), args.snapshots, args.rounds))
     print(f"commit of {args.snapshots} snapshots, {args.rounds} rounds: " + ", ".join(f"{s:.3f}" for s in seconds) + " s")
     print(figures_line({"snapshots": args.snapshots, "median_s": statistics.median(seconds),
