@@ -131,7 +131,7 @@ class InvokeService:
             return await self._compose(LINK, origin, self._link_item(url, messages.LINK_BUSY), "busy")
         except IntacctError as error:
             log.warning("an Intacct link could not be read: %s", error)
-            problem = messages.LINK_FAILED.format(problem=_problem(error))
+            problem = messages.LINK_FAILED.format(problem=intacct_problem(error))
             return await self._compose(LINK, origin, self._link_item(url, problem), "intacct_error")
         if isinstance(found, str):
             return await self._compose(LINK, origin, self._link_item(url, found), "not_known" if found == messages.LINK_NOT_KNOWN else "not_found")
@@ -201,7 +201,8 @@ class InvokeService:
                 problems.append(("busy", messages.SEARCH_BUSY.format(seconds=max(1, round(page.retry_after)))))
             elif isinstance(page, IntacctError):
                 log.warning("company %s: a compose-box search failed in Intacct: %s", company.key, page)
-                text = _problem(page) if len(companies) == 1 else messages.SEARCH_FAILED_FOR.format(company=company.key, problem=_problem(page))
+                problem = intacct_problem(page)
+                text = problem if len(companies) == 1 else messages.SEARCH_FAILED_FOR.format(company=company.key, problem=problem)
                 problems.append(("intacct_error", text))
             elif isinstance(page, BaseException):
                 raise page
@@ -278,7 +279,7 @@ class InvokeService:
             answer = ActionAnswer(text=messages.REFRESH_BUSY.format(seconds=max(1, round(busy.retry_after))), outcome="busy")
         except IntacctError as error:
             log.warning("company %s: a card's refresh failed in Intacct: %s", company.key, error)
-            answer = ActionAnswer(text=messages.REFRESH_FAILED.format(problem=_problem(error)), outcome="intacct_error")
+            answer = ActionAnswer(text=messages.REFRESH_FAILED.format(problem=intacct_problem(error)), outcome="intacct_error")
         return await self._act(origin, reply_to_id, request, answer)
 
     async def _refreshed(self, company: CompanyContext, request: RefreshRequest, origin: Origin, reply_to_id: str | None) -> ActionAnswer:
@@ -398,7 +399,3 @@ def _host(url: str) -> str | None:
     except ValueError:
         return None
     return parts.hostname if parts.scheme.lower() in ("http", "https") else None
-
-
-def _problem(error: IntacctError) -> str:
-    return intacct_problem(error)
