@@ -52,7 +52,7 @@ from bot.live_reads import LiveReadsBusyError
 from bot.origin import Origin
 from bot.chat.record_cards import RecordCards
 from bot.chat.status import KIND_ORDER, peoples_reads, route_view
-from bot.waiting import DeadlinePassedError, within_deadline
+from bot.waiting import DeadlinePassedError, Sleep, within_deadline
 from cards import texts as card_texts
 from cards.bills import build_bill_list_card
 from cards.elements import Card
@@ -80,7 +80,6 @@ from store.types import PollState, RouteFilter
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Sleep = Callable[[float], Awaitable[None]]
 
 DEFAULT_TIMEOUT_SECONDS = 10.0  # + sending the reply, well inside Teams' 15 s
 DEFAULT_MAX_ITEMS = 10  # bills or payments on a list card
@@ -139,10 +138,6 @@ class ChannelLabels(Protocol):
 
     async def label(self, team_id: str | None, channel_id: str) -> str:
         """A channel's display name (its id when no name is known)."""
-
-
-class _TimedOut(Exception):
-    """The deadline passed before the work finished (the work was cancelled)."""
 
 
 def command_name(command: Command) -> str:
@@ -354,7 +349,7 @@ class CommandService:
         except LiveReadsBusyError as busy:
             log.info("company %s: a chat command waits for Intacct's budget of people's reads (%s)", company.key, busy)
             return ReplyMessage(text=self._for(company, messages.SEARCH_BUSY.format(seconds=max(1, round(busy.retry_after))))), TIMEOUT
-        except _TimedOut:
+        except DeadlinePassedError:
             log.warning("company %s: Intacct did not answer within %.0f s; the command was cancelled", company.key, self._timeout)
             return ReplyMessage(text=self._for(company, messages.FAILED_INTACCT_SLOW)), TIMEOUT
         except IntacctError as error:
@@ -366,7 +361,7 @@ class CommandService:
     async def _status(self, origin: Origin) -> Reply:
         try:
             view = await self._within_deadline(self._status_view(origin))
-        except _TimedOut:
+        except DeadlinePassedError:
             return Reply((ReplyMessage(text=messages.FAILED_SLOW),), TIMEOUT)
         except StoreError as error:
             log.warning("status: the store failed: %s", error)
@@ -511,7 +506,7 @@ class CommandService:
         """Routing work under the deadline, with the store's and Graph's failures as texts."""
         try:
             return await self._within_deadline(work)
-        except _TimedOut:
+        except DeadlinePassedError:
             log.warning("a routing command did not finish within %.0f s; it was cancelled", self._timeout)
             return Reply((ReplyMessage(text=messages.FAILED_SLOW),), TIMEOUT)
         except StoreError as error:
@@ -520,11 +515,8 @@ class CommandService:
 
     # --- helpers --------------------------------------------------------------------------------
     async def _within_deadline(self, work: Awaitable[T]) -> T:
-        """The work's result, or _TimedOut once `sleep(timeout)` returns first (bot.waiting.within_deadline)."""
-        try:
-            return await within_deadline(work, self._timeout, self._sleep)
-        except DeadlinePassedError:
-            raise _TimedOut() from None
+        """The work's result, or DeadlinePassedError once `sleep(timeout)` returns first (bot.waiting.within_deadline)."""
+        return await within_deadline(work, self._timeout, self._sleep)
 
     def _title(self, title: str, company: CompanyContext) -> str:
         if len(self._context.companies) <= 1:
