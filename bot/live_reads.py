@@ -55,6 +55,11 @@ class LiveReadsBusyError(Exception):
         self.company = company
         self.retry_after = retry_after
 
+    @property
+    def wait_seconds(self) -> int:
+        """`retry_after` as a person reads it: whole seconds, at least 1."""
+        return max(1, round(self.retry_after))
+
 
 @dataclass
 class _Bucket:

@@ -198,7 +198,7 @@ class InvokeService:
         problems: list[tuple[str, str]] = []  # (outcome, text)
         for company, page in zip(companies, pages, strict=True):
             if isinstance(page, LiveReadsBusyError):
-                problems.append(("busy", messages.SEARCH_BUSY.format(seconds=max(1, round(page.retry_after)))))
+                problems.append(("busy", messages.SEARCH_BUSY.format(seconds=page.wait_seconds)))
             elif isinstance(page, IntacctError):
                 log.warning("company %s: a compose-box search failed in Intacct: %s", company.key, page)
                 problem = intacct_problem(page)
@@ -276,7 +276,7 @@ class InvokeService:
         except DeadlinePassedError:
             answer = ActionAnswer(text=messages.REFRESH_SLOW, outcome="timeout")
         except LiveReadsBusyError as busy:
-            answer = ActionAnswer(text=messages.REFRESH_BUSY.format(seconds=max(1, round(busy.retry_after))), outcome="busy")
+            answer = ActionAnswer(text=messages.REFRESH_BUSY.format(seconds=busy.wait_seconds), outcome="busy")
         except IntacctError as error:
             log.warning("company %s: a card's refresh failed in Intacct: %s", company.key, error)
             answer = ActionAnswer(text=messages.REFRESH_FAILED.format(problem=intacct_problem(error)), outcome="intacct_error")

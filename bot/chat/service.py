@@ -348,7 +348,7 @@ class CommandService:
                 answer = await self._within_deadline(ask(company))
         except LiveReadsBusyError as busy:
             log.info("company %s: a chat command waits for Intacct's budget of people's reads (%s)", company.key, busy)
-            return ReplyMessage(text=self._for(company, messages.SEARCH_BUSY.format(seconds=max(1, round(busy.retry_after))))), TIMEOUT
+            return ReplyMessage(text=self._for(company, messages.SEARCH_BUSY.format(seconds=busy.wait_seconds))), TIMEOUT
         except DeadlinePassedError:
             log.warning("company %s: Intacct did not answer within %.0f s; the command was cancelled", company.key, self._timeout)
             return ReplyMessage(text=self._for(company, messages.FAILED_INTACCT_SLOW)), TIMEOUT
