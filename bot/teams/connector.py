@@ -613,11 +613,6 @@ class TeamsConnector:
             log.warning("send: Teams accepted a message in %s without returning its id", loaded.conversation.id)
         return activity_id
 
-    async def team_facts(self, reference: Mapping[str, Any], team_id: str) -> TeamFacts:
-        """Details of team `team_id` (19:…), asked through one of its stored references, outside any
-        turn (the command line). Raises a ConnectorError."""
-        return await self._about_team("team_details", reference, lambda turn_context: team_facts(turn_context, team_id))
-
     async def team_channels(self, reference: Mapping[str, Any], team_id: str) -> list[TeamChannel]:
         """The channels of team `team_id` the Bot Connector lists, asked through one of its stored
         references, outside any turn. Raises a ConnectorError."""
