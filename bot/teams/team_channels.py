@@ -45,7 +45,6 @@ class InstalledTeam:
     team_id: str  # Teams' id, 19:… (= General's channel id)
     aad_group_id: str | None
     tenant_id: str | None
-    name: str | None
     reference: Mapping[str, Any]
 
 
@@ -91,7 +90,7 @@ class ChannelCatalog:
             general = next((r for r in records if r.conversation_id == team_id), records[0])
             aad = next((r.aad_group_id for r in records if r.aad_group_id), None)
             tenant = next((r.tenant_id for r in records if r.tenant_id), None)
-            teams.append(InstalledTeam(team_id, aad, tenant, None, general.reference))
+            teams.append(InstalledTeam(team_id, aad, tenant, general.reference))
         return sorted(teams, key=lambda t: t.team_id)
 
     async def channels(self, team: InstalledTeam) -> list[KnownChannel]:
