@@ -135,8 +135,7 @@ async def add_route(store: Store, args: argparse.Namespace, *, now: datetime, co
 async def list_channels(store: Store, catalog: ChannelCatalog, *, team: str | None = None) -> str:
     """A plain-text table per installed team of its channels: id, name, kind, whether cards can
     go there, and the routes it has."""
-    teams = [t for t in await catalog.installed_teams()
-             if team is None or team.lower() in (t.team_id.lower(), (t.aad_group_id or "").lower())]
+    teams = [t for t in await catalog.installed_teams() if team is None or t.is_named(team)]
     if not teams:
         return messages.ROUTES_NO_TEAMS.format(matching=f" matches {team!r}" if team else "")
     routed: dict[str, list[str]] = {}

@@ -47,6 +47,10 @@ class InstalledTeam:
     tenant_id: str | None
     reference: Mapping[str, Any]
 
+    def is_named(self, team: str) -> bool:
+        """Whether `team` names this team: its 19:… id or its Graph id, in any case."""
+        return team.lower() in (self.team_id.lower(), (self.aad_group_id or "").lower())
+
 
 @dataclass(frozen=True, slots=True)
 class KnownChannel:
@@ -116,7 +120,7 @@ class ChannelCatalog:
         """The channel among the installed teams (only the one named by `team`, a 19:… or Graph id,
         when given), or None."""
         for installed in await self.installed_teams():
-            if team is not None and team.lower() not in (installed.team_id.lower(), (installed.aad_group_id or "").lower()):
+            if team is not None and not installed.is_named(team):
                 continue
             for channel in await self.channels(installed):
                 if channel.channel_id == channel_id:

@@ -90,3 +90,16 @@ async def test_with_graph_a_private_channel_is_refused_until_the_bot_is_added_th
     assert "is a private channel: add the bot to that channel in Teams first" in str(refused.value)
     assert refused.value.code == ExitCode.USAGE
     assert [r.conversation_id for r in routes_now] == [PAYABLES] and "route" in added
+
+
+async def test_routes_channels_for_one_team_takes_its_teams_id_or_its_graph_id_in_any_case(clock, fixtures_dir: Path, tmp_path: Path,
+                                                                                          capsys):
+    async with bot_harness(clock, fixtures_dir, tmp_path) as harness:
+        await harness.install()
+        by_graph_id = await routes(capsys, tmp_path, "channels", "--team", AAD_GROUP_ID)
+        by_teams_id = await routes(capsys, tmp_path, "channels", "--team", TEAM_ID.upper())
+        other = await routes(capsys, tmp_path, "channels", "--team", "19:another-team@thread.tacv2")
+
+    assert by_graph_id[0] == by_teams_id[0] == other[0] == 0
+    assert f"team {TEAM_ID} (Graph id {AAD_GROUP_ID}" in by_graph_id[1] and f"team {TEAM_ID} (Graph id {AAD_GROUP_ID}" in by_teams_id[1]
+    assert other[1].startswith("no team the bot is installed in matches '19:another-team@thread.tacv2'")
