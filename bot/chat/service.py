@@ -51,7 +51,7 @@ from bot.context import BotContext, CompanyContext
 from bot.live_reads import LiveReadsBusyError
 from bot.origin import Origin
 from bot.chat.record_cards import RecordCards
-from bot.chat.status import KIND_ORDER, peoples_reads, route_view
+from bot.chat.status import KIND_ORDER, company_status, peoples_reads, route_view
 from bot.waiting import DeadlinePassedError, Sleep, within_deadline
 from cards import texts as card_texts
 from cards.bills import build_bill_list_card
@@ -63,7 +63,6 @@ from cards.sanitize import DESCRIPTION_LIMIT, NAME_LIMIT, clean_text
 from cards.status import build_status_card, build_subscriptions_card
 from cards.views import (
     CommandHelp,
-    CompanyStatus,
     GraphState,
     GraphStatus,
     HelpView,
@@ -75,7 +74,7 @@ from intacct.client import BillPage
 from intacct.company import UTC_ZONE, TeamZone
 from intacct.errors import AuthenticationError, IntacctError, IntacctResponseError, IntacctTransportError
 from store.api import StoreError
-from store.types import PollState, RouteFilter
+from store.types import RouteFilter
 
 log = logging.getLogger(__name__)
 
@@ -564,21 +563,6 @@ def kind_names(kinds: Sequence[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
     return messages.KIND_JOINER.join(names[:-1]) + messages.KIND_LAST_JOINER + names[-1]
-
-
-def company_status(key: str, state: PollState | None) -> CompanyStatus:
-    """A company's line on the status card, from its last poll (None: never polled)."""
-    if state is None:
-        return CompanyStatus(company=key)
-    return CompanyStatus(
-        company=key,
-        last_attempt_at=state.last_attempt_at,
-        last_success_at=state.last_success_at,
-        last_error=state.last_error,
-        last_error_at=state.last_error_at,
-        consecutive_failures=state.consecutive_failures,
-        functions_last_cycle=state.functions_last_cycle,
-    )
 
 
 def intacct_problem(error: IntacctError) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Awaitable, Callable, Sequence
 from zoneinfo import ZoneInfo
@@ -12,7 +12,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from cards.views import CompanyStatus, GraphStatus, RouteView, ScheduleView, StatusView
 from poller.schedules import make_trigger
 from store.api import Store
-from store.types import Route
+from store.types import PollState, Route
 
 Clock = Callable[[], datetime]
 
@@ -64,20 +64,13 @@ class StatusBuilder:
         wakeups = {w.company: w for w in await self.store.wakeup_states()} if any(f.wakeups for f in self.companies) else {}
         companies = []
         for facts in self.companies:
-            state = states.get(facts.key)
             woken = wakeups.get(facts.key)
             companies.append(
-                CompanyStatus(
-                    company=facts.key,
+                replace(
+                    company_status(facts.key, states.get(facts.key)),
                     name=await self.company_name(facts.key) if self.company_name else None,
                     schedule=facts.schedule,
-                    last_attempt_at=state.last_attempt_at if state else None,
-                    last_success_at=state.last_success_at if state else None,
                     next_poll_at=self.next_poll(facts.key),
-                    last_error=state.last_error if state else None,
-                    last_error_at=state.last_error_at if state else None,
-                    consecutive_failures=state.consecutive_failures if state else 0,
-                    functions_last_cycle=state.functions_last_cycle if state else 0,
                     monthly_transactions_estimate=facts.monthly_transactions_estimate,
                     wakeups=facts.wakeups,
                     last_wakeup_at=woken.last_at if woken else None,
@@ -94,6 +87,21 @@ class StatusBuilder:
             inactive_routes=tuple([route_view(r, await self._label(r)) for r in inactive]),
             version=self.version,
         )
+
+
+def company_status(key: str, state: PollState | None) -> CompanyStatus:
+    """A company's line on the status card, from its last poll (None: never polled)."""
+    if state is None:
+        return CompanyStatus(company=key)
+    return CompanyStatus(
+        company=key,
+        last_attempt_at=state.last_attempt_at,
+        last_success_at=state.last_success_at,
+        last_error=state.last_error,
+        last_error_at=state.last_error_at,
+        consecutive_failures=state.consecutive_failures,
+        functions_last_cycle=state.functions_last_cycle,
+    )
 
 
 async def peoples_reads(store: Store, now: datetime) -> tuple[dict[str, int], dict[str, int]]:
