@@ -19,15 +19,15 @@ import asyncio
 import logging
 import math
 from datetime import datetime, timedelta
-from typing import Awaitable, Callable
+from typing import Callable
 
 from bot.pacing import TENANT_LIMITS, ConversationPacer, RateWindow
+from bot.waiting import Sleep
 from store.api import Store
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-Sleep = Callable[[float], Awaitable[None]]
 
 LEASE_PREFIX = "teams-budget:"
 DEFAULT_HEARTBEAT_SECONDS = 2.0  # a lease upsert and a count every 2 s: nothing for the store, 4 s of hold at start

@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
-from typing import AsyncIterator, Awaitable, Callable
+from typing import AsyncIterator, Callable
 
 from aiohttp import web
 
-from bot.waiting import sleep_or_wake
+from bot.waiting import Sleep, sleep_or_wake
 from poller.wakeups import WakeUps
 
 log = logging.getLogger("mlc.wakeups")
 
 Clock = Callable[[], datetime]
-Sleep = Callable[[float], Awaitable[None]]
 
 # How often every instance reads the store for wake-ups another instance received (one small
 # query): the worst extra delay of a wake-up that reached an instance without the poll lease.
