@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import logging
 import math
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Awaitable, Callable, Mapping
 
 from aiohttp import web
 
-from sandbox.company import BILL_PAYABLE_STATES
+from sandbox.company import BILL_PAYABLE_STATES, Company
 from sandbox.demo_data import BANK_ACCOUNT
 from sandbox.errors import AdminInputError, RecordNotFoundError
 from sandbox.faults import parse_fault
@@ -129,23 +129,24 @@ async def add_payment(request: web.Request) -> web.Response:
     )
 
 
-def _state_setter(kind: str, names: dict[str, str], displays: dict[str, str]) -> Handler:
+def _state_setter(
+    kind: str, move: Callable[[Company, int, str, datetime], tuple[str, str]], names: dict[str, str], displays: dict[str, str]
+) -> Handler:
     """POST /sandbox/{kind}s/{record_no}/state {state}: move one record (a bill or a payment) to a state."""
 
     async def set_state(request: web.Request) -> web.Response:
         state = request.app[SANDBOX_STATE]
         record_no = _record_no(request)
         code = _state(await _body(request, {"state"}), names)
-        setter = state.company.set_bill_state if kind == "bill" else state.company.set_payment_state
-        old, new = setter(record_no, code, state.now())
+        old, new = move(state.company, record_no, code, state.now())
         log.info("sandbox admin: %s %s %s -> %s", kind, record_no, displays[old], displays[new])
         return web.json_response({"record_no": record_no, "state": displays[new], "previous_state": displays[old]})
 
     return set_state
 
 
-set_bill_state = _state_setter("bill", BILL_STATE_NAMES, BILL_STATES)
-set_payment_state = _state_setter("payment", PAYMENT_STATE_NAMES, PAYMENT_STATES)
+set_bill_state = _state_setter("bill", Company.set_bill_state, BILL_STATE_NAMES, BILL_STATES)
+set_payment_state = _state_setter("payment", Company.set_payment_state, PAYMENT_STATE_NAMES, PAYMENT_STATES)
 
 
 async def set_vendor_status(request: web.Request) -> web.Response:
